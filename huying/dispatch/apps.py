@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DispatchConfig(AppConfig):
+    name = "huying.dispatch"
+    verbose_name = "工单调度"

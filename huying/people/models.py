@@ -1,0 +1,118 @@
+"""Units (any body that can be given work or hold people), users, roles and memberships.
+
+A person's scope follows from their memberships: the role says what they may do, the unit's
+territory (Division or Grid) says where. See `people.scope`.
+"""
+
+from django.contrib.auth.models import AbstractUser, Group
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from huying.territory.models import Division, Grid
+
+
+class UnitKind(models.TextChoices):
+    COMMAND = "command", _("指挥调度中心")
+    TERRITORIAL = "territorial", _("属地单位（块）")
+    DEPARTMENT = "department", _("职能部门（条）")
+    PARTY = "party", _("党组织")
+    ENTERPRISE = "enterprise", _("企事业单位")
+    AGENCY = "agency", _("社会服务机构")
+    VOLUNTEER_TEAM = "volunteer_team", _("志愿服务队")
+
+
+class Unit(models.Model):
+    """A body that can be given work or hold people: 条 (department) or 块 (territorial office), Party
+    organisation, enterprise, agency, volunteer team. `division`/`grid` is the territory it covers."""
+
+    code = models.CharField(_("单位编码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=120, db_index=True)
+    kind = models.CharField(_("类别"), max_length=20, choices=UnitKind.choices, db_index=True)
+    parent = models.ForeignKey("self", verbose_name=_("上级单位"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="children")
+    division = models.ForeignKey(Division, verbose_name=_("覆盖区划"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="units")
+    grid = models.ForeignKey(Grid, verbose_name=_("覆盖网格"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="units")
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["code"]
+        indexes = [models.Index(fields=["kind", "division"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def territory_code(self) -> str | None:
+        """The code prefix of the territory this unit covers (a grid code, a division code, or None)."""
+        if self.grid_id:
+            return self.grid.code
+        if self.division_id:
+            return self.division.code
+        return None
+
+
+class User(AbstractUser):
+    """Someone who signs in: staff, grid worker, Party member, resident."""
+
+    display_name = models.CharField(_("姓名"), max_length=60, blank=True)
+    phone = models.CharField(_("手机号"), max_length=20, blank=True, db_index=True)
+    id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self):
+        return self.display_name or self.username
+
+
+class RoleCode(models.TextChoices):
+    RESIDENT = "resident", _("居民")
+    OPERATOR = "operator", _("话务员")
+    DISPATCHER = "dispatcher", _("派单员")
+    HANDLER = "handler", _("承办人")
+    UNIT_LEADER = "unit_leader", _("单位负责人")
+    GRID_WORKER = "grid_worker", _("网格员")
+    PARTY_SECRETARY = "party_secretary", _("党组织书记")
+    PARTY_MEMBER = "party_member", _("党员")
+    LEADER = "leader", _("领导（驾驶舱）")
+    ADMIN = "admin", _("系统管理员")
+
+
+class Role(models.Model):
+    """A role held as data; its Django group carries the permissions."""
+
+    code = models.CharField(_("角色代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=60)
+    group = models.OneToOneField(Group, verbose_name=_("权限组"), on_delete=models.PROTECT, related_name="role")
+    description = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("角色")
+        verbose_name_plural = _("角色")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """A person's role in a unit (任职): the unit's territory bounds what the role may see."""
+
+    user = models.ForeignKey(User, verbose_name=_("人员"), on_delete=models.CASCADE, related_name="memberships")
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="memberships")
+    role = models.ForeignKey(Role, verbose_name=_("角色"), on_delete=models.PROTECT, related_name="memberships")
+    active = models.BooleanField(_("有效"), default=True)
+    created_at = models.DateTimeField(_("任职时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("任职")
+        verbose_name_plural = _("任职")
+        constraints = [models.UniqueConstraint(fields=["user", "unit", "role"], name="membership_unique")]
+
+    def __str__(self):
+        return f"{self.user} · {self.unit} · {self.role}"
