@@ -1,0 +1,92 @@
+"""huying demo: migrate, load Guangzhou (divisions, boundaries, generated grids, offices, logins), serve.
+
+The first start loads everything (about a minute); later starts find the data and go straight on.
+"""
+
+import json
+import os
+import time
+from importlib import resources
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from tqdm import tqdm
+
+DEMO_PASSWORD = os.environ.get("HUYING_DEMO_PASSWORD", "huying-demo-2026")
+
+
+class _Progress:
+    """Adapter from the services' progress(step, done, total) callback to tqdm bars."""
+
+    def __init__(self):
+        self.bar = None
+        self.step = None
+
+    def __call__(self, step: str, done: int, total: int):
+        if step != self.step:
+            self.close()
+            self.step = step
+            self.bar = tqdm(total=total, desc=step, unit="", leave=True)
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _shipped(name: str) -> dict:
+    return json.loads(resources.files("huying.territory").joinpath("data", name).read_text("utf-8"))
+
+
+def demo_load(*, stdout=None, progress=None) -> dict:
+    """Load the Guangzhou demo if it is not there yet. Returns what was done."""
+    from huying.people.demo import demo_org_seed
+    from huying.people.services import roles_ensure
+    from huying.territory.models import UNIFIED_LAYER, Division, Grid
+    from huying.territory.services.divisions import boundaries_import, divisions_import
+    from huying.territory.services.generate import grids_generate
+
+    done = {}
+    roles_ensure()
+    if not Division.objects.exists():
+        with transaction.atomic():
+            done["divisions"] = divisions_import(_shipped("divisions.json"))
+            done["boundaries"] = boundaries_import(_shipped("districts.geojson"))
+    if not Grid.objects.filter(layer=UNIFIED_LAYER).exists():
+        done["grids"] = grids_generate(progress=progress)
+    done["logins"] = demo_org_seed(password=DEMO_PASSWORD, progress=progress)
+    return done
+
+
+class Command(BaseCommand):
+    help = "Run the Guangzhou demo on the configured database (SQLite by default)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-serve", action="store_true", help="do everything except serve")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args, no_serve, host, port, **options):
+        started = time.monotonic()
+        call_command("migrate", interactive=False, verbosity=0)
+        progress = _Progress()
+        try:
+            done = demo_load(progress=progress)
+        finally:
+            progress.close()
+        from huying.territory.selectors import territory_stats
+
+        self.stdout.write("territory: " + json.dumps(territory_stats(), ensure_ascii=False))
+        self.stdout.write(f"ready in {time.monotonic() - started:.1f} s")
+        self.stdout.write(f"\n演示账号 demo logins (password / 密码: {DEMO_PASSWORD}):")
+        for row in done["logins"]:
+            self.stdout.write(f"  {row['username']:<14} {row['role']:<12} {row.get('unit', '')}  {row.get('note', '')}")
+        if no_serve:
+            return
+        from .serve import serve
+
+        self.stdout.write(f"\n打开 open http://{host}:{port}/")
+        serve(host, port, workers=2, threads=4)
