@@ -23,6 +23,22 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness would dominate tests that create dozens of logins.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar():
+    # Test transactions roll back without delete signals, so no cached calendar may outlive a test.
+    from huying.core.worktime import reset_calendar_cache
+
+    reset_calendar_cache()
+    yield
+    reset_calendar_cache()
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
