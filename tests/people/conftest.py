@@ -1,7 +1,5 @@
 import pytest
 
-
-
 SQUARE = '{"type": "Polygon", "coordinates": [[[113.26, 23.12], [113.27, 23.12], [113.27, 23.13], [113.26, 23.12]]]}'
 
 # (code, name, level, kind, parent code)
