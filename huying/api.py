@@ -28,6 +28,7 @@ def _domain_error(request, exc: DomainError):
 ROUTERS = [
     ("/territory/", "huying.territory.api.router"),
     ("/dispatch/", "huying.dispatch.api.router"),
+    ("/party/", "huying.party.api.router"),
 ]
 
 for prefix, dotted in ROUTERS:

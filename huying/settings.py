@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "huying.territory",
     "huying.people",
     "huying.dispatch",
+    "huying.party",
     "huying.web",
 ]
 
