@@ -1,7 +1,123 @@
+"""Pages: home, territory browser (htmx tree), map. Reads go through `territory.selectors`."""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from huying.core.errors import DomainError
+from huying.territory import selectors
+
+from .templatetags.huying_web import COUNT_LABELS, KIND_LABELS
+
+SEARCH_LIMIT = 20
+
+
+def _map_labels() -> dict[str, str]:
+    return {
+        "counts": {k: str(v) for k, v in COUNT_LABELS.items()},
+        "kinds": {k: str(v) for k, v in KIND_LABELS.items()},
+        "code": _("代码"),
+        "kind": _("类别"),
+        "generated": _("系统生成"),
+        "unofficial": _("非官方代码"),
+        "children": _("下级"),
+        "noShapes": _("该层级暂无边界数据，可在下方列表中继续查看。"),
+        "noChildren": _("无下级"),
+        "loading": _("加载中…"),
+        "failed": _("加载失败："),
+        "openTree": _("在辖区树中查看"),
+        "grid": _("网格"),
+        "high": _("多"),
+        "low": _("少"),
+        "noData": _("尚未导入区划数据。"),
+    }
 
 
 @login_required
 def home(request):
-    return render(request, "web/home.html")
+    memberships = (request.user.memberships.filter(active=True)
+                   .select_related("role", "unit").order_by("role__code", "unit__code"))
+    return render(request, "web/home.html", {"memberships": memberships})
+
+
+def _expand_path(roots: list, path_codes: list[str]) -> None:
+    """Open the tree along `path_codes` (district, street, …, focused node): each opened node gets
+    its children rendered in place, so the page shows the focused node without any clicks."""
+    level_nodes = roots
+    for code in path_codes:
+        node = next((n for n in level_nodes if n.code == code), None)
+        if node is None or node.is_leaf:
+            return
+        node.expanded_children = selectors.node_children(node)
+        level_nodes = node.expanded_children
+
+
+@login_required
+@require_GET
+def territory(request):
+    query = request.GET.get("q", "").strip()
+    focus = request.GET.get("focus", "").strip()
+    results = selectors.territory_search(query, limit=SEARCH_LIMIT) if query else None
+    if results is not None and len(results) == 1:
+        return redirect(f"{reverse('territory')}?focus={results[0][0].code}")
+    roots = selectors.territory_roots()
+    focus_node, path = None, []
+    if focus:
+        try:
+            focus_node = selectors.node_get(focus)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            path = selectors.node_ancestors([focus])[focus]
+            _expand_path(roots, [a.code for a in path if a.level != "city"] + [focus_node.code])
+    return render(request, "web/territory/page.html", {
+        "stats": selectors.territory_stats(),
+        "roots": roots,
+        "query": query,
+        "results": results,
+        "search_limit": SEARCH_LIMIT,
+        "focus": focus_node,
+        "path": path,
+    })
+
+
+@login_required
+@require_GET
+def territory_children(request, code: str):
+    """htmx partial: the children of one node (a grid's: the first page of its buildings)."""
+    try:
+        node = selectors.node_get(code)
+    except DomainError as exc:
+        raise Http404(exc.message) from None
+    if node.is_leaf:
+        return territory_buildings(request, code)
+    return render(request, "web/territory/_children.html", {"children": selectors.node_children(node)})
+
+
+@login_required
+@require_GET
+def territory_buildings(request, code: str):
+    """htmx partial: one page of a grid's buildings."""
+    try:
+        grid = selectors.grid_get(code)
+    except DomainError as exc:
+        raise Http404(exc.message) from None
+    page = selectors.grid_buildings(code, page=request.GET.get("page", 1))
+    return render(request, "web/territory/_buildings.html", {"grid": grid, "page": page})
+
+
+@login_required
+@require_GET
+def territory_map(request):
+    config = {
+        "api": reverse("api:api-root") + "territory",
+        "root": selectors.city_code(),
+        "focus": request.GET.get("focus", "").strip(),
+        "territoryUrl": reverse("territory"),
+        "labels": _map_labels(),
+    }
+    return render(request, "web/map.html", {"config": config})
