@@ -27,9 +27,10 @@ class _Progress:
         if step != self.step:
             self.close()
             self.step = step
-            self.bar = tqdm(total=total, desc=step, unit="", leave=True)
-        self.bar.n = done
-        self.bar.refresh()
+            # disable=None: bars on a terminal, silence in logs and CI.
+            self.bar = tqdm(total=total, desc=step, unit="", leave=True, mininterval=0.5, disable=None)
+        if done > self.bar.n:
+            self.bar.update(done - self.bar.n)
 
     def close(self):
         if self.bar is not None:
