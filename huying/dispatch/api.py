@@ -1,3 +1,356 @@
-from ninja import Router
+"""Dispatch API: create (idempotent), read, list, and one POST per transition.
+
+Every write carries the order's `version`; a stale one is 409 Conflict. Handlers only translate
+HTTP to the services and selectors; a DomainError becomes {code, message, field} with its status.
+"""
+
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+from ninja import Field, Header, Query, Router, Schema, Status
+
+from huying.core.errors import DomainError
+
+from . import selectors, services
+from .models import Extension, RequestType, Subject, WorkOrder
 
 router = Router(tags=["dispatch"])
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class PhotoIn(Schema):
+    name: str = "photo"
+    content_base64: str
+
+
+class OrderIn(Schema):
+    channel: str = "api"
+    subject: str
+    request_type: str | None = None
+    title: str
+    description: str = ""
+    lng: float | None = None
+    lat: float | None = None
+    address: str = ""
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    anonymous: bool = False
+    urgency: str | None = None
+    photos: list[PhotoIn] = []
+
+
+class StepOut(Schema):
+    at: datetime
+    action: str
+    from_state: str
+    to_state: str
+    actor: str
+    unit_id: int | None
+    note: str
+
+
+class OrderOut(Schema):
+    id: int
+    code: str
+    version: int
+    state: str
+    state_label: str
+    channel: str
+    request_type: str | None
+    subject: str
+    subject_name: str
+    title: str
+    urgency: str
+    area_code: str
+    area_label: str
+    lead_unit_id: int | None
+    lead_unit: str | None
+    proposed_unit_id: int | None
+    created_at: datetime
+    dispatched_at: datetime | None
+    response_due: datetime | None
+    resolve_due: datetime | None
+    deadline_state: str
+    return_count: int
+    rework_count: int
+
+
+class OrderDetailOut(OrderOut):
+    description: str
+    address: str
+    lng: float
+    lat: float
+    reporter_name: str
+    reporter_phone: str
+    anonymous: bool
+    resolution: str
+    cohandler_ids: list[int]
+    actions: list[str]
+    timeline: list[StepOut]
+
+
+class OrderPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[OrderOut]
+
+
+class ListFilters(Schema):
+    state: list[str] = Field(default=[])
+    channel: str | None = None
+    request_type: str | None = None
+    subject: str | None = None
+    area: str | None = None
+    lead_unit: int | None = None
+    deadline_state: str | None = None
+    q: str | None = None
+    page: int = Field(default=1, ge=1)
+    page_size: int = Field(default=20, ge=1, le=200)
+
+
+class VersionIn(Schema):
+    version: int
+
+
+class NoteIn(VersionIn):
+    note: str = ""
+
+
+class DispatchIn(VersionIn):
+    unit_id: int | None = None
+    cohandler_ids: list[int] | None = None
+    reason: str = ""
+    binding: bool = False
+
+
+class ResolveIn(VersionIn):
+    result: str
+    photos: list[PhotoIn] = []
+
+
+class CallbackIn(VersionIn):
+    satisfaction: str = ""
+    solved: bool | None = None
+    reached: bool = True
+    note: str = ""
+
+
+class ReturnIn(VersionIn):
+    reason: str = ""
+    legal_basis: str = ""
+
+
+class ReasonIn(VersionIn):
+    reason: str = ""
+
+
+class SubjectIn(VersionIn):
+    subject: str
+    reason: str = ""
+
+
+class ExtensionIn(VersionIn):
+    new_due: datetime
+    reason: str = ""
+
+
+class DecisionIn(Schema):
+    approve: bool
+    note: str = ""
+
+
+class ExtensionOut(Schema):
+    id: int
+    order_code: str
+    new_due: datetime
+    decision: str
+
+
+class ClassOut(Schema):
+    code: str
+    name: str
+    parent: str | None = None
+    kind: str | None = None
+
+
+def _photos(items: list[PhotoIn]) -> list[tuple[str, bytes]]:
+    import base64
+    import binascii
+
+    out = []
+    for p in items:
+        try:
+            out.append((p.name, base64.b64decode(p.content_base64, validate=True)))
+        except (binascii.Error, ValueError):
+            raise DomainError("dispatch.photo_not_image", _("照片编码无效（应为 base64）。"), field="photos",
+                              status=415) from None
+    return out
+
+
+def _order_out(o: WorkOrder) -> dict:
+    return {
+        "id": o.pk, "code": o.code, "version": o.version, "state": o.state, "state_label": o.get_state_display(),
+        "channel": o.channel, "request_type": o.request_type.code if o.request_type_id else None,
+        "subject": o.subject.code, "subject_name": o.subject.name, "title": o.title, "urgency": o.urgency,
+        "area_code": o.area_code, "area_label": o.area_label, "lead_unit_id": o.lead_unit_id,
+        "lead_unit": o.lead_unit.name if o.lead_unit_id else None, "proposed_unit_id": o.proposed_unit_id,
+        "created_at": o.created_at, "dispatched_at": o.dispatched_at, "response_due": o.response_due,
+        "resolve_due": o.resolve_due, "deadline_state": o.deadline_state, "return_count": o.return_count,
+        "rework_count": o.rework_count,
+    }
+
+
+def _detail(request, o: WorkOrder) -> dict:
+    reporter = selectors.reporter_for(o, actor=request.user)
+    out = _order_out(o)
+    out.update(
+        description=o.description, address=o.address, lng=o.lng, lat=o.lat, reporter_name=reporter["name"],
+        reporter_phone=reporter["phone"], anonymous=o.anonymous, resolution=o.resolution,
+        cohandler_ids=list(o.cohandlers.values_list("pk", flat=True)),
+        actions=selectors.available_actions(o, actor=request.user),
+        timeline=[{"at": t.at, "action": t.action, "from_state": t.from_state, "to_state": t.to_state,
+                   "actor": t.actor_label, "unit_id": t.unit_id, "note": t.note}
+                  for t in selectors.work_order_timeline(o)],
+    )
+    return out
+
+
+def _get(request, code: str) -> WorkOrder:
+    return selectors.work_order_get(actor=request.user, code=code)
+
+
+ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut}
+
+
+@router.post("/orders", response={201: OrderDetailOut, **ERRORS}, summary="受理工单（幂等）")
+def order_create(request, payload: OrderIn, idempotency_key: str = Header(..., alias="Idempotency-Key")):
+    order = services.work_order_create(
+        channel=payload.channel, subject=payload.subject, request_type=payload.request_type, title=payload.title,
+        description=payload.description, lng=payload.lng, lat=payload.lat, address=payload.address,
+        reporter_name=payload.reporter_name, reporter_phone=payload.reporter_phone, anonymous=payload.anonymous,
+        urgency=payload.urgency, photos=_photos(payload.photos), idempotency_key=idempotency_key,
+        actor=request.user,
+    )
+    return Status(201, _detail(request, selectors.work_order_get(actor=request.user, pk=order.pk)))
+
+
+@router.get("/orders", response={200: OrderPage}, summary="工单列表")
+def order_list(request, filters: Query[ListFilters]):
+    data = filters.dict()
+    page, size = data.pop("page"), data.pop("page_size")
+    qs = selectors.work_order_list(actor=request.user, filters=data)
+    count = qs.count()
+    rows = qs[(page - 1) * size: page * size]
+    return {"count": count, "page": page, "page_size": size, "results": [_order_out(o) for o in rows]}
+
+
+@router.get("/orders/{code}", response={200: OrderDetailOut, 404: ErrorOut}, summary="工单详情")
+def order_detail(request, code: str):
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/dispatch", response={200: OrderDetailOut, **ERRORS}, summary="派单")
+def order_dispatch(request, code: str, payload: DispatchIn):
+    order = _get(request, code)
+    services.work_order_dispatch(order, actor=request.user, unit=payload.unit_id, cohandlers=payload.cohandler_ids,
+                                 reason=payload.reason, binding=payload.binding, version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/redispatch", response={200: OrderDetailOut, **ERRORS}, summary="改派 / 终审派单")
+def order_redispatch(request, code: str, payload: DispatchIn):
+    order = _get(request, code)
+    services.work_order_redispatch(order, actor=request.user, unit=payload.unit_id,
+                                   cohandlers=payload.cohandler_ids, reason=payload.reason,
+                                   binding=payload.binding, version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/accept", response={200: OrderDetailOut, **ERRORS}, summary="签收")
+def order_accept(request, code: str, payload: NoteIn):
+    services.work_order_accept(_get(request, code), actor=request.user, note=payload.note, version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/resolve", response={200: OrderDetailOut, **ERRORS}, summary="办结")
+def order_resolve(request, code: str, payload: ResolveIn):
+    services.work_order_resolve(_get(request, code), actor=request.user, result=payload.result,
+                                photos=_photos(payload.photos), version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/callback", response={200: OrderDetailOut, **ERRORS}, summary="回访")
+def order_callback(request, code: str, payload: CallbackIn):
+    services.work_order_callback(_get(request, code), actor=request.user, satisfaction=payload.satisfaction,
+                                 solved=payload.solved, reached=payload.reached, note=payload.note,
+                                 version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/return", response={200: OrderDetailOut, **ERRORS}, summary="退单")
+def order_return(request, code: str, payload: ReturnIn):
+    services.work_order_return(_get(request, code), actor=request.user, reason=payload.reason,
+                               legal_basis=payload.legal_basis, version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/suspend", response={200: OrderDetailOut, **ERRORS}, summary="挂账")
+def order_suspend(request, code: str, payload: ReasonIn):
+    services.work_order_suspend(_get(request, code), actor=request.user, reason=payload.reason,
+                                version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/resume", response={200: OrderDetailOut, **ERRORS}, summary="恢复办理")
+def order_resume(request, code: str, payload: NoteIn):
+    services.work_order_resume(_get(request, code), actor=request.user, note=payload.note, version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/reject", response={200: OrderDetailOut, **ERRORS}, summary="不予受理")
+def order_reject(request, code: str, payload: ReasonIn):
+    services.work_order_reject(_get(request, code), actor=request.user, reason=payload.reason,
+                               version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/subject", response={200: OrderDetailOut, **ERRORS}, summary="修改事项分类")
+def order_change_subject(request, code: str, payload: SubjectIn):
+    services.work_order_change_subject(_get(request, code), actor=request.user, subject=payload.subject,
+                                       reason=payload.reason, version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/extensions", response={201: ExtensionOut, **ERRORS}, summary="申请延期")
+def extension_create(request, code: str, payload: ExtensionIn):
+    ext = services.extension_request(_get(request, code), actor=request.user, new_due=payload.new_due,
+                                     reason=payload.reason, version=payload.version)
+    return Status(201, {"id": ext.pk, "order_code": code, "new_due": ext.new_due, "decision": ext.decision})
+
+
+@router.post("/extensions/{ext_id}/decide", response={200: ExtensionOut, **ERRORS}, summary="审批延期")
+def extension_decide(request, ext_id: int, payload: DecisionIn):
+    ext = Extension.objects.select_related("order").filter(pk=ext_id).first()
+    if ext is None:
+        raise DomainError("dispatch.not_found", _("延期申请不存在。"), status=404)
+    _get(request, ext.order.code)  # not visible → 404
+    ext = services.extension_decide(ext, actor=request.user, approve=payload.approve, note=payload.note)
+    return {"id": ext.pk, "order_code": ext.order.code, "new_due": ext.new_due, "decision": ext.decision}
+
+
+@router.get("/request-types", response=list[ClassOut], summary="诉求类型")
+def request_types(request):
+    return [{"code": r.code, "name": r.name} for r in RequestType.objects.filter(active=True)]
+
+
+@router.get("/subjects", response=list[ClassOut], summary="事项分类")
+def subjects(request, parent: str | None = None):
+    qs = Subject.objects.filter(active=True)
+    qs = qs.filter(parent__code=parent) if parent else qs.filter(parent__isnull=True)
+    return [{"code": s.code, "name": s.name, "parent": parent, "kind": s.kind} for s in qs.order_by("code")]

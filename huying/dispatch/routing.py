@@ -1,0 +1,132 @@
+"""Routing (四级响应), pure: which rule matches an order, and which unit it therefore goes to.
+
+Inputs are plain values and already-loaded rows; the database work (loading rules and the
+territorial units covering a point) is in `services.routing`. Rules are tried in order and the
+first match wins. Without a match the subject's defaults decide: events go to the territory
+first (先属地), components to their owner first (先属主), and the territory is the lowest level
+that has a unit, climbing when a level has none (重心下移, 属地兜底).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .models import LEVEL_ORDER, HandlingLevel, SubjectKind
+
+
+@dataclass(frozen=True)
+class RouteContext:
+    subject_code: str
+    subject_kind: str
+    request_type_code: str | None
+    area_code: str
+    urgency: str
+    local_time: datetime  # in the city's time zone
+
+
+@dataclass
+class Route:
+    unit_id: int | None
+    level: str  # a HandlingLevel, or "department"
+    cohandler_ids: list[int] = field(default_factory=list)
+    rule_id: int | None = None
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        return {"unit_id": self.unit_id, "level": self.level, "cohandler_ids": self.cohandler_ids,
+                "rule_id": self.rule_id, "reason": self.reason}
+
+
+def _in_window(rule, t: datetime) -> bool:
+    if rule.weekdays and str(t.isoweekday()) not in rule.weekdays:
+        return False
+    if rule.time_from is None and rule.time_to is None:
+        return True
+    now = t.time()
+    start, end = rule.time_from, rule.time_to
+    if start is None:
+        return now < end
+    if end is None:
+        return now >= start
+    if start <= end:
+        return start <= now < end
+    return now >= start or now < end  # overnight window, e.g. 18:00–08:00
+
+
+def rule_matches(rule, ctx: RouteContext) -> bool:
+    """Does `rule` (a RoutingRule with subject/request_type loaded) apply to `ctx`?"""
+    if not rule.active:
+        return False
+    if rule.subject_id and not ctx.subject_code.startswith(rule.subject.code):
+        return False
+    if rule.request_type_id and (ctx.request_type_code or "") != rule.request_type.code:
+        return False
+    if rule.area_prefix and not ctx.area_code.startswith(rule.area_prefix):
+        return False
+    if rule.urgency and rule.urgency != ctx.urgency:
+        return False
+    return _in_window(rule, ctx.local_time)
+
+
+def first_match(rules, ctx: RouteContext):
+    for rule in rules:
+        if rule_matches(rule, ctx):
+            return rule
+    return None
+
+
+def territorial_unit(territorial: dict[str, int], level: str, exclude: set[int]) -> tuple[int | None, str]:
+    """The unit at `level` covering the point, climbing to the next level up when there is none."""
+    start = LEVEL_ORDER.index(HandlingLevel(level))
+    for lvl in LEVEL_ORDER[start:]:
+        unit_id = territorial.get(lvl)
+        if unit_id is not None and unit_id not in exclude:
+            return unit_id, str(lvl)
+    return None, ""
+
+
+def _subject_defaults(subject_chain) -> tuple[str, int | None]:
+    level = next((s.default_level for s in subject_chain if s.default_level), "")
+    dept = next((s.default_department_id for s in subject_chain if s.default_department_id), None)
+    return level, dept
+
+
+DEFAULT_LEVEL = {
+    # Residents' calls go to the community first; patrol events to the grid that found them.
+    SubjectKind.REQUEST: HandlingLevel.COMMUNITY,
+    SubjectKind.EVENT: HandlingLevel.GRID,
+    SubjectKind.COMPONENT: HandlingLevel.COMMUNITY,
+}
+
+
+def route(*, ctx: RouteContext, rules, subject_chain, territorial: dict[str, int],
+          exclude: set[int] = frozenset()) -> Route:
+    """Pick the handling unit: the first matching rule, else the subject's defaults.
+
+    `territorial` maps a level to the territorial unit covering the order's location; `exclude`
+    holds units that must not get it again (they returned it).
+    """
+    rule = first_match(rules, ctx)
+    if rule is not None:
+        if rule.target_unit_id and rule.target_unit_id not in exclude:
+            co_level = rule.cohandler_level or HandlingLevel.COMMUNITY
+            co, _lvl = territorial_unit(territorial, co_level, exclude)
+            return Route(rule.target_unit_id, "department", [co] if co else [], rule.id, "rule")
+        if rule.target_level:
+            unit, lvl = territorial_unit(territorial, rule.target_level, exclude)
+            if unit is not None:
+                return Route(unit, lvl, [], rule.id, "rule")
+    level, dept = _subject_defaults(subject_chain)
+    if dept in exclude:
+        dept = None
+    kind = ctx.subject_kind
+    owner_first = kind == SubjectKind.COMPONENT or (kind == SubjectKind.REQUEST and not level)
+    base_level = level or DEFAULT_LEVEL.get(kind, HandlingLevel.COMMUNITY)
+    if dept and owner_first:
+        co, _lvl = territorial_unit(territorial, base_level, exclude)
+        return Route(dept, "department", [co] if co else [], None, "owner_first")
+    unit, lvl = territorial_unit(territorial, base_level, exclude)
+    if unit is not None:
+        return Route(unit, lvl, [dept] if dept else [], None, "territory_first")
+    if dept:
+        return Route(dept, "department", [], None, "owner_fallback")
+    return Route(None, "", [], None, "no_unit")

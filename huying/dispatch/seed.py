@@ -1,0 +1,95 @@
+"""Default classification data: request types with Guangdong's limits and the subject tree.
+
+Re-running adds what is missing and leaves edited rows alone (administrators own the data).
+"""
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+
+from .models import RequestType, Subject, SubjectKind, TimeUnit, Urgency
+
+DATA = Path(__file__).resolve().parent / "data"
+
+# 《广东省12345政务服务便民热线管理办法》: 咨询 2 working days; 求助 and 建议 10; 投诉 and 举报 15.
+# Signing (签收) within 1 working day is the common practice quoted in DOMAIN.md §2.
+REQUEST_TYPES = [
+    ("consult", "咨询", 2),
+    ("help", "求助", 10),
+    ("complaint", "投诉", 15),
+    ("report", "举报", 15),
+    ("suggestion", "建议", 10),
+]
+
+
+@transaction.atomic
+def request_types_seed() -> int:
+    created = 0
+    for sort, (code, name, days) in enumerate(REQUEST_TYPES, start=1):
+        _obj, made = RequestType.objects.get_or_create(
+            code=code,
+            defaults={"name": name, "sort": sort, "resolve_limit": Decimal(days), "resolve_unit": TimeUnit.WORK_DAYS,
+                      "response_limit": Decimal(1), "response_unit": TimeUnit.WORK_DAYS},
+        )
+        created += made
+    return created
+
+
+def _taxonomy_rows() -> list[tuple[str, str, str]]:
+    with open(DATA / "taxonomy.csv", encoding="utf-8") as f:
+        return [(r["level1"].strip(), r["level2"].strip(), r["level3"].strip()) for r in csv.DictReader(f)]
+
+
+@transaction.atomic
+def subjects_seed() -> int:
+    """Load taxonomy.csv (诉求) and urban_classes.csv (事件/部件); returns the number of new nodes."""
+    rows: list[dict] = []  # parents before children
+
+    l1: dict[str, str] = {}
+    l2: dict[tuple[str, str], str] = {}
+    l3_count: dict[str, int] = {}
+    source = "taxonomy.csv (2020 泰迪杯 C 题)"
+    for a, b, c in _taxonomy_rows():
+        if a not in l1:
+            l1[a] = f"Q{len(l1) + 1:02d}"
+            rows.append({"code": l1[a], "name": a, "parent": None, "depth": 1, "kind": SubjectKind.REQUEST,
+                         "source": source})
+        if (a, b) not in l2:
+            n = sum(1 for key in l2 if key[0] == a) + 1
+            l2[(a, b)] = f"{l1[a]}{n:02d}"
+            rows.append({"code": l2[(a, b)], "name": b, "parent": l1[a], "depth": 2, "kind": SubjectKind.REQUEST,
+                         "source": source})
+        parent = l2[(a, b)]
+        l3_count[parent] = l3_count.get(parent, 0) + 1
+        rows.append({"code": f"{parent}{l3_count[parent]:02d}", "name": c, "parent": parent, "depth": 3,
+                     "kind": SubjectKind.REQUEST, "source": source})
+
+    with open(DATA / "urban_classes.csv", encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            code = r["code"].strip()
+            row = {"code": code, "name": r["name"].strip(), "parent": code[:-2] if len(code) > 3 else None,
+                   "depth": 1 if len(code) <= 3 else 2, "kind": SubjectKind(r["kind"].strip()),
+                   "source": r["source"].strip(), "default_level": r["default_level"].strip()}
+            if r["resolve_limit"].strip():
+                row["resolve_limit"] = Decimal(r["resolve_limit"].strip())
+                row["resolve_unit"] = r["resolve_unit"].strip()
+            if r["urgency"].strip():
+                row["urgency"] = Urgency(r["urgency"].strip())
+            rows.append(row)
+
+    # One insert per depth: each level's parents exist (and have ids) before their children.
+    ids = dict(Subject.objects.values_list("code", "id"))
+    created = 0
+    for depth in sorted({r["depth"] for r in rows}):
+        new = [Subject(**{**r, "parent": None, "parent_id": ids.get(r["parent"]) if r["parent"] else None})
+               for r in rows if r["depth"] == depth and r["code"] not in ids]
+        Subject.objects.bulk_create(new, batch_size=500)
+        created += len(new)
+        ids.update(Subject.objects.filter(depth=depth).values_list("code", "id"))
+    return created
+
+
+def dispatch_seed() -> dict[str, int]:
+    return {"request_types": request_types_seed(), "subjects": subjects_seed()}

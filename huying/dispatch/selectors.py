@@ -1,0 +1,202 @@
+"""The one read path of dispatch, scoped by the acting user.
+
+Who sees which orders (the union of what applies):
+- the whole city: superusers, and staff of city-level command centres, leaders, administrators
+  (as `people.scope` decides);
+- staff of a territorial unit (块): orders located in its territory (a street's staff, their street);
+- any unit's staff, a department (条) included: orders it leads or co-handles now;
+- a resident: the orders they reported themselves.
+The reporter's phone number is shown only to hotline operators, to the assigned unit's staff
+and to the reporter; everyone else gets it masked.
+"""
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from huying.core.errors import DomainError
+from huying.people.models import RoleCode, Unit
+
+from . import spine
+from .models import Extension, State, Transition, WorkOrder
+from .services.common import STAFF_ROLES
+from .workflow import CLOCK_RUNNING, WITH_UNIT, next_states
+
+NOTHING = Q(pk__in=[])
+
+
+def _authenticated(actor) -> bool:
+    return actor is not None and getattr(actor, "is_authenticated", False)
+
+
+def visible_q(actor) -> Q:
+    """Q on WorkOrder for the orders `actor` may see."""
+    if not _authenticated(actor):
+        return NOTHING
+    if actor.is_superuser:
+        return Q()
+    scope = spine.scope_for(actor)
+    if scope.whole_city:
+        return Q()
+    q = Q(reporter_id=actor.pk)
+    if scope.has_any_role(*STAFF_ROLES):
+        q |= scope.territory_q("area_code")
+        if scope.unit_ids:
+            ids = sorted(scope.unit_ids)
+            cohandled = WorkOrder.cohandlers.through.objects.filter(unit_id__in=ids).values("workorder_id")
+            q |= Q(lead_unit_id__in=ids) | Q(pk__in=cohandled)
+    return q
+
+
+def _base(actor) -> QuerySet[WorkOrder]:
+    return (WorkOrder.objects.filter(visible_q(actor))
+            .select_related("subject", "request_type", "lead_unit", "proposed_unit"))
+
+
+def work_order_list(*, actor, filters: dict | None = None) -> QuerySet[WorkOrder]:
+    """Orders `actor` may see, newest first, narrowed by `filters`:
+
+    state (one or a list), channel, request_type (code), subject (code; its subtree), area (a
+    division or grid code; everything below it), lead_unit (id), deadline_state, overdue (bool),
+    q (words in the code, title or address), created_from / created_to (aware datetimes).
+    """
+    f = {k: v for k, v in (filters or {}).items() if v not in (None, "", [], ())}
+    qs = _base(actor)
+    if "state" in f:
+        states = f["state"] if isinstance(f["state"], list | tuple | set) else [f["state"]]
+        qs = qs.filter(state__in=list(states))
+    if "channel" in f:
+        qs = qs.filter(channel=f["channel"])
+    if "request_type" in f:
+        qs = qs.filter(request_type__code=f["request_type"])
+    if "subject" in f:
+        qs = qs.filter(subject__code__startswith=f["subject"])
+    if "area" in f:
+        qs = qs.filter(area_code__startswith=f["area"])
+    if "lead_unit" in f:
+        qs = qs.filter(lead_unit_id=f["lead_unit"])
+    if "deadline_state" in f:
+        qs = qs.filter(deadline_state=f["deadline_state"])
+    if f.get("overdue") is True:
+        qs = qs.filter(deadline_state="overdue")
+    if "q" in f:
+        text = str(f["q"]).strip()
+        qs = qs.filter(Q(code__startswith=text) | Q(title__icontains=text) | Q(address__icontains=text))
+    if isinstance(f.get("created_from"), datetime):
+        qs = qs.filter(created_at__gte=f["created_from"])
+    if isinstance(f.get("created_to"), datetime):
+        qs = qs.filter(created_at__lt=f["created_to"])
+    return qs.order_by("-created_at", "-id")
+
+
+def work_order_get(*, actor, pk: int | None = None, code: str | None = None) -> WorkOrder:
+    """One order by id or tracking code; one the actor may not see is 'not found', not 'forbidden'."""
+    if pk is None and not code:
+        raise DomainError("dispatch.not_found", _("工单不存在。"), status=404)
+    qs = _base(actor).select_related("grid", "community", "merged_into")
+    found = qs.filter(pk=pk).first() if pk is not None else qs.filter(code=str(code).strip()).first()
+    if found is None:
+        raise DomainError("dispatch.not_found", _("工单不存在。"), status=404)
+    return found
+
+
+def queue_for_unit(*, actor, unit: Unit | int, include_cohandled: bool = True) -> QuerySet[WorkOrder]:
+    """A unit's work queue: what it must sign, handle or await a callback on, nearest deadline first."""
+    unit_id = getattr(unit, "pk", unit)
+    if not actor.is_superuser:
+        scope = spine.scope_for(actor)
+        if not scope.whole_city and unit_id not in scope.unit_ids:
+            raise DomainError("dispatch.forbidden", _("您不是该单位的人员。"), status=403)
+    q = Q(lead_unit_id=unit_id)
+    if include_cohandled:
+        q |= Q(pk__in=WorkOrder.cohandlers.through.objects.filter(unit_id=unit_id).values("workorder_id"))
+    return (WorkOrder.objects.filter(q, state__in=list(WITH_UNIT))
+            .select_related("subject", "request_type", "lead_unit")
+            .order_by("resolve_due", "id"))
+
+
+def dispatcher_board(*, actor) -> dict[str, QuerySet]:
+    """The dispatcher's board within their territory: what waits on the dispatcher, and what is late."""
+    orders = _base(actor)
+    return {
+        "to_dispatch": orders.filter(state=State.SUBMITTED).order_by("created_at", "id"),
+        "returned": orders.filter(state=State.RETURNED).order_by("updated_at", "id"),
+        "extensions": (Extension.objects.filter(decision=Extension.Decision.PENDING,
+                                                order__in=orders.values("pk"))
+                       .select_related("order", "unit", "requested_by").order_by("requested_at", "id")),
+        "overdue": orders.filter(state__in=list(CLOCK_RUNNING), deadline_state="overdue").order_by("resolve_due"),
+        "warning": orders.filter(state__in=list(CLOCK_RUNNING), deadline_state="warning").order_by("resolve_due"),
+        "response_overdue": orders.filter(state=State.DISPATCHED, response_overdue=True).order_by("response_due"),
+        "awaiting_callback": orders.filter(state=State.RESOLVED).order_by("resolved_at", "id"),
+    }
+
+
+def work_order_timeline(order: WorkOrder) -> QuerySet[Transition]:
+    """Every step of the order, oldest first."""
+    return Transition.objects.filter(order=order).select_related("unit").order_by("at", "id")
+
+
+def phone_visible(order: WorkOrder, *, actor) -> bool:
+    """Operators, the assigned unit's staff and the reporter see the number; others see it masked."""
+    if not _authenticated(actor):
+        return False
+    if actor.is_superuser or (order.reporter_id and order.reporter_id == actor.pk):
+        return True
+    scope = spine.scope_for(actor)
+    return scope.has_role(RoleCode.OPERATOR) or (order.lead_unit_id is not None and order.lead_unit_id in scope.unit_ids)
+
+
+def reporter_for(order: WorkOrder, *, actor) -> dict:
+    """The reporter's name and phone as `actor` may see them."""
+    from huying.people.masking import personal
+
+    allowed = phone_visible(order, actor=actor)
+    return {
+        "name": personal(order.reporter_name, "name", viewer=actor, allowed=allowed and not order.anonymous),
+        "phone": personal(order.reporter_phone, "phone", viewer=actor, allowed=allowed),
+        "anonymous": order.anonymous,
+    }
+
+
+def available_actions(order: WorkOrder, *, actor) -> list[str]:
+    """The service actions `actor` could try on `order` now (pages show these buttons only)."""
+    if not _authenticated(actor):
+        return []
+    scope = None if actor.is_superuser else spine.scope_for(actor)
+
+    def role(*codes):
+        return scope is None or scope.has_any_role(*codes, RoleCode.ADMIN)
+
+    def covers():
+        return scope is None or scope.covers(order.area_code)
+
+    lead = scope is None or (order.lead_unit_id is not None and order.lead_unit_id in scope.unit_ids)
+    targets = set(next_states(order.state))
+    out = []
+    if State.DISPATCHED in targets and role(RoleCode.DISPATCHER) and covers():
+        out.append("dispatch" if order.state == State.SUBMITTED else "redispatch")
+    if State.REJECTED in targets and role(RoleCode.OPERATOR, RoleCode.DISPATCHER) and covers():
+        out.append("reject")
+    if lead:
+        out += {State.DISPATCHED: ["accept", "return"], State.ACCEPTED: ["resolve", "suspend"],
+                State.SUSPENDED: ["resume"]}.get(order.state, [])
+        if order.state in (State.DISPATCHED, State.ACCEPTED, State.SUSPENDED):
+            out.append("extension_request")
+    if order.state == State.RESOLVED and role(RoleCode.OPERATOR, RoleCode.DISPATCHER):
+        out.append("callback")
+    return out
+
+
+def work_order_track(*, code: str) -> dict | None:
+    """What anyone holding the tracking code may see: progress, no personal data, no staff names."""
+    order = WorkOrder.objects.filter(code=str(code or "").strip()).select_related("subject").first()
+    if order is None:
+        return None
+    steps = [{"at": t.at, "state": t.to_state, "action": t.action}
+             for t in Transition.objects.filter(order=order).order_by("at", "id")
+             if t.action not in ("extension_requested", "extension_refused")]
+    return {"code": order.code, "title": order.title, "subject": order.subject.name, "state": order.state,
+            "state_label": State(order.state).label, "created_at": order.created_at,
+            "resolution": order.resolution if order.state in (State.RESOLVED, State.CLOSED) else "",
+            "steps": steps}

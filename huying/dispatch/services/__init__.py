@@ -1,0 +1,35 @@
+"""The one write path of dispatch. Import services from here: `from huying.dispatch.services import …`."""
+
+from .intake import locate, work_order_create
+from .lifecycle import (
+    work_order_accept,
+    work_order_callback,
+    work_order_dispatch,
+    work_order_redispatch,
+    work_order_reject,
+    work_order_resolve,
+    work_order_resume,
+    work_order_return,
+    work_order_suspend,
+)
+from .photos import photos_check
+from .timing import deadline_sweep, extension_decide, extension_request, work_order_change_subject
+
+__all__ = [
+    "deadline_sweep",
+    "extension_decide",
+    "extension_request",
+    "locate",
+    "photos_check",
+    "work_order_accept",
+    "work_order_callback",
+    "work_order_change_subject",
+    "work_order_create",
+    "work_order_dispatch",
+    "work_order_redispatch",
+    "work_order_reject",
+    "work_order_resolve",
+    "work_order_resume",
+    "work_order_return",
+    "work_order_suspend",
+]

@@ -1,0 +1,67 @@
+"""The work-order lifecycle as one table: which state may follow which, and why."""
+
+from django.utils.translation import gettext as _
+
+from huying.core.errors import DomainError
+
+from .models import State
+
+S = State
+
+# (from, to) → the reason the step exists. Anything not listed is refused.
+ALLOWED_TRANSITIONS: dict[tuple[str, str], str] = {
+    # 受理 → 派单: the dispatcher (or auto-dispatch) sends the order to the routed unit.
+    (S.SUBMITTED, S.DISPATCHED): "dispatch to the handling unit",
+    # 不予受理: an operator or dispatcher decides it is not a government matter, with a reason.
+    (S.SUBMITTED, S.REJECTED): "not acceptable at intake",
+    # Duplicates are folded into an earlier order before anyone works on them (next issue).
+    (S.SUBMITTED, S.MERGED): "duplicate of an earlier order",
+    # 改派 before signing: the dispatcher corrects a mistaken dispatch; the new unit's clocks start.
+    (S.DISPATCHED, S.DISPATCHED): "dispatcher reassigns before the unit accepts",
+    # 签收: the assigned unit takes responsibility (首接负责); the response clock stops.
+    (S.DISPATCHED, S.ACCEPTED): "unit accepts",
+    # 退单: only before signing — once signed, the unit owns it; reason and legal basis required.
+    (S.DISPATCHED, S.RETURNED): "unit returns it as not its duty",
+    (S.DISPATCHED, S.MERGED): "duplicate found after dispatch",
+    # 办结: the unit reports the result (optionally with a photo); it awaits the callback.
+    (S.ACCEPTED, S.RESOLVED): "unit reports the result",
+    # 挂账: long engineering or seasonal works leave the active queue until resumed.
+    (S.ACCEPTED, S.SUSPENDED): "long works parked",
+    (S.SUSPENDED, S.ACCEPTED): "long works resumed",
+    # 回访满意/基本满意 → 结案.
+    (S.RESOLVED, S.CLOSED): "callback confirms the result",
+    # 回访不满意 → 返工: back to the same unit, counted as rework.
+    (S.RESOLVED, S.ACCEPTED): "callback unsatisfied: rework",
+    # After a return the dispatcher re-dispatches, or makes a binding final assignment (终审).
+    (S.RETURNED, S.DISPATCHED): "re-dispatch after a return",
+    # ... or concludes, after the return, that no government unit should take it.
+    (S.RETURNED, S.REJECTED): "not acceptable, found after a return",
+}
+
+TERMINAL = frozenset({S.CLOSED, S.REJECTED, S.MERGED})
+# States in which a unit's clock is running (the worker sweeps these).
+CLOCK_RUNNING = frozenset({S.DISPATCHED, S.ACCEPTED})
+# States in which the order sits with a unit (its queue).
+WITH_UNIT = frozenset({S.DISPATCHED, S.ACCEPTED, S.SUSPENDED, S.RESOLVED})
+
+
+def transition_allowed(from_state: str, to_state: str) -> bool:
+    return (from_state, to_state) in ALLOWED_TRANSITIONS
+
+
+def transition_check(from_state: str, to_state: str) -> None:
+    """Raise DomainError (409) unless the table allows `from_state` → `to_state`."""
+    if (from_state, to_state) not in ALLOWED_TRANSITIONS:
+        raise DomainError(
+            "dispatch.transition_forbidden",
+            _("工单当前状态为“%(from)s”，不能变更为“%(to)s”。")
+            % {"from": State(from_state).label, "to": State(to_state).label},
+            status=409,
+            from_state=str(from_state),
+            to_state=str(to_state),
+        )
+
+
+def next_states(from_state: str) -> list[str]:
+    """The states reachable in one step, for pages that show only the possible actions."""
+    return [to for (frm, to) in ALLOWED_TRANSITIONS if frm == from_state]
