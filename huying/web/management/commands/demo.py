@@ -44,6 +44,7 @@ def _shipped(name: str) -> dict:
 
 def demo_load(*, stdout=None, progress=None) -> dict:
     """Load the Guangzhou demo if it is not there yet. Returns what was done."""
+    from huying.dispatch.seed import dispatch_seed
     from huying.people.demo import demo_org_seed
     from huying.people.services import roles_ensure
     from huying.territory.models import UNIFIED_LAYER, Division, Grid
@@ -59,6 +60,7 @@ def demo_load(*, stdout=None, progress=None) -> dict:
     if not Grid.objects.filter(layer=UNIFIED_LAYER).exists():
         done["grids"] = grids_generate(progress=progress)
     done["logins"] = demo_org_seed(password=DEMO_PASSWORD, progress=progress)
+    done["dispatch"] = dispatch_seed()
     return done
 
 
