@@ -38,6 +38,9 @@ class Division(models.Model):
     generated = models.BooleanField(_("系统生成"), default=False,
                                     help_text=_("是：无官方名单，由系统生成的区划"))
     geometry = models.TextField(_("边界(GeoJSON)"), blank=True)
+    # The generator redraws only boundaries it drew itself; imported (surveyed) ones are kept.
+    geometry_generated = models.BooleanField(_("边界系统生成"), default=False,
+                                             help_text=_("是：边界由系统划分生成，重新生成时会被替换"))
     lng = models.FloatField(_("中心经度"), null=True, blank=True)
     lat = models.FloatField(_("中心纬度"), null=True, blank=True)
 
