@@ -1,7 +1,17 @@
-"""The territory's write path (services). Other modules of this package (grid imports, merge,
-locator support …) are added by other engineers; only re-exports live here."""
+"""The territory's write path (services); only re-exports live here."""
 
 from .divisions import boundaries_import, division_short_name, divisions_import, divisions_validate
 from .generate import grids_generate
+from .imports import buildings_import, grids_import
+from .merge import grids_merge
 
-__all__ = ["boundaries_import", "division_short_name", "divisions_import", "divisions_validate", "grids_generate"]
+__all__ = [
+    "boundaries_import",
+    "buildings_import",
+    "division_short_name",
+    "divisions_import",
+    "divisions_validate",
+    "grids_generate",
+    "grids_import",
+    "grids_merge",
+]
