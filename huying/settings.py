@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "huying.people",
     "huying.dispatch",
     "huying.party",
+    "huying.insight",
     "huying.web",
 ]
 

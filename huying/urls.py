@@ -8,5 +8,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("orders/", include("huying.dispatch.urls")),
+    path("insight/", include("huying.insight.urls")),
+    path("open311/v2/", include("huying.dispatch.open311.urls")),
     path("", include("huying.web.urls")),
 ]
