@@ -1,4 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "dispatch"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.order_list, name="list"),
+    path("report/", views.report, name="report"),
+    path("report/subjects/", views.subjects, name="subjects"),
+    path("track/", views.track, name="track"),
+    path("intake/", views.intake, name="intake"),
+    path("board/", views.board, name="board"),
+    path("queue/", views.queue, name="queue"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/callback/", views.callback, name="callback"),
+    path("<int:pk>/<slug:action>/", views.act, name="act"),
+    path("extensions/<int:pk>/decide/", views.extension_decide, name="extension_decide"),
+]

@@ -1,0 +1,459 @@
+"""Dispatch pages: resident report and tracking, operator intake, dispatcher board, unit queue,
+order detail with its actions, callback. Views parse input, call one service or selector, render.
+
+Every action form posts the order's version; a stale one comes back as a clear message (409),
+never a silent overwrite. Orders outside the viewer's scope are 404, as the selectors decide.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from huying.core.errors import DomainError
+from huying.people.models import RoleCode
+
+from . import selectors, services, spine
+from .forms import (
+    CallbackForm,
+    DispatchForm,
+    ExtensionDecideForm,
+    ExtensionRequestForm,
+    IntakeForm,
+    NoteForm,
+    OrderFilterForm,
+    ReasonForm,
+    ReportForm,
+    ResolveForm,
+    ReturnForm,
+    TrackForm,
+    new_key,
+    subject_groups,
+)
+from .models import Channel, Extension, State, WorkOrder
+
+PAGE_SIZE = 20
+QUEUE_ROLES = (RoleCode.HANDLER, RoleCode.UNIT_LEADER, RoleCode.GRID_WORKER)
+BOARD_TABS = [
+    ("to_dispatch", _l("待派单")),
+    ("returned", _l("退单待处理")),
+    ("extensions", _l("延期申请")),
+    ("overdue", _l("已超期")),
+    ("warning", _l("临期预警")),
+    ("response_overdue", _l("签收超时")),
+    ("awaiting_callback", _l("待回访")),
+]
+
+
+def _has_role(user, *roles) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return spine.scope_for(user).has_any_role(*roles, RoleCode.ADMIN)
+
+
+def _require_role(user, *roles) -> None:
+    if not _has_role(user, *roles):
+        raise PermissionDenied(_("您没有访问此页面的权限。"))
+
+
+def _page(request, qs, size: int = PAGE_SIZE):
+    return Paginator(qs, size).get_page(request.GET.get("page"))
+
+
+def _narrow(qs, *, actor, filters: dict):
+    """Apply the list filters of `selectors.work_order_list` to another selector's queryset."""
+    if not filters:
+        return qs
+    return qs.filter(pk__in=selectors.work_order_list(actor=actor, filters=filters).values("pk"))
+
+
+def _get_order(request, pk: int) -> WorkOrder:
+    try:
+        return selectors.work_order_get(actor=request.user, pk=pk)
+    except DomainError as exc:
+        raise Http404(exc.message) from None
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
+# --- resident: report and track ---------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def report(request):
+    """居民上报: phone-width, open to anyone; a signed-in resident's name and phone are filled in."""
+    user = request.user if request.user.is_authenticated else None
+    status = 200
+    if request.method == "POST":
+        form = ReportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                order = services.work_order_create(channel=Channel.WEB, actor=user, **form.service_kwargs())
+            except DomainError as exc:
+                status = exc.status
+                if exc.code == "dispatch.idempotency_mismatch":
+                    # This form was sent before with other content: a fresh key makes the edit a new report.
+                    form.data = form.data.copy()
+                    form.data["idempotency_key"] = new_key()
+                    exc = DomainError(exc.code, _("此表单已提交过。如需再次反映，请检查内容后重新提交。"))
+                form.add_domain_error(exc)
+            else:
+                return redirect(f"{reverse('dispatch:track')}?code={order.code}&new=1")
+        else:
+            status = 400
+    else:
+        initial = {"idempotency_key": new_key()}
+        if user is not None:
+            initial.update(reporter_name=user.display_name or "", reporter_phone=user.phone or "")
+        form = ReportForm(initial=initial)
+    return render(request, "dispatch/report.html", {"form": form}, status=status)
+
+
+@require_GET
+def subjects(request):
+    """The second level of the subject picker, loaded by htmx when the first level changes."""
+    root = request.GET.get("subject_root", "").strip()
+    return render(request, "dispatch/_subject_select.html",
+                  {"groups": subject_groups(root) if root else [], "selected": request.GET.get("subject", ""),
+                   "root": root})
+
+
+@require_GET
+def track(request):
+    """办理进度查询: the tracking code shows the progress and public timeline, no personal data."""
+    result, status = None, 200
+    form = TrackForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        result = selectors.work_order_track(code=form.cleaned_data["code"])
+        if result is None:
+            form.add_error("code", _("未找到该查询码对应的诉求，请核对后重试。"))
+            status = 404
+    elif form.is_bound:
+        status = 400
+    mine = None
+    if request.user.is_authenticated:
+        mine = selectors.work_order_list(actor=request.user, filters={}).filter(reporter_id=request.user.pk)[:10]
+    return render(request, "dispatch/track.html",
+                  {"form": form, "result": result, "new": request.GET.get("new") == "1", "mine": mine},
+                  status=status)
+
+
+# --- staff: intake console, lists, board, queue -----------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def intake(request):
+    """话务受理: the operator takes a call, may name another unit with a reason, and sees where it went."""
+    _require_role(request.user, RoleCode.OPERATOR, RoleCode.DISPATCHER)
+    can_override = _has_role(request.user, RoleCode.DISPATCHER)
+    status = 200
+    if request.method == "POST":
+        form = IntakeForm(request.POST, request.FILES, actor=request.user, can_override=can_override)
+        if form.is_valid():
+            try:
+                order = _intake_submit(request.user, form)
+            except DomainError as exc:
+                status = exc.status
+                if exc.field == "reason":
+                    exc.field = "override_reason"
+                if exc.code == "dispatch.idempotency_mismatch":
+                    form.data = form.data.copy()
+                    form.data["idempotency_key"] = new_key()
+                form.add_domain_error(exc)
+            else:
+                if order.lead_unit_id:
+                    messages.success(request, _("工单 %(code)s 已受理，已派至 %(unit)s。")
+                                     % {"code": order.code, "unit": order.lead_unit.name})
+                else:
+                    messages.success(request, _("工单 %(code)s 已受理，系统建议承办单位：%(unit)s。")
+                                     % {"code": order.code,
+                                        "unit": order.proposed_unit.name if order.proposed_unit_id else _("无")})
+                return redirect("dispatch:detail", pk=order.pk)
+        else:
+            status = 400
+    else:
+        form = IntakeForm(initial={"idempotency_key": new_key()}, actor=request.user, can_override=can_override)
+    return render(request, "dispatch/intake.html", {"form": form}, status=status)
+
+
+def _intake_submit(actor, form: IntakeForm) -> WorkOrder:
+    # The console takes the call and, when the operator names a unit, dispatches it there: one
+    # submission, so both happen or neither (a refused dispatch stores no order).
+    # TODO(dispatch services): an intake override in work_order_create would make this one call.
+    with transaction.atomic():
+        order = services.work_order_create(channel=Channel.HOTLINE, actor=actor, **form.service_kwargs())
+        unit = form.cleaned_data.get("unit")
+        if unit and order.state == State.SUBMITTED:
+            order = services.work_order_dispatch(order, actor=actor, unit=int(unit),
+                                                 reason=form.cleaned_data["override_reason"], version=order.version)
+    return WorkOrder.objects.select_related("lead_unit", "proposed_unit").get(pk=order.pk)
+
+
+@login_required
+@require_GET
+def order_list(request):
+    """All orders the viewer may see, filterable and paginated."""
+    filters = OrderFilterForm(request.GET or None)
+    qs = selectors.work_order_list(actor=request.user, filters=filters.filters())
+    return render(request, "dispatch/list.html", {
+        "filters": filters, "page": _page(request, qs), "now": timezone.now(),
+        "can_board": _has_role(request.user, RoleCode.DISPATCHER, RoleCode.OPERATOR),
+        "can_intake": _has_role(request.user, RoleCode.OPERATOR, RoleCode.DISPATCHER),
+        "can_queue": _has_role(request.user, *QUEUE_ROLES),
+    })
+
+
+@login_required
+@require_GET
+def board(request):
+    """派单台: what waits on the dispatcher (to dispatch, returned, extensions) and what is late."""
+    _require_role(request.user, RoleCode.DISPATCHER, RoleCode.OPERATOR)
+    sections = selectors.dispatcher_board(actor=request.user)
+    tab = request.GET.get("tab", "to_dispatch")
+    if tab not in sections:
+        tab = "to_dispatch"
+    filters = OrderFilterForm(request.GET or None)
+    f = filters.filters()
+    qs = sections[tab]
+    if tab == "extensions":
+        if f:
+            qs = qs.filter(order__in=selectors.work_order_list(actor=request.user, filters=f).values("pk"))
+    else:
+        qs = _narrow(qs, actor=request.user, filters=f)
+    page = _page(request, qs)
+    rows = []
+    for item in page:
+        if tab == "extensions":
+            rows.append({"ext": item, "order": item.order, "form": ExtensionDecideForm(prefix=f"ext{item.pk}")})
+        else:
+            rows.append(_row(item, request.user))
+    counts = {key: sections[key].count() for key, _label in BOARD_TABS}
+    return render(request, "dispatch/board.html", {
+        "tabs": [(key, label, counts[key]) for key, label in BOARD_TABS], "tab": tab, "filters": filters,
+        "tab_keep": [("tab", tab)],
+        "page": page, "rows": rows, "now": timezone.now(),
+    })
+
+
+def _row(order: WorkOrder, actor) -> dict:
+    actions = selectors.available_actions(order, actor=actor)
+    return {"order": order, "actions": actions, "forms": _action_forms(order, actions)}
+
+
+@login_required
+@require_GET
+def queue(request):
+    """承办队列: a unit's orders, nearest deadline first, with time left and the unit's actions."""
+    _require_role(request.user, *QUEUE_ROLES)
+    units = []
+    for m in (request.user.memberships.filter(active=True, unit__active=True, role__code__in=QUEUE_ROLES)
+              .select_related("unit").order_by("unit__code")):
+        if m.unit not in units:
+            units.append(m.unit)
+    if not units:
+        return render(request, "dispatch/queue.html", {"units": [], "unit": None})
+    wanted = request.GET.get("unit", "")
+    unit = next((u for u in units if str(u.pk) == wanted), units[0])
+    filters = OrderFilterForm(request.GET or None,
+                              states=[State.DISPATCHED, State.ACCEPTED, State.SUSPENDED, State.RESOLVED])
+    try:
+        qs = selectors.queue_for_unit(actor=request.user, unit=unit)
+    except DomainError as exc:
+        raise PermissionDenied(exc.message) from None
+    page = _page(request, _narrow(qs, actor=request.user, filters=filters.filters()))
+    return render(request, "dispatch/queue.html", {
+        "units": units, "unit": unit, "filters": filters, "page": page, "now": timezone.now(),
+        "unit_keep": [("unit", unit.pk)],
+        "rows": [_row(o, request.user) for o in page],
+    })
+
+
+# --- one order: detail, actions, callback -----------------------------------------------------
+
+ACTION_FORMS = {
+    "dispatch": DispatchForm,
+    "redispatch": DispatchForm,
+    "reject": ReasonForm,
+    "accept": NoteForm,
+    "return": ReturnForm,
+    "resolve": ResolveForm,
+    "suspend": ReasonForm,
+    "resume": NoteForm,
+    "extension_request": ExtensionRequestForm,
+}
+
+
+def _call(action: str, order: WorkOrder, actor, d: dict):
+    v = d["version"]
+    if action in ("dispatch", "redispatch"):
+        fn = services.work_order_dispatch if action == "dispatch" else services.work_order_redispatch
+        return fn(order, actor=actor, unit=int(d["unit"]) if d.get("unit") else None, reason=d.get("reason", ""),
+                  binding=bool(d.get("binding")), version=v)
+    if action == "reject":
+        return services.work_order_reject(order, actor=actor, reason=d["reason"], version=v)
+    if action == "accept":
+        return services.work_order_accept(order, actor=actor, note=d.get("note", ""), version=v)
+    if action == "return":
+        return services.work_order_return(order, actor=actor, reason=d["reason"], legal_basis=d["legal_basis"],
+                                          version=v)
+    if action == "resolve":
+        return services.work_order_resolve(order, actor=actor, result=d["result"], photos=d.get("photos") or [],
+                                           version=v)
+    if action == "suspend":
+        return services.work_order_suspend(order, actor=actor, reason=d["reason"], version=v)
+    if action == "resume":
+        return services.work_order_resume(order, actor=actor, note=d.get("note", ""), version=v)
+    if action == "extension_request":
+        return services.extension_request(order, actor=actor, new_due=d["new_due"], reason=d["reason"], version=v)
+    raise Http404
+
+
+DONE_MESSAGES = {
+    "dispatch": _l("已派单。"), "redispatch": _l("已改派。"), "reject": _l("已作不予受理处理。"),
+    "accept": _l("已签收。"), "return": _l("已退单。"), "resolve": _l("已办结，等待回访。"), "suspend": _l("已挂账。"),
+    "resume": _l("已恢复办理。"), "extension_request": _l("延期申请已提交，等待派单员审批。"),
+}
+
+
+def _form_for(action: str, order: WorkOrder, data=None, files=None):
+    cls = ACTION_FORMS[action]
+    kwargs = {"prefix": action, "initial": {"version": order.version}}
+    if cls is DispatchForm:
+        kwargs["order"] = order
+    return cls(data, files, **kwargs) if data is not None else cls(**kwargs)
+
+
+def _action_forms(order: WorkOrder, actions: list[str], bound: tuple | None = None) -> list[tuple]:
+    """(action, form) for each action the viewer has; the callback has its own screen (form None)."""
+    out = []
+    for action in actions:
+        if bound and bound[0] == action:
+            out.append((action, bound[1]))
+        else:
+            out.append((action, _form_for(action, order) if action in ACTION_FORMS else None))
+    return out
+
+
+def _detail(request, order: WorkOrder, *, bound: tuple | None = None, decide_form=None, status: int = 200):
+    actions = selectors.available_actions(order, actor=request.user)
+    pending = order.extensions.filter(decision=Extension.Decision.PENDING).select_related("unit").first()
+    can_decide = pending is not None and _has_role(request.user, RoleCode.DISPATCHER)
+    return render(request, "dispatch/detail.html", {
+        "order": order,
+        "reporter": selectors.reporter_for(order, actor=request.user),
+        "timeline": selectors.work_order_timeline(order),
+        "assignments": order.assignments.select_related("unit", "dispatched_by").order_by("id"),
+        "cohandlers": order.cohandlers.all(),
+        "extensions": order.extensions.select_related("unit").order_by("-requested_at"),
+        "attachments": order.attachments.all(),
+        "actions": actions,
+        "forms": _action_forms(order, actions, bound),
+        "open_action": bound[0] if bound else "",
+        "pending": pending,
+        "decide_form": (decide_form or ExtensionDecideForm(prefix=f"ext{pending.pk}")) if can_decide else None,
+        "now": timezone.now(),
+    }, status=status)
+
+
+@login_required
+@require_GET
+def detail(request, pk: int):
+    return _detail(request, _get_order(request, pk))
+
+
+@login_required
+@require_POST
+def act(request, pk: int, action: str):
+    """One lifecycle action on one order; a refusal re-renders the order with the error at its field."""
+    if action not in ACTION_FORMS:
+        raise Http404
+    order = _get_order(request, pk)
+    form = _form_for(action, order, request.POST, request.FILES)
+    status = 400
+    if form.is_valid():
+        try:
+            _call(action, order, request.user, form.cleaned_data)
+        except DomainError as exc:
+            form.add_domain_error(exc)
+            status = exc.status
+        else:
+            messages.success(request, DONE_MESSAGES[action])
+            return redirect(_safe_next(request, reverse("dispatch:detail", args=[order.pk])))
+    if status == 409:
+        messages.error(request, form.non_field_errors()[0] if form.non_field_errors() else _("操作未成功。"))
+    order = _get_order(request, pk)
+    return _detail(request, order, bound=(action, form), status=status)
+
+
+@login_required
+@require_POST
+def extension_decide(request, pk: int):
+    """A dispatcher approves or refuses an extension (延期审批)."""
+    ext = Extension.objects.filter(pk=pk).only("pk", "order_id").first()
+    if ext is None:
+        raise Http404
+    order = _get_order(request, ext.order_id)
+    form = ExtensionDecideForm(request.POST, prefix=f"ext{ext.pk}")
+    status = 400
+    if form.is_valid():
+        try:
+            services.extension_decide(ext, actor=request.user, approve=form.cleaned_data["approve"],
+                                      note=form.cleaned_data["note"])
+        except DomainError as exc:
+            form.add_domain_error(exc)
+            status = exc.status
+        else:
+            messages.success(request, _("已批准延期。") if form.cleaned_data["approve"] else _("已不批准延期。"))
+            return redirect(_safe_next(request, reverse("dispatch:detail", args=[order.pk])))
+    return _detail(request, order, decide_form=form, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def callback(request, pk: int):
+    """回访: solved? and 满意 / 基本满意 / 不满意; unsatisfied sends the order back for rework."""
+    order = _get_order(request, pk)
+    allowed = "callback" in selectors.available_actions(order, actor=request.user)
+    status = 200
+    form = CallbackForm(initial={"version": order.version, "reached": "1"})
+    if request.method == "POST":
+        if not allowed:
+            raise PermissionDenied(_("该工单当前不能回访。"))
+        form = CallbackForm(request.POST)
+        status = 400
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                order = services.work_order_callback(order, actor=request.user, satisfaction=d["satisfaction"],
+                                                     solved=d["solved"], reached=d["reached"], note=d["note"],
+                                                     version=d["version"])
+            except DomainError as exc:
+                form.add_domain_error(exc)
+                status = exc.status
+            else:
+                if order.state == State.CLOSED:
+                    messages.success(request, _("回访已记录，工单已结案。"))
+                else:
+                    messages.warning(request, _("回访不满意，工单已退回承办单位返工。"))
+                return redirect(_safe_next(request, reverse("dispatch:detail", args=[order.pk])))
+    return render(request, "dispatch/callback.html", {
+        "order": order, "form": form, "allowed": allowed,
+        "reporter": selectors.reporter_for(order, actor=request.user),
+        "results": order.attachments.filter(kind="result"),
+    }, status=status)

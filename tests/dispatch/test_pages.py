@@ -1,0 +1,419 @@
+"""Dispatch pages through Django's test client: each page's GET and POST, bad input next to the
+field with nothing stored, scope (404 across territory), stale versions, and the whole lifecycle."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from huying.dispatch.models import Attachment, Extension, IdempotencyKey, State, WorkOrder
+from huying.dispatch.services import work_order_accept, work_order_dispatch, work_order_resolve
+
+from .images import PDF, PNG_1x1
+
+pytestmark = pytest.mark.django_db
+
+STALE = "该工单已被他人更新，请刷新后重试"
+
+
+def field_html(html: str, name: str) -> str:
+    """The markup of one field block (id="field-<name>") up to the next field block."""
+    start = html.index(f'id="field-{name}"')
+    nxt = html.find('id="field-', start + 10)
+    return html[start:nxt if nxt != -1 else len(html)]
+
+
+def key_of(html: str) -> str:
+    return re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', html).group(1)
+
+
+@pytest.fixture
+def as_user(client):
+    def _as(user):
+        client.force_login(user)
+        return client
+    return _as
+
+
+def report_data(world, **over):
+    lng, lat = world.point("a")
+    data = {"idempotency_key": "a" * 32, "request_type": "complaint", "subject_root": "Q01", "subject": "Q010101",
+            "title": "路灯不亮", "description": "小区门口路灯坏了三天", "address": "", "lng": lng, "lat": lat,
+            "reporter_name": "李四", "reporter_phone": "13900001111"}
+    data.update(over)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def dispatched(report, world):
+    order = report()
+    return work_order_dispatch(order, actor=world.users["dispatcher"], unit=world.units["community_a"].pk,
+                               reason="属地社区办理", version=order.version)
+
+
+# --- resident report -------------------------------------------------------------------------
+
+def test_report_page_anonymous_has_key_and_choices(client, world):
+    r = client.get(reverse("dispatch:report"))
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert len(key_of(html)) == 32
+    assert key_of(client.get(reverse("dispatch:report")).content.decode()) != key_of(html)
+    assert 'value="complaint"' in html and "投诉" in html
+    assert 'name="subject_root"' in html and 'value="Q01"' in html
+    assert 'name="photos"' in html and 'multiple' in field_html(html, "photos")
+    assert 'id="locate-btn"' in html and "WGS-84" in html
+
+
+def test_report_prefills_signed_in_resident(as_user, world):
+    resident = world.users["resident"]
+    resident.display_name, resident.phone = "王五", "13700007777"
+    resident.save()
+    html = as_user(resident).get(reverse("dispatch:report")).content.decode()
+    assert 'value="王五"' in field_html(html, "reporter_name")
+    assert 'value="13700007777"' in field_html(html, "reporter_phone")
+
+
+def test_subject_picker_second_level(client, world):
+    r = client.get(reverse("dispatch:subjects"), {"subject_root": "Q01"})
+    html = r.content.decode()
+    assert r.status_code == 200 and "<optgroup" in html
+    assert 'value="Q010101"' in html
+    assert 'value="Q01"' not in html and 'value="Q0101"' not in html  # inner nodes are groups, not choices
+    assert "disabled" in client.get(reverse("dispatch:subjects")).content.decode()
+
+
+def test_report_success_shows_tracking_code_and_double_submit_is_one_order(client, world):
+    data = report_data(world)
+    r = client.post(reverse("dispatch:report"), data)
+    assert r.status_code == 302
+    order = WorkOrder.objects.get()
+    assert order.channel == "web" and order.reporter is None and order.reporter_phone == "13900001111"
+    assert r["Location"] == f"{reverse('dispatch:track')}?code={order.code}&new=1"
+    again = client.post(reverse("dispatch:report"), data)
+    assert again["Location"] == r["Location"]
+    assert WorkOrder.objects.count() == 1
+    page = client.get(r["Location"]).content.decode()
+    assert f'id="tracking-code">{order.code}<' in page
+    assert "已受理" in page
+
+
+def test_report_by_address_and_photo(client, world):
+    data = report_data(world, lng="", lat="", address="仓边社区 12 号")
+    data["photos"] = SimpleUploadedFile("p.png", PNG_1x1, content_type="image/png")
+    r = client.post(reverse("dispatch:report"), data)
+    assert r.status_code == 302, r.content.decode()[:2000]
+    order = WorkOrder.objects.get()
+    assert order.community_id == world.communities[0].pk
+    assert Attachment.objects.filter(order=order, kind="report").count() == 1
+
+
+@pytest.mark.parametrize("over, field, status, message", [
+    ({"lng": "", "lat": "", "address": ""}, "location", 400, "请在地图上选点或填写地址"),
+    ({"lng": "116.397", "lat": "39.909"}, "location", 422, "不在本市范围内"),
+    ({"lng": "", "lat": "", "address": "北京市东城区东长安街"}, "location", 422, "不在本市范围内"),
+    ({"subject": "Z999"}, "subject", 400, "事项分类“Z999”不存在"),
+    ({"subject": ""}, "subject", 400, "请选择事项分类"),
+    ({"title": ""}, "title", 400, "请填写标题"),
+    ({"lng": "abc"}, "location", 400, "经度"),
+    ({"reporter_phone": "12ab"}, "reporter_phone", 400, "联系电话格式不正确"),
+])
+def test_report_bad_input_is_shown_at_the_field_and_stores_nothing(client, world, over, field, status, message):
+    r = client.post(reverse("dispatch:report"), report_data(world, **over))
+    assert r.status_code == status
+    html = r.content.decode()
+    assert message in field_html(html, field)
+    assert WorkOrder.objects.count() == 0 and IdempotencyKey.objects.count() == 0
+    assert "小区门口路灯坏了三天" in html  # what the resident typed is kept
+
+
+def test_report_non_image_photo_refused_at_the_field(client, world):
+    data = report_data(world)
+    data["photos"] = SimpleUploadedFile("scan.png", PDF, content_type="image/png")
+    r = client.post(reverse("dispatch:report"), data)
+    assert r.status_code == 415
+    assert "不是有效的图片" in field_html(r.content.decode(), "photos")
+    assert WorkOrder.objects.count() == 0 and Attachment.objects.count() == 0
+
+
+def test_report_reused_key_with_other_content_gets_a_fresh_key(client, world):
+    client.post(reverse("dispatch:report"), report_data(world))
+    r = client.post(reverse("dispatch:report"), report_data(world, title="另一件事"))
+    assert r.status_code == 422
+    html = r.content.decode()
+    assert "此表单已提交过" in html and key_of(html) != "a" * 32
+    assert client.post(reverse("dispatch:report"), report_data(world, title="另一件事",
+                                                               idempotency_key=key_of(html))).status_code == 302
+    assert WorkOrder.objects.count() == 2
+
+
+# --- tracking ---------------------------------------------------------------------------------
+
+def test_track_shows_progress_without_personal_data(client, world, report):
+    order = dispatched(report, world)
+    r = client.get(reverse("dispatch:track"), {"code": order.code})
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert 'id="track-state">已派单<' in html
+    assert "受理" in html and "派单" in html
+    assert "13812345678" not in html and "张三" not in html and world.units["community_a"].name not in html
+
+
+def test_track_unknown_code(client, world):
+    r = client.get(reverse("dispatch:track"), {"code": "0000000000000000"})
+    assert r.status_code == 404
+    assert "未找到该查询码" in field_html(r.content.decode(), "code")
+
+
+# --- operator intake --------------------------------------------------------------------------
+
+def intake_data(world, **over):
+    return report_data(world, **{"reporter_phone": "020-83331234", "reporter_name": "赵六", **over})
+
+
+def test_intake_requires_operator(as_user, world, client):
+    assert client.get(reverse("dispatch:intake")).status_code == 302  # to login
+    assert as_user(world.users["resident"]).get(reverse("dispatch:intake")).status_code == 403
+    r = as_user(world.users["operator"]).get(reverse("dispatch:intake"))
+    assert r.status_code == 200 and 'name="emergency"' in r.content.decode()
+
+
+def test_intake_takes_a_call_and_shows_where_it_goes(as_user, world):
+    c = as_user(world.users["operator"])
+    r = c.post(reverse("dispatch:intake"), intake_data(world, emergency="on"))
+    order = WorkOrder.objects.get()
+    assert r.status_code == 302 and r["Location"] == reverse("dispatch:detail", args=[order.pk])
+    assert order.channel == "hotline" and order.urgency == "emergency" and order.reporter_phone == "020-83331234"
+    html = c.get(r["Location"]).content.decode()
+    assert order.code in html and "系统建议承办单位" in html
+    assert order.proposed_unit.name in field_or(html, "proposed-unit")
+
+
+def field_or(html: str, element_id: str) -> str:
+    start = html.index(f'id="{element_id}"')
+    return html[start:html.index("</dd>", start)]
+
+
+def test_intake_phone_required(as_user, world):
+    r = as_user(world.users["operator"]).post(reverse("dispatch:intake"), intake_data(world, reporter_phone=""))
+    assert r.status_code == 400 and "请填写来电号码" in field_html(r.content.decode(), "reporter_phone")
+    assert WorkOrder.objects.count() == 0
+
+
+@pytest.fixture
+def operator_dispatcher(world):
+    """A hotline seat that may also dispatch (话务派单员): the one who may override routing at intake."""
+    from huying.people.models import RoleCode
+    from huying.people.services import membership_grant
+
+    operator = world.users["operator"]
+    membership_grant(operator, unit=world.units["command"], role_code=RoleCode.DISPATCHER, actor=None)
+    return operator
+
+
+def test_intake_override_only_for_who_may_dispatch(as_user, world):
+    html = as_user(world.users["operator"]).get(reverse("dispatch:intake")).content.decode()
+    assert 'name="unit"' not in html and 'id="override-hint"' in html
+
+
+def test_intake_override_needs_reason_then_dispatches_there(as_user, world, operator_dispatcher):
+    c = as_user(operator_dispatcher)
+    assert 'name="unit"' in c.get(reverse("dispatch:intake")).content.decode()
+    r = c.post(reverse("dispatch:intake"), intake_data(world, unit=str(world.units["dept"].pk)))
+    assert r.status_code == 400 and "请填写理由" in field_html(r.content.decode(), "override_reason")
+    assert WorkOrder.objects.count() == 0
+    r = c.post(reverse("dispatch:intake"), intake_data(world, unit=str(world.units["dept"].pk),
+                                                       override_reason="占道经营归城管"))
+    assert r.status_code == 302
+    order = WorkOrder.objects.get()
+    assert order.state == State.DISPATCHED and order.lead_unit_id == world.units["dept"].pk
+    assert order.assignments.get().override_reason == "占道经营归城管"
+    assert "已派至 城市管理和综合执法局" in c.get(r["Location"]).content.decode()
+
+
+# --- lists, board, scope ----------------------------------------------------------------------
+
+def test_list_is_scoped_filtered_and_paginated(as_user, world, report):
+    mine = report(title="北京街道的事")
+    other = report(title="人民街道的事", point=world.point("b"))
+    html = as_user(world.users["street_a"]).get(reverse("dispatch:list")).content.decode()
+    assert mine.code in html and other.code not in html
+    c = as_user(world.users["dispatcher"])
+    html = c.get(reverse("dispatch:list"), {"q": "人民"}).content.decode()
+    assert other.code in html and mine.code not in html
+    for i in range(21):
+        report(title=f"第{i}件")
+    page2 = c.get(reverse("dispatch:list"), {"page": 2}).content.decode()
+    assert page2.count('class="order-link"') == 3 and "第 2 / 2 页" in page2
+
+
+def test_detail_across_territory_is_404(as_user, world, report):
+    order = report(point=world.point("b"))
+    assert as_user(world.users["street_a"]).get(reverse("dispatch:detail", args=[order.pk])).status_code == 404
+    assert as_user(world.users["street_b"]).get(reverse("dispatch:detail", args=[order.pk])).status_code == 200
+
+
+def test_board_needs_dispatcher_and_dispatches_from_the_tab(as_user, world, report):
+    order = report()
+    assert as_user(world.users["comm_a"]).get(reverse("dispatch:board")).status_code == 403
+    c = as_user(world.users["dispatcher"])
+    html = c.get(reverse("dispatch:board")).content.decode()
+    assert order.code in html and 'id="tab-to_dispatch"' in html
+    assert re.search(r'id="tab-to_dispatch".*?<span class="count">1</span>', html, re.S)
+    next_url = reverse("dispatch:board") + "?tab=to_dispatch"
+    r = c.post(reverse("dispatch:act", args=[order.pk, "dispatch"]), {"dispatch-version": order.version,
+                                                                      "next": next_url})
+    assert r.status_code == 302 and r["Location"] == next_url
+    order.refresh_from_db()
+    assert order.state == State.DISPATCHED and order.lead_unit_id == order.proposed_unit_id
+    assert order.code not in c.get(next_url).content.decode()
+
+
+def test_board_reject_needs_reason(as_user, world, report):
+    order = report()
+    c = as_user(world.users["dispatcher"])
+    r = c.post(reverse("dispatch:act", args=[order.pk, "reject"]), {"reject-version": order.version})
+    assert r.status_code == 400 and "请填写理由" in field_html(r.content.decode(), "reject-reason")
+    r = c.post(reverse("dispatch:act", args=[order.pk, "reject"]),
+               {"reject-version": order.version, "reject-reason": "属司法程序，不予受理"})
+    assert r.status_code == 302
+    order.refresh_from_db()
+    assert order.state == State.REJECTED
+
+
+def test_detail_masks_phone_per_viewer(as_user, world, report):
+    order = dispatched(report, world)
+    url = reverse("dispatch:detail", args=[order.pk])
+    assert "138****5678" in field_or(as_user(world.users["dispatcher"]).get(url).content.decode(), "reporter-phone")
+    assert "13812345678" in field_or(as_user(world.users["operator"]).get(url).content.decode(), "reporter-phone")
+    assert "13812345678" in field_or(as_user(world.users["comm_a"]).get(url).content.decode(), "reporter-phone")
+
+
+def test_stale_version_is_a_clear_message_not_an_overwrite(as_user, world, report):
+    order = dispatched(report, world)
+    stale = order.version
+    c = as_user(world.users["comm_a"])
+    assert c.post(reverse("dispatch:act", args=[order.pk, "accept"]), {"accept-version": stale}).status_code == 302
+    order.refresh_from_db()
+    r = c.post(reverse("dispatch:act", args=[order.pk, "suspend"]),
+               {"suspend-version": stale, "suspend-reason": "等待施工"})
+    assert r.status_code == 409 and STALE in r.content.decode()
+    order.refresh_from_db()
+    assert order.state == State.ACCEPTED
+
+
+# --- unit queue, actions, extension, callback ---------------------------------------------------
+
+def test_queue_lists_by_deadline_with_actions(as_user, world, report):
+    first = dispatched(report, world)
+    emergency = report(urgency="emergency", title="燃气泄漏")
+    emergency = work_order_dispatch(emergency, actor=world.users["dispatcher"], unit=world.units["community_a"].pk,
+                                    reason="属地", version=emergency.version)
+    c = as_user(world.users["comm_a"])
+    html = c.get(reverse("dispatch:queue")).content.decode()
+    assert html.index(emergency.code) < html.index(first.code)  # the 2-hour clock comes first
+    assert "超期" in html or "剩余" in html
+    assert 'data-action="accept"' in html and 'data-action="return"' in html
+    assert as_user(world.users["dispatcher"]).get(reverse("dispatch:queue")).status_code == 403
+    # another community's handler sees an empty queue, not these orders
+    other = as_user(world.users["comm_b"]).get(reverse("dispatch:queue")).content.decode()
+    assert first.code not in other
+
+
+def test_return_needs_reason_and_basis_then_redispatch_binding(as_user, world, report):
+    order = dispatched(report, world)
+    c = as_user(world.users["comm_a"])
+    url = reverse("dispatch:act", args=[order.pk, "return"])
+    r = c.post(url, {"return-version": order.version, "return-reason": "非本社区职责"})
+    assert r.status_code == 400
+    assert "请填写退单的法律法规或职责依据" in field_html(r.content.decode(), "return-legal_basis")
+    r = c.post(url, {"return-version": order.version, "return-reason": "非本社区职责",
+                     "return-legal_basis": "《城市道路管理条例》第三条"})
+    assert r.status_code == 302
+    order.refresh_from_db()
+    assert order.state == State.RETURNED
+    d = as_user(world.users["dispatcher"])
+    assert order.code in d.get(reverse("dispatch:board"), {"tab": "returned"}).content.decode()
+    r = d.post(reverse("dispatch:act", args=[order.pk, "redispatch"]),
+               {"redispatch-version": order.version, "redispatch-unit": str(world.units["dept"].pk),
+                "redispatch-reason": "道路设施归城管", "redispatch-binding": "on"})
+    assert r.status_code == 302
+    order.refresh_from_db()
+    assert order.state == State.DISPATCHED and order.lead_unit_id == world.units["dept"].pk
+    assert order.assignments.order_by("-id").first().binding
+
+
+def test_resolve_rejects_non_image_then_succeeds_with_photo(as_user, world, report):
+    order = dispatched(report, world)
+    order = work_order_accept(order, actor=world.users["comm_a"], version=order.version)
+    c = as_user(world.users["comm_a"])
+    url = reverse("dispatch:act", args=[order.pk, "resolve"])
+    r = c.post(url, {"resolve-version": order.version, "resolve-result": "已更换灯泡",
+                     "resolve-photos": SimpleUploadedFile("x.png", PDF, content_type="image/png")})
+    assert r.status_code == 415 and "不是有效的图片" in field_html(r.content.decode(), "resolve-photos")
+    order.refresh_from_db()
+    assert order.state == State.ACCEPTED and not order.attachments.exists()
+    r = c.post(url, {"resolve-version": order.version, "resolve-result": "已更换灯泡",
+                     "resolve-photos": SimpleUploadedFile("ok.png", PNG_1x1, content_type="image/png")})
+    assert r.status_code == 302
+    order.refresh_from_db()
+    assert order.state == State.RESOLVED and order.attachments.filter(kind="result").count() == 1
+
+
+def test_extension_request_and_decision(as_user, world, report):
+    order = dispatched(report, world)
+    c = as_user(world.users["comm_a"])
+    url = reverse("dispatch:act", args=[order.pk, "extension_request"])
+    r = c.post(url, {"extension_request-version": order.version, "extension_request-reason": "需采购材料",
+                     "extension_request-new_due": "2020-01-01T10:00"})
+    assert r.status_code == 400 and "须晚于当前期限" in field_html(r.content.decode(), "extension_request-new_due")
+    later = timezone.localtime(order.resolve_due + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
+    r = c.post(url, {"extension_request-version": order.version, "extension_request-reason": "需采购材料",
+                     "extension_request-new_due": later})
+    assert r.status_code == 302
+    ext = Extension.objects.get()
+    d = as_user(world.users["dispatcher"])
+    html = d.get(reverse("dispatch:board"), {"tab": "extensions"}).content.decode()
+    assert order.code in html and "需采购材料" in html
+    r = d.post(reverse("dispatch:extension_decide", args=[ext.pk]), {f"ext{ext.pk}-approve": "0"})
+    assert r.status_code == 400 and "不批准延期时，请填写意见" in field_html(r.content.decode(), f"ext{ext.pk}-note")
+    r = d.post(reverse("dispatch:extension_decide", args=[ext.pk]), {f"ext{ext.pk}-approve": "1"})
+    assert r.status_code == 302
+    order.refresh_from_db()
+    ext.refresh_from_db()
+    assert ext.decision == "approved" and order.extension_count == 1
+    assert timezone.localtime(order.resolve_due).strftime("%Y-%m-%dT%H:%M") == later
+
+
+def resolved(report, world):
+    order = dispatched(report, world)
+    order = work_order_accept(order, actor=world.users["comm_a"], version=order.version)
+    return work_order_resolve(order, actor=world.users["comm_a"], result="已修复", version=order.version)
+
+
+def test_callback_unsatisfied_sends_back_then_satisfied_closes(as_user, world, report):
+    order = resolved(report, world)
+    url = reverse("dispatch:callback", args=[order.pk])
+    assert 'id="callback-form"' not in as_user(world.users["comm_a"]).get(url).content.decode()
+    c = as_user(world.users["operator"])
+    html = c.get(url).content.decode()
+    assert 'id="callback-form"' in html and "13812345678" in html and "已修复" in html
+    r = c.post(url, {"version": order.version, "reached": "1"})
+    assert r.status_code == 400 and "请选择满意度" in field_html(r.content.decode(), "satisfaction")
+    r = c.post(url, {"version": order.version, "reached": "1", "solved": "0", "satisfaction": "unsatisfied",
+                     "note": "路灯仍不亮"})
+    assert r.status_code == 302
+    order.refresh_from_db()
+    assert order.state == State.ACCEPTED and order.rework_count == 1
+    order = work_order_resolve(order, actor=world.users["comm_a"], result="已更换线路", version=order.version)
+    r = c.post(url, {"version": order.version, "reached": "1", "solved": "1", "satisfaction": "satisfied"})
+    assert r.status_code == 302
+    order.refresh_from_db()
+    assert order.state == State.CLOSED
+    html = c.get(reverse("dispatch:detail", args=[order.pk])).content.decode()
+    timeline = html[html.index('id="order-timeline"'):]
+    steps = re.findall(r'<li data-action="(\w+)"', timeline)
+    assert steps == ["created", "dispatched", "accepted", "resolved", "reworked", "resolved", "closed"]
+    assert "回访不满意，返工" in timeline
