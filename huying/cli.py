@@ -7,6 +7,7 @@
     huying grids merge LAYER …
     huying locate LNG LAT | --address TEXT
     huying territory stats
+    huying simulate party --scale small|guangzhou
     huying <any Django command>     e.g. huying migrate, huying createsuperuser
 """
 
@@ -14,6 +15,8 @@ import os
 import sys
 
 ALIASES = {"import": "import_data"}
+# `huying simulate <what>`: subjects other apps simulate under their own command name.
+SIMULATE_ALIASES = {"party": "simulate_party"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -21,6 +24,8 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
     if len(argv) > 1:
         argv[1] = ALIASES.get(argv[1], argv[1])
+    if len(argv) > 2 and argv[1] == "simulate" and argv[2] in SIMULATE_ALIASES:
+        argv[1:3] = [SIMULATE_ALIASES[argv[2]]]
     argv[0] = "huying"
     from django.core.management import execute_from_command_line
 
