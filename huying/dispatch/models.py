@@ -461,3 +461,6 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.file.name
+
+from .notify.models import *  # noqa: E402,F401,F403  outbox and inbox live in dispatch/notify
+from .open311.models import *  # noqa: E402,F401,F403  Open311 API keys live in dispatch/open311

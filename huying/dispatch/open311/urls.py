@@ -1,4 +1,19 @@
-from django.urls import path  # noqa: F401
+"""GeoReport v2 under /open311/v2/: every resource ends in .json or .xml."""
+
+from django.urls import path, re_path
+
+from . import views
 
 app_name = "open311"
-urlpatterns: list = []
+FMT = r"\.(?P<fmt>json|xml)$"
+
+urlpatterns = [
+    path("", views.not_found, name="root"),
+    re_path(r"^discovery" + FMT, views.discovery, name="discovery"),
+    re_path(r"^services" + FMT, views.service_list, name="services"),
+    re_path(r"^services/(?P<code>[^/]+?)" + FMT, views.service_definition, name="service"),
+    re_path(r"^requests" + FMT, views.requests, name="requests"),
+    re_path(r"^requests/(?P<request_id>[^/]+?)" + FMT, views.request_detail, name="request"),
+    re_path(r"^tokens/(?P<token>[^/]+?)" + FMT, views.token, name="token"),
+    re_path(r"^(?P<rest>.*)$", views.not_found),
+]

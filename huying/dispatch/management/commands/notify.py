@@ -1,0 +1,47 @@
+"""`huying notify`: deliver the notification outbox in a loop, or once with --once.
+
+Several processes may run at once: each message is claimed with SELECT … FOR UPDATE SKIP LOCKED
+and held until its outcome is written, so none is delivered twice. Failed deliveries come back
+after a growing delay (30 s doubling to an hour) and are never dropped.
+"""
+
+import signal
+import time
+
+from django.core.management.base import BaseCommand
+
+from huying.dispatch.notify.services import notify_deliver
+
+
+class Command(BaseCommand):
+    help = "Deliver pending notifications from the outbox (safe to run as several processes)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="deliver what is due now and exit")
+        parser.add_argument("--interval", type=float, default=5.0, help="seconds between rounds (default 5)")
+        parser.add_argument("--batch", type=int, default=100, help="messages per round (default 100)")
+
+    def handle(self, *args, once=False, interval=5.0, batch=100, **options):
+        stop = {"now": False}
+
+        def _stop(*_args):
+            stop["now"] = True
+
+        if not once:
+            signal.signal(signal.SIGTERM, _stop)
+            signal.signal(signal.SIGINT, _stop)
+        while True:
+            total = {"sent": 0, "failed": 0}
+            while True:  # drain what is due before resting
+                counts = notify_deliver(limit=batch)
+                for k in total:
+                    total[k] += counts[k]
+                if counts["sent"] + counts["failed"] < batch or stop["now"]:
+                    break
+            self.stdout.write(f"sent={total['sent']} failed={total['failed']}")
+            if once or stop["now"]:
+                return
+            slept = 0.0
+            while slept < interval and not stop["now"]:
+                time.sleep(min(1.0, interval - slept))
+                slept += 1.0
