@@ -10,5 +10,6 @@ urlpatterns = [
     path("orders/", include("huying.dispatch.urls")),
     path("insight/", include("huying.insight.urls")),
     path("open311/v2/", include("huying.dispatch.open311.urls")),
+    path("party/", include("huying.party.urls")),
     path("", include("huying.web.urls")),
 ]

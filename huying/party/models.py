@@ -652,3 +652,124 @@ class CoBuildingProblem(models.Model):
 
     def __str__(self):
         return self.title
+
+
+# -- representatives' studios (党代表工作室) ------------------------------------------------------
+class RepresentativeLevel(models.TextChoices):
+    NATIONAL = "national", _("全国党代表")
+    PROVINCE = "province", _("省党代表")
+    CITY = "city", _("市党代表")
+    DISTRICT = "district", _("区党代表")
+    STREET = "street", _("镇（街道）党代表")
+
+
+class Representative(models.Model):
+    """A Party representative (党代表) of one of the five levels; takes turns at community studios."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("人员"), on_delete=models.PROTECT,
+                             related_name="party_representative_posts")
+    level = models.CharField(_("党代表层级"), max_length=10, choices=RepresentativeLevel.choices, db_index=True)
+    term = models.CharField(_("届次"), max_length=40, blank=True, help_text=_("例如：第十二次党代会"))
+    constituency = models.CharField(_("选举单位"), max_length=120, blank=True)
+    active = models.BooleanField(_("在任"), default=True)
+    registered_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        verbose_name = _("党代表")
+        verbose_name_plural = _("党代表")
+        ordering = ["level", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "level"], condition=models.Q(active=True),
+                                               name="party_representative_once_per_level")]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_level_display()}"
+
+
+class Studio(models.Model):
+    """A representatives' studio (党代表工作室) in a community, where residents come to be heard."""
+
+    name = models.CharField(_("名称"), max_length=120)
+    community = models.ForeignKey(Division, verbose_name=_("所在社区"), on_delete=models.PROTECT,
+                                  related_name="party_studios")
+    host = models.ForeignKey(PartyOrganisation, verbose_name=_("依托党组织"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="studios")
+    address = models.CharField(_("地址"), max_length=255, blank=True)
+    opened_on = models.DateField(_("设立日期"))
+    active = models.BooleanField(_("有效"), default=True)
+
+    class Meta:
+        verbose_name = _("党代表工作室")
+        verbose_name_plural = _("党代表工作室")
+        ordering = ["community__code", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class StudioDuty(models.Model):
+    """One representative's turn on a studio's duty roster (值班安排). Cancelled turns stay as history."""
+
+    studio = models.ForeignKey(Studio, verbose_name=_("工作室"), on_delete=models.PROTECT, related_name="duties")
+    representative = models.ForeignKey(Representative, verbose_name=_("值班党代表"), on_delete=models.PROTECT,
+                                       related_name="duties")
+    starts_at = models.DateTimeField(_("开始时间"), db_index=True)
+    ends_at = models.DateTimeField(_("结束时间"))
+    cancelled = models.BooleanField(_("已取消"), default=False)
+    cancel_reason = models.CharField(_("取消原因"), max_length=255, blank=True)
+    scheduled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("安排人"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("值班安排")
+        verbose_name_plural = _("值班安排")
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["studio", "starts_at"])]
+        constraints = [models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
+                                              name="party_duty_ends_after_start")]
+
+    def __str__(self):
+        return f"{self.studio} · {self.representative} · {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class VisitStatus(models.TextChoices):
+    OPEN = "open", _("待处理")
+    ANSWERED = "answered", _("已答复")
+    WORK_ORDER = "work_order", _("已转工单")
+
+
+class StudioVisit(models.Model):
+    """A resident's visit to a studio (接待来访): answered there, or turned into a work order.
+
+    The order is referenced by id and code, as with co-building problems: dispatch owns its tables.
+    """
+
+    studio = models.ForeignKey(Studio, verbose_name=_("工作室"), on_delete=models.PROTECT, related_name="visits")
+    duty = models.ForeignKey(StudioDuty, verbose_name=_("值班安排"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="visits")
+    representative = models.ForeignKey(Representative, verbose_name=_("接待党代表"), null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="visits")
+    visitor_name = models.CharField(_("来访人"), max_length=60, blank=True)
+    visitor_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    topic = models.CharField(_("反映事项"), max_length=120)
+    content = models.TextField(_("具体内容"), blank=True)
+    address = models.CharField(_("地址"), max_length=255, blank=True)
+    lng = models.FloatField(_("经度"), null=True, blank=True)
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    status = models.CharField(_("状态"), max_length=12, choices=VisitStatus.choices, default=VisitStatus.OPEN,
+                              db_index=True)
+    reply = models.TextField(_("答复"), blank=True)
+    received_at = models.DateTimeField(_("来访时间"), db_index=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    work_order_id = models.BigIntegerField(_("工单编号"), null=True, blank=True)
+    work_order_code = models.CharField(_("工单号"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("来访记录")
+        verbose_name_plural = _("来访记录")
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["studio", "status"])]
+
+    def __str__(self):
+        return self.topic
