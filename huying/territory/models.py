@@ -122,3 +122,6 @@ class GridCrosswalk(models.Model):
         verbose_name = _("网格对照")
         verbose_name_plural = _("网格对照")
         constraints = [models.UniqueConstraint(fields=["source", "target"], name="crosswalk_pair_unique")]
+
+    def __str__(self):
+        return f"{self.source_id} → {self.target_id} ({self.share:.0%})"
