@@ -9,12 +9,14 @@ from ninja import NinjaAPI
 from ninja.security import SessionAuth
 
 from huying.core.errors import DomainError
+from huying.people.auth import ApiTokenAuth
 
 api = NinjaAPI(
     title="Huying API",
     version="1",
     urls_namespace="api",
-    auth=SessionAuth(),
+    # A bearer token first: SessionAuth refuses a POST without a CSRF token before the next one is tried.
+    auth=[ApiTokenAuth(), SessionAuth()],
     docs_url=None,
 )
 

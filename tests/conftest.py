@@ -39,6 +39,16 @@ def _fresh_calendar():
     reset_calendar_cache()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_dispatch_reference():
+    # Dispatch caches subjects, rules and units per process; a rolled-back test's rows must not outlive it.
+    from huying.dispatch.services import reference
+
+    reference.reset()
+    yield
+    reference.reset()
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):

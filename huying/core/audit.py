@@ -20,10 +20,26 @@ def audit_log(
     reason: str = "",
 ) -> AuditEntry:
     """Record one state change of `target`; `action` is a stable dotted code like `territory.grid.merged`."""
+    row = audit_row(target, action, actor=actor, old=old, new=new, data=data, reason=reason)
+    row.pop("actor_id")
+    return AuditEntry.objects.create(actor=actor if getattr(actor, "pk", None) else None, **row)
+
+
+def audit_row(
+    target: models.Model,
+    action: str,
+    *,
+    actor=None,
+    old: dict | None = None,
+    new: dict | None = None,
+    data: dict | None = None,
+    reason: str = "",
+) -> dict:
+    """The field values (by attname) of the row `audit_log` writes, for services that insert many rows at once."""
     if not action or "." not in action:
         raise ValueError("audit action codes are dotted strings, e.g. 'dispatch.order.accepted'")
-    return AuditEntry.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
+    return dict(
+        actor_id=actor.pk if getattr(actor, "pk", None) else None,
         actor_label=(actor.get_username() if getattr(actor, "pk", None) else (str(actor) if actor else "system"))[:150],
         action=action,
         target_type=target._meta.label_lower,

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 
 from huying.core.errors import DomainError
 from huying.people.models import RoleCode, Unit
+from huying.people.scope import scope_for
 
-from . import spine
 from .models import Extension, State, Transition, WorkOrder
 from .services.common import STAFF_ROLES
 from .workflow import CLOCK_RUNNING, WITH_UNIT, next_states
@@ -36,7 +36,7 @@ def visible_q(actor) -> Q:
         return NOTHING
     if actor.is_superuser:
         return Q()
-    scope = spine.scope_for(actor)
+    scope = scope_for(actor)
     if scope.whole_city:
         return Q()
     q = Q(reporter_id=actor.pk)
@@ -105,7 +105,7 @@ def queue_for_unit(*, actor, unit: Unit | int, include_cohandled: bool = True) -
     """A unit's work queue: what it must sign, handle or await a callback on, nearest deadline first."""
     unit_id = getattr(unit, "pk", unit)
     if not actor.is_superuser:
-        scope = spine.scope_for(actor)
+        scope = scope_for(actor)
         if not scope.whole_city and unit_id not in scope.unit_ids:
             raise DomainError("dispatch.forbidden", _("您不是该单位的人员。"), status=403)
     q = Q(lead_unit_id=unit_id)
@@ -143,7 +143,7 @@ def phone_visible(order: WorkOrder, *, actor) -> bool:
         return False
     if actor.is_superuser or (order.reporter_id and order.reporter_id == actor.pk):
         return True
-    scope = spine.scope_for(actor)
+    scope = scope_for(actor)
     return scope.has_role(RoleCode.OPERATOR) or (order.lead_unit_id is not None and order.lead_unit_id in scope.unit_ids)
 
 
@@ -163,7 +163,7 @@ def available_actions(order: WorkOrder, *, actor) -> list[str]:
     """The service actions `actor` could try on `order` now (pages show these buttons only)."""
     if not _authenticated(actor):
         return []
-    scope = None if actor.is_superuser else spine.scope_for(actor)
+    scope = None if actor.is_superuser else scope_for(actor)
 
     def role(*codes):
         return scope is None or scope.has_any_role(*codes, RoleCode.ADMIN)

@@ -116,3 +116,27 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.unit} · {self.role}"
+
+
+class ApiToken(models.Model):
+    """An API token (接口令牌) for a system or script acting as a user; only its SHA-256 digest is kept.
+
+    The token itself is shown once, when it is created (`people.services.api_token_create`); it
+    carries 256 random bits, so a fast hash is enough — nobody can guess their way back from it.
+    """
+
+    user = models.ForeignKey(User, verbose_name=_("人员"), on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("用途"), max_length=80)
+    prefix = models.CharField(_("令牌前缀"), max_length=12, help_text=_("令牌开头几位，用于识别，不能用于登录"))
+    digest = models.CharField(_("令牌摘要"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("创建时间"))
+    expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接口令牌")
+        verbose_name_plural = _("接口令牌")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

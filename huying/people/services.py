@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from datetime import date
 from fnmatch import fnmatchcase
 
@@ -10,6 +12,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huying.core.audit import audit_log
@@ -17,7 +20,7 @@ from huying.core.errors import DomainError
 from huying.territory.models import Division, Grid, Level
 
 from .masking import mask_id_number, mask_phone
-from .models import Membership, Role, RoleCode, Unit, UnitKind, User
+from .models import ApiToken, Membership, Role, RoleCode, Unit, UnitKind, User
 from .scope import forget_scope
 
 # -- roles ---------------------------------------------------------------------------------------
@@ -279,3 +282,48 @@ def membership_revoke(membership: Membership, *, actor, reason: str) -> Membersh
     forget_scope(membership.user)
     forget_scope(given_user)
     return membership
+
+
+# -- API tokens ---------------------------------------------------------------------------------
+API_TOKEN_PREFIX = "hy_"
+
+
+def api_token_digest(token: str) -> str:
+    """The stored form of a token: its SHA-256, hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(user: User, *, name: str, actor, expires_at=None, now=None) -> tuple[ApiToken, str]:
+    """Issue an API token for `user`; returns (the stored row, the token), the token only this once."""
+    now = now or timezone.now()
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("people.api_token.name_required", _("请填写令牌用途。"), field="name")
+    if len(name) > ApiToken._meta.get_field("name").max_length:
+        raise DomainError("people.api_token.name_too_long", _("令牌用途过长。"), field="name")
+    if not user.is_active:
+        raise DomainError("people.api_token.user_inactive", _("该用户已停用。"), field="user")
+    if expires_at is not None and expires_at <= now:
+        raise DomainError("people.api_token.bad_expiry", _("过期时间须晚于现在。"), field="expires_at")
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken.objects.create(user=user, name=name, prefix=token[:10], digest=api_token_digest(token),
+                                  created_at=now, expires_at=expires_at)
+    audit_log(row, "people.api_token.created", actor=actor,
+              new={"user": user.username, "name": name, "prefix": row.prefix,
+                   "expires_at": expires_at.isoformat() if expires_at else None})
+    return row, token
+
+
+@transaction.atomic
+def api_token_revoke(token: ApiToken, *, actor, reason: str = "", now=None) -> ApiToken:
+    """Revoke a token at once; requests carrying it are refused from then on."""
+    now = now or timezone.now()
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is not None:
+        raise DomainError("people.api_token.already_revoked", _("该令牌已吊销。"), status=409)
+    token.revoked_at = now
+    token.save(update_fields=["revoked_at"])
+    audit_log(token, "people.api_token.revoked", actor=actor, old={"revoked_at": None},
+              new={"revoked_at": now.isoformat()}, reason=(reason or "").strip())
+    return token

@@ -2,7 +2,7 @@
 territorial offices (块), a department (条), a command centre, and one user per role.
 
 Most tests run on a hand-made square territory with a matching stand-in locator (patched into
-`huying.dispatch.spine`): it takes milliseconds. Tests that must prove the real thing — a point in
+`huying.dispatch.services.intake`): it takes milliseconds. Tests that must prove the real thing — a point in
 越秀区 located by the real locator on the real divisions and generated grids — ask for it with
 `@pytest.mark.parametrize("territory_mode", ["real"])` (about 2 s each).
 """
@@ -176,8 +176,8 @@ def fresh_calendar():
 
 @pytest.fixture
 def world(db, monkeypatch, media, territory_mode, request) -> World:
-    from huying.dispatch import spine
     from huying.dispatch.seed import dispatch_seed
+    from huying.dispatch.services import intake
     from huying.people.models import RoleCode, UnitKind
     from huying.people.services import membership_grant, roles_ensure, unit_create, user_create
     from huying.territory.models import Division, Level
@@ -193,8 +193,8 @@ def world(db, monkeypatch, media, territory_mode, request) -> World:
         district, streets, communities, grids = _fake_territory()
         points = {"a": (grids[0].lng, grids[0].lat), "b": (grids[1].lng, grids[1].lat)}
         lp, la = _fake_locator(grids)
-        monkeypatch.setattr(spine, "locate_point", lp)
-        monkeypatch.setattr(spine, "locate_address", la)
+        monkeypatch.setattr(intake, "locate_point", lp)
+        monkeypatch.setattr(intake, "locate_address", la)
     points["outside"] = OUTSIDE
     if real:
         from huying.territory import locator

@@ -1,6 +1,7 @@
 """The one write path of dispatch. Import services from here: `from huying.dispatch.services import …`."""
 
-from .intake import locate, work_order_create
+from . import reference
+from .intake import locate, work_order_create, work_orders_create_many
 from .lifecycle import (
     work_order_accept,
     work_order_callback,
@@ -16,6 +17,7 @@ from .photos import photos_check
 from .timing import deadline_sweep, extension_decide, extension_request, work_order_change_subject
 
 __all__ = [
+    "reference",
     "deadline_sweep",
     "extension_decide",
     "extension_request",
@@ -32,4 +34,5 @@ __all__ = [
     "work_order_resume",
     "work_order_return",
     "work_order_suspend",
+    "work_orders_create_many",
 ]

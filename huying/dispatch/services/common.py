@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 from huying.core.audit import audit_log
 from huying.core.errors import DomainError
 from huying.people.models import RoleCode
+from huying.people.scope import scope_for
 
-from .. import spine
 from ..models import Transition, WorkOrder
 from ..signals import order_transitioned, send_on_commit
 
@@ -50,7 +50,7 @@ def has_any_role(actor, *roles) -> bool:
         return True
     if actor is None or not getattr(actor, "is_authenticated", False):
         return False
-    scope = spine.scope_for(actor)
+    scope = scope_for(actor)
     return any(scope.has_role(r) for r in roles) or scope.has_role(RoleCode.ADMIN)
 
 
@@ -63,7 +63,7 @@ def in_territory(actor, order: WorkOrder) -> bool:
     """Does the actor's territory cover the order's location (a district dispatcher, their district)?"""
     if _superuser(actor):
         return True
-    return spine.scope_for(actor).covers(order.area_code)
+    return scope_for(actor).covers(order.area_code)
 
 
 def require_dispatcher(actor, order: WorkOrder, *roles) -> None:
@@ -78,7 +78,7 @@ def member_of(actor, unit_id: int | None) -> bool:
         return False
     if _superuser(actor):
         return True
-    return unit_id in set(spine.scope_for(actor).unit_ids)
+    return unit_id in set(scope_for(actor).unit_ids)
 
 
 def require_lead_member(actor, order: WorkOrder) -> None:

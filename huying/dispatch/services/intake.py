@@ -1,35 +1,64 @@
-"""Intake (受理): every channel's submission becomes one work order, exactly once per idempotency key."""
+"""Intake (受理): every channel's submission becomes one work order, exactly once per idempotency key.
+
+Two entry points share one path: `work_order_create` (one submission, one transaction) and
+`work_orders_create_many` (a batch for bulk loads and the simulator, one transaction per batch).
+Both validate, locate and route every submission before writing anything, then write each order
+in a single INSERT already in its final state (submitted, or dispatched with both clocks when
+auto-dispatch is on), and its assignment, timeline, audit and idempotency-key rows with one
+INSERT per table.
+
+The idempotency key row is written last, in the order's transaction, under a unique constraint:
+a concurrent duplicate waits on that index, fails there, rolls back everything it wrote and
+returns the winner's order. So the common case — a first submission — does not spend a query
+looking the key up.
+"""
+
+from __future__ import annotations
 
 import hashlib
 import json
 import math
 import re
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from huying.core.audit import audit_row
 from huying.core.errors import DomainError
+from huying.core.models import AuditEntry
+from huying.core.worktime import get_calendar
 from huying.people.models import RoleCode
+from huying.territory import locator
+from huying.territory.locator import locate_address, locate_point
 from huying.territory.models import Division, Grid
 
-from .. import spine
+from ..deadlines import applicable_limits, plan_clocks
+from ..deadlines import deadline_state as deadline_state_at
 from ..models import (
     URGENCY_RANK,
+    Assignment,
     Attachment,
     Channel,
     IdempotencyKey,
     RequestType,
     State,
     Subject,
+    Transition,
     Urgency,
     WorkOrder,
 )
-from ..signals import order_created, send_on_commit
-from .common import has_any_role, now_or, record
-from .photos import photos_attach, photos_check
+from ..routing import Route
+from ..signals import order_created, order_transitioned, send_on_commit
+from ..workflow import transition_check
+from . import reference, rows
+from .common import actor_label, has_any_role, now_or
+from .photos import Photo, photos_attach, photos_check
 from .routing import route_for
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,18}[0-9]$")
@@ -40,12 +69,22 @@ CHANNEL_ROLES = {
     Channel.PATROL: (RoleCode.GRID_WORKER, RoleCode.HANDLER),
 }
 
+# A write that fails on a unique or foreign-key constraint is tried again this many times in all:
+# a tracking code drawn twice (1 in 10^10), or a cached row deleted meanwhile by another process.
+ATTEMPTS = 3
+
+# What a batch item may contain: `work_order_create`'s arguments except the batch-wide ones.
+ITEM_FIELDS = frozenset({
+    "channel", "subject", "title", "idempotency_key", "description", "request_type", "lng", "lat", "address",
+    "reporter_name", "reporter_phone", "anonymous", "urgency", "photos", "auto_dispatch",
+})
+
 
 def subject_resolve(subject) -> Subject:
     if isinstance(subject, Subject):
         return subject
     code = str(subject or "").strip()
-    found = Subject.objects.filter(code=code, active=True).first() if code else None
+    found = reference.subject(code) if code else None
     if found is None:
         raise DomainError("dispatch.unknown_subject", _("事项分类“%(code)s”不存在。") % {"code": code},
                           field="subject", status=400)
@@ -55,7 +94,7 @@ def subject_resolve(subject) -> Subject:
 def request_type_resolve(request_type) -> RequestType | None:
     if request_type is None or request_type == "" or isinstance(request_type, RequestType):
         return request_type or None
-    found = RequestType.objects.filter(code=str(request_type).strip(), active=True).first()
+    found = reference.request_type(str(request_type).strip())
     if found is None:
         raise DomainError("dispatch.unknown_request_type",
                           _("诉求类型“%(code)s”不存在。") % {"code": request_type}, field="request_type")
@@ -104,20 +143,23 @@ def parse_point(lng, lat) -> tuple[float, float] | None:
     return round(lng, 7), round(lat, 7)
 
 
+def _outside_point() -> DomainError:
+    return DomainError("dispatch.outside_city", _("该位置不在本市范围内，无法受理。"), field="location", status=422)
+
+
 def locate(*, lng=None, lat=None, address: str = "") -> dict:
     """Place a submission in the city; refuse a missing or outside location before anything is stored."""
     point = parse_point(lng, lat)
     if point is not None:
         lng, lat = point
-        loc = spine.locate_point(lng, lat)
+        loc = locate_point(lng, lat)
         if loc is None:
-            raise DomainError("dispatch.outside_city", _("该位置不在本市范围内，无法受理。"), field="location",
-                              status=422)
+            raise _outside_point()
         return _area_from_location(loc, lng=lng, lat=lat)
     address = (address or "").strip()
     if not address:
         raise DomainError("dispatch.no_location", _("请在地图上选点或填写地址。"), field="location")
-    match = spine.locate_address(address)
+    match = locate_address(address)
     if getattr(match, "outside", False):
         raise DomainError("dispatch.outside_city", _("该地址不在本市范围内，无法受理。"), field="address", status=422)
     if not getattr(match, "found", False) or match.location is None:
@@ -128,57 +170,73 @@ def locate(*, lng=None, lat=None, address: str = "") -> dict:
     return area
 
 
+def locate_many(points: list[tuple[float, float]]) -> list[dict | None]:
+    """`locate` for many parsed points at once through the locator's vectorised index.
+
+    A point that falls in no grid gets None here; the caller asks `locate` for it, which answers
+    from the division polygons or refuses it as outside the city.
+    """
+    if not points:
+        return []
+    ids = locator.locate_points([p[0] for p in points], [p[1] for p in points])
+    out: list[dict | None] = []
+    for (lng, lat), grid_id in zip(points, ids.tolist(), strict=True):
+        loc = locator.location_of_grid(grid_id) if grid_id >= 0 else None
+        out.append(_area_from_location(loc, lng=lng, lat=lat) if loc is not None else None)
+    return out
+
+
 def _request_hash(body: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _new_code(now) -> str:
-    """A tracking code residents can read out on the phone: date + 10 random digits."""
-    local = now.astimezone(ZoneInfo(settings.TIME_ZONE))
-    for _attempt in range(5):
-        code = f"{local:%y%m%d}{secrets.randbelow(10**10):010d}"
-        if not WorkOrder.objects.filter(code=code).exists():
-            return code
-    raise RuntimeError("could not draw a free tracking code")  # pragma: no cover - 5 collisions in 1e10
+def _draw_codes(now: datetime, n: int) -> list[str]:
+    """Tracking codes residents can read out on the phone: date + 10 random digits.
+
+    Not looked up first: the unique index refuses the one-in-10^10 repeat and the write is tried again.
+    """
+    day = f"{now.astimezone(ZoneInfo(settings.TIME_ZONE)):%y%m%d}"
+    codes: set[str] = set()
+    while len(codes) < n:
+        codes.add(f"{day}{secrets.randbelow(10**10):010d}")
+    return list(codes)
 
 
 def _replay(existing: IdempotencyKey, request_hash: str) -> WorkOrder:
     if existing.request_hash != request_hash or existing.order_id is None:
-        raise DomainError("dispatch.idempotency_mismatch",
-                          _("该幂等键已用于另一份不同内容的提交，请勿重复使用。"), field="idempotency_key",
-                          status=422)
+        raise _mismatch()
     return WorkOrder.objects.get(pk=existing.order_id)
 
 
-@transaction.atomic
-def work_order_create(
-    *,
-    channel: str,
-    subject,
-    title: str,
-    idempotency_key: str,
-    description: str = "",
-    request_type=None,
-    lng: float | None = None,
-    lat: float | None = None,
-    address: str = "",
-    reporter_name: str = "",
-    reporter_phone: str = "",
-    anonymous: bool = False,
-    urgency: str | None = None,
-    actor=None,
-    photos=(),
-    auto_dispatch: bool | None = None,
-    now=None,
-) -> WorkOrder:
-    """Take in one call (受理) from any channel; a retry with the same key returns the same order.
+def _mismatch() -> DomainError:
+    return DomainError("dispatch.idempotency_mismatch", _("该幂等键已用于另一份不同内容的提交，请勿重复使用。"),
+                       field="idempotency_key", status=422)
 
-    Validates everything before writing: an unknown subject or request type, no location, a
-    location outside the city, a bad photo or a key reused for another body each raise
-    DomainError (4xx) and store nothing. The order is routed at once (its proposed unit);
-    with `auto_dispatch` (default: setting HUYING_DISPATCH_AUTO, off) it is also dispatched.
-    """
-    now = now_or(now)
+
+@dataclass
+class _Draft:
+    """A submission that passed every check: everything its rows need, nothing written yet."""
+
+    channel: str
+    subject: Subject
+    chain: list[Subject]
+    request_type: RequestType | None
+    body: dict
+    scope: str
+    key: str
+    request_hash: str
+    photos: list[Photo]
+    point: tuple[float, float] | None
+    auto_dispatch: bool
+    area: dict | None = None
+    urgency: str = Urgency.NORMAL
+    route: Route | None = None
+
+
+def _check(*, channel, subject, title, idempotency_key, description="", request_type=None, lng=None, lat=None,
+           address="", reporter_name="", reporter_phone="", anonymous=False, urgency=None, photos=(),
+           auto_dispatch=None, actor=None) -> _Draft:
+    """Every check that needs no location, in the order the single path has always made them."""
     try:
         channel = Channel(channel)
     except ValueError:
@@ -206,59 +264,325 @@ def work_order_create(
     request_type = request_type_resolve(request_type)
     checked = photos_check(photos)
     point = parse_point(lng, lat)
+    address = (address or "").strip()
+    if point is None and not address:
+        raise DomainError("dispatch.no_location", _("请在地图上选点或填写地址。"), field="location")
 
-    scope = f"user:{actor.pk}" if getattr(actor, "pk", None) else f"channel:{channel}"
     body = {
         "channel": channel, "subject": subject.code, "request_type": request_type.code if request_type else None,
         "title": title, "description": description or "", "lng": point[0] if point else None,
-        "lat": point[1] if point else None, "address": (address or "").strip(),
+        "lat": point[1] if point else None, "address": address,
         "reporter_name": (reporter_name or "").strip(), "reporter_phone": reporter_phone,
         "anonymous": bool(anonymous), "urgency": urgency or "", "photos": [p.sha256 for p in checked],
     }
-    request_hash = _request_hash(body)
-    existing = IdempotencyKey.objects.filter(scope=scope, key=key).first()
-    if existing is not None:
-        return _replay(existing, request_hash)
-
-    area = locate(lng=point[0] if point else None, lat=point[1] if point else None, address=address)
-
-    # The key row goes in first, in a savepoint: a concurrent duplicate waits on the unique index
-    # and then fails here, before it has written an order, and replays the winner's.
-    try:
-        with transaction.atomic():
-            key_row = IdempotencyKey.objects.create(scope=scope, key=key, request_hash=request_hash, created_at=now)
-    except IntegrityError:
-        return _replay(IdempotencyKey.objects.get(scope=scope, key=key), request_hash)
-
-    chain = subject.ancestors()
-    subject_urgency = next((s.urgency for s in chain if s.urgency), Urgency.NORMAL)
-    effective_urgency = max([urgency or Urgency.NORMAL, subject_urgency], key=lambda u: URGENCY_RANK[Urgency(u)])
-    proposal = route_for(subject=subject, subject_chain=chain, request_type=request_type,
-                         urgency=effective_urgency, area=area, now=now)
-    reporter = actor if (getattr(actor, "pk", None) and channel in (Channel.WEB, Channel.API)) else None
-    order = WorkOrder.objects.create(
-        code=_new_code(now), channel=channel, request_type=request_type, subject=subject, title=title,
-        description=description or "", urgency=effective_urgency,
-        reporter=reporter, reporter_name=body["reporter_name"], reporter_phone=reporter_phone,
-        anonymous=bool(anonymous), created_by=actor if getattr(actor, "pk", None) else None,
-        lng=area["lng"], lat=area["lat"], address=body["address"], grid_id=area["grid_id"],
-        community_id=area["community_id"], district_code=area["district_code"], street_code=area["street_code"],
-        area_code=area["area_code"], area_label=area["area_label"], state=State.SUBMITTED,
-        proposed_unit_id=proposal.unit_id, routing=proposal.as_dict(), created_at=now, updated_at=now,
-    )
-    IdempotencyKey.objects.filter(pk=key_row.pk).update(order=order)
-    if checked:
-        photos_attach(order, checked, kind=Attachment.Kind.REPORT, actor=actor, now=now)
-    record(order, action="created", from_state="", actor=actor, now=now,
-           data={"channel": channel, "routing": proposal.as_dict(), "photos": len(checked)})
-    send_on_commit(order_created, order_id=order.pk, code=order.code, state=order.state, channel=channel)
-
     if auto_dispatch is None:
         auto_dispatch = getattr(settings, "HUYING_DISPATCH_AUTO", False)
-    if auto_dispatch and proposal.unit_id is not None:
-        from .lifecycle import dispatch_to
+    return _Draft(
+        channel=channel, subject=subject, chain=reference.subject_chain(subject), request_type=request_type,
+        body=body, scope=f"user:{actor.pk}" if getattr(actor, "pk", None) else f"channel:{channel}", key=key,
+        request_hash=_request_hash(body), photos=checked, point=point, auto_dispatch=bool(auto_dispatch),
+    )
 
-        order = dispatch_to(order, unit_id=proposal.unit_id, cohandler_ids=proposal.cohandler_ids,
-                            level=proposal.level, actor=None, now=now, note=_("自动派单"), subject_chain=chain)
-    return order
 
+def _route(d: _Draft, area: dict, now) -> None:
+    d.area = area
+    subject_urgency = next((s.urgency for s in d.chain if s.urgency), Urgency.NORMAL)
+    d.urgency = max([d.body["urgency"] or Urgency.NORMAL, subject_urgency], key=lambda u: URGENCY_RANK[Urgency(u)])
+    d.route = route_for(subject=d.subject, subject_chain=d.chain, request_type=d.request_type, urgency=d.urgency,
+                        area=area, now=now)
+
+
+class _MemoCalendar:
+    """The working calendar with its answers remembered: limits are compared by when each would end,
+    then the winner's end is computed again, and a batch's orders share one start."""
+
+    def __init__(self, cal):
+        self._cal = cal
+        self._add: dict = {}
+        self._between: dict = {}
+
+    def add(self, start, *, hours: float = 0, days: float = 0):
+        k = (start, hours, days)
+        if k not in self._add:
+            self._add[k] = self._cal.add(start, hours=hours, days=days)
+        return self._add[k]
+
+    def working_seconds_between(self, start, end):
+        k = (start, end)
+        if k not in self._between:
+            self._between[k] = self._cal.working_seconds_between(start, end)
+        return self._between[k]
+
+
+@dataclass
+class _Dispatch:
+    """Auto-dispatch of a fresh order (what `lifecycle.dispatch_to` does for a submitted one)."""
+
+    unit_id: int
+    cohandler_ids: list[int]
+    level: str
+    limits: object
+    plan: object
+
+
+def _order(d: _Draft, code: str, *, actor, now, cal, plans: dict) -> tuple[WorkOrder, _Dispatch | None]:
+    """The order row in its final state: submitted, or dispatched with both clocks running."""
+    a, route, body = d.area, d.route, d.body
+    who = actor if getattr(actor, "pk", None) else None
+    order = WorkOrder(
+        code=code, channel=d.channel, request_type=d.request_type, subject=d.subject, title=body["title"],
+        description=body["description"], urgency=d.urgency,
+        reporter=who if d.channel in (Channel.WEB, Channel.API) else None, reporter_name=body["reporter_name"],
+        reporter_phone=body["reporter_phone"], anonymous=body["anonymous"], created_by=who,
+        lng=a["lng"], lat=a["lat"], address=body["address"], grid_id=a["grid_id"],
+        community_id=a["community_id"], district_code=a["district_code"], street_code=a["street_code"],
+        area_code=a["area_code"], area_label=a["area_label"], state=State.SUBMITTED, version=1,
+        proposed_unit_id=route.unit_id, routing=route.as_dict(), created_at=now, updated_at=now,
+    )
+    if not (d.auto_dispatch and route.unit_id is not None):
+        return order, None
+    transition_check(State.SUBMITTED, State.DISPATCHED)
+    key = (d.request_type.pk if d.request_type else None, order.emergency, tuple(s.pk for s in d.chain))
+    if key not in plans:
+        limits = applicable_limits(request_type=d.request_type, subject_chain=d.chain, emergency=order.emergency,
+                                   start=now, cal=cal)
+        plans[key] = (limits, plan_clocks(start=now, limits=limits, cal=cal))
+    limits, plan = plans[key]
+    unit_id = route.unit_id
+    order.state = State.DISPATCHED
+    order.version = 2  # created (1), then dispatched (2): what the two-step path has always recorded
+    order.lead_unit_id = unit_id
+    order.handling_level = route.level
+    order.dispatched_at = now
+    order.response_due, order.resolve_due, order.warn_at = plan.response_due, plan.resolve_due, plan.warn_at
+    order.deadline_state = deadline_state_at(now=now, warn_at=plan.warn_at, resolve_due=plan.resolve_due)
+    cohandlers = [c for c in dict.fromkeys(route.cohandler_ids or ()) if c and c != unit_id]
+    return order, _Dispatch(unit_id, cohandlers, route.level, limits, plan)
+
+
+def _write(drafts: list[_Draft], *, actor, now) -> list[WorkOrder]:
+    """Insert the drafts' orders and all their rows, one INSERT per table; the caller holds the transaction."""
+    cal = _MemoCalendar(get_calendar())
+    plans: dict = {}
+    made = [_order(d, code, actor=actor, now=now, cal=cal, plans=plans)
+            for d, code in zip(drafts, _draw_codes(now, len(drafts)), strict=True)]
+    orders = rows.insert_objects([o for o, _x in made])
+
+    dispatched = [(o, dx) for o, dx in made if dx is not None]
+    assignment_ids = rows.insert_rows(Assignment, [
+        {"order_id": o.pk, "unit_id": dx.unit_id, "cohandler_ids": dx.cohandler_ids, "level": dx.level,
+         "binding": False, "override_reason": "", "dispatched_by_id": None, "dispatched_at": now,
+         "response_due": dx.plan.response_due, "resolve_due": dx.plan.resolve_due, "warn_at": dx.plan.warn_at,
+         "limits": dx.limits.as_dict(), "outcome": Assignment.Outcome.ACTIVE.value}
+        for o, dx in dispatched
+    ])
+    assignment_of = {o.pk: a for (o, _dx), a in zip(dispatched, assignment_ids, strict=True)}
+    rows.insert_rows(WorkOrder.cohandlers.through, [
+        {"workorder_id": o.pk, "unit_id": c} for o, dx in dispatched for c in dx.cohandler_ids
+    ])
+
+    steps: list[dict] = []
+    audits = []
+    signals: list[tuple] = []
+    label, system = actor_label(actor), actor_label(None)
+    who = actor.pk if getattr(actor, "pk", None) else None
+    note = _("自动派单")
+    for (order, dx), d in zip(made, drafts, strict=True):
+        if d.photos:
+            photos_attach(order, d.photos, kind=Attachment.Kind.REPORT, actor=actor, now=now)
+        created = {"channel": d.channel, "routing": d.route.as_dict(), "photos": len(d.photos)}
+        steps.append({"order_id": order.pk, "action": "created", "from_state": "", "to_state": State.SUBMITTED.value,
+                      "actor_id": who, "actor_label": label, "unit_id": None, "at": now, "note": "",
+                      "data": created})
+        audits.append(audit_row(order, "dispatch.order.created", actor=actor,
+                                  new={"state": State.SUBMITTED, "version": 1}, data=created))
+        signals.append((order_transitioned, {"order_id": order.pk, "action": "created", "from_state": "",
+                                             "to_state": State.SUBMITTED, "unit_id": None}))
+        signals.append((order_created, {"order_id": order.pk, "code": order.code, "state": State.SUBMITTED,
+                                        "channel": d.channel}))
+        if dx is None:
+            continue
+        plan = dx.plan
+        data = {"assignment_id": assignment_of[order.pk], "unit_id": dx.unit_id,
+                "cohandler_ids": dx.cohandler_ids, "level": dx.level, "binding": False, "override": False,
+                "response_due": plan.response_due.isoformat(), "resolve_due": plan.resolve_due.isoformat(),
+                "limits": dx.limits.as_dict()}
+        steps.append({"order_id": order.pk, "action": "dispatched", "from_state": State.SUBMITTED.value,
+                      "to_state": State.DISPATCHED.value, "actor_id": None, "actor_label": system,
+                      "unit_id": dx.unit_id, "at": now, "note": note, "data": data})
+        audits.append(audit_row(order, "dispatch.order.dispatched", actor=None, old={"state": State.SUBMITTED},
+                                  new={"state": State.DISPATCHED, "version": 2}, data=data, reason=note))
+        signals.append((order_transitioned, {"order_id": order.pk, "action": "dispatched",
+                                             "from_state": State.SUBMITTED, "to_state": State.DISPATCHED,
+                                             "unit_id": dx.unit_id}))
+    rows.insert_rows(Transition, steps)
+    rows.insert_rows(AuditEntry, audits)
+    rows.insert_rows(IdempotencyKey, [
+        {"scope": d.scope, "key": d.key, "request_hash": d.request_hash, "order_id": o.pk, "created_at": now}
+        for o, d in zip(orders, drafts, strict=True)
+    ])
+    # Through send_on_commit, so whatever it does inside the transaction (the notify outbox's
+    # order_event) happens for intake exactly as for every other change.
+    for signal, kwargs in signals:
+        send_on_commit(signal, **kwargs)
+    return orders
+
+
+def work_order_create(
+    *,
+    channel: str,
+    subject,
+    title: str,
+    idempotency_key: str,
+    description: str = "",
+    request_type=None,
+    lng: float | None = None,
+    lat: float | None = None,
+    address: str = "",
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    anonymous: bool = False,
+    urgency: str | None = None,
+    actor=None,
+    photos=(),
+    auto_dispatch: bool | None = None,
+    now=None,
+) -> WorkOrder:
+    """Take in one call (受理) from any channel; a retry with the same key returns the same order.
+
+    Validates everything before writing: an unknown subject or request type, no location, a
+    location outside the city, a bad photo or a key reused for another body each raise
+    DomainError (4xx) and store nothing. The order is routed at once (its proposed unit);
+    with `auto_dispatch` (default: setting HUYING_DISPATCH_AUTO, off) it is also dispatched.
+    Atomic: inside a caller's transaction it is a savepoint, otherwise its own transaction, and
+    it returns after that commits.
+    """
+    now = now_or(now)
+    args = dict(channel=channel, subject=subject, title=title, idempotency_key=idempotency_key,
+                description=description, request_type=request_type, lng=lng, lat=lat, address=address,
+                reporter_name=reporter_name, reporter_phone=reporter_phone, anonymous=anonymous, urgency=urgency,
+                photos=photos, auto_dispatch=auto_dispatch)
+    d = _check(actor=actor, **args)
+    if d.photos:
+        # Photos are written to storage before the rows; a replay should not write them again.
+        existing = IdempotencyKey.objects.filter(scope=d.scope, key=d.key).first()
+        if existing is not None:
+            return _replay(existing, d.request_hash)
+    point = d.point
+    area = locate(lng=point[0] if point else None, lat=point[1] if point else None, address=d.body["address"])
+    for attempt in range(1, ATTEMPTS + 1):
+        if attempt > 1:
+            # A cached row may be gone (deleted by another process): check again with fresh caches.
+            reference.reset()
+            d = _check(actor=actor, **args)
+        _route(d, area, now)
+        try:
+            with transaction.atomic():
+                return _write([d], actor=actor, now=now)[0]
+        except IntegrityError:
+            existing = IdempotencyKey.objects.filter(scope=d.scope, key=d.key).first()
+            if existing is not None:
+                return _replay(existing, d.request_hash)
+            if attempt == ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _in_batch(index: int, exc: DomainError) -> DomainError:
+    exc.details = {**exc.details, "index": index}
+    return exc
+
+
+def work_orders_create_many(items, *, actor, now=None) -> list[WorkOrder]:
+    """Take in many submissions at once (bulk loads, other systems' backlogs, the simulator).
+
+    Each item is a dict of `work_order_create`'s arguments (without `actor` and `now`, which hold
+    for the whole batch) and goes through the same checks, locating, routing, deadlines, timeline
+    and audit; the batch is written in one transaction with one INSERT per table. One bad item
+    refuses the whole batch: its DomainError carries the item's position as `details["index"]`,
+    and nothing is stored. Returns the orders in the items' order; an item whose idempotency key
+    was already used with the same body (earlier, or earlier in this batch) gets that order.
+    """
+    now = now_or(now)
+    items = list(items)
+    for i, item in enumerate(items):
+        unknown = set(item) - ITEM_FIELDS
+        if unknown:
+            raise TypeError(f"batch item {i} has unknown fields: {sorted(unknown)}")
+    drafts = _check_all(items, actor=actor)
+    if not drafts:
+        return []
+
+    # Points go through the vectorised locator together; addresses and points between grids one by one.
+    with_point = [i for i, d in enumerate(drafts) if d.point is not None]
+    areas: dict[int, dict | None] = dict(zip(with_point, locate_many([drafts[i].point for i in with_point]),
+                                             strict=True))
+    for i, d in enumerate(drafts):
+        if areas.get(i) is None:
+            try:
+                areas[i] = locate(lng=d.point[0] if d.point else None, lat=d.point[1] if d.point else None,
+                                  address=d.body["address"])
+            except DomainError as exc:
+                raise _in_batch(i, exc) from None
+
+    for attempt in range(1, ATTEMPTS + 1):
+        if attempt > 1:
+            # A key taken meanwhile by another process is found by this attempt's look-up; a cached
+            # row deleted meanwhile is read again.
+            reference.reset()
+            drafts = _check_all(items, actor=actor)
+        for i, d in enumerate(drafts):
+            _route(d, areas[i], now)
+        try:
+            with transaction.atomic():
+                return _create_batch(drafts, actor=actor, now=now)
+        except IntegrityError:
+            if attempt == ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _check_all(items: list[dict], *, actor) -> list[_Draft]:
+    drafts = []
+    for i, item in enumerate(items):
+        try:
+            drafts.append(_check(actor=actor, **item))
+        except DomainError as exc:
+            raise _in_batch(i, exc) from None
+    return drafts
+
+
+def _create_batch(drafts: list[_Draft], *, actor, now) -> list[WorkOrder]:
+    """Replays and repeats resolved, the rest written; in the caller's transaction."""
+    by_scope: dict[str, set[str]] = {}
+    for d in drafts:
+        by_scope.setdefault(d.scope, set()).add(d.key)
+    q = Q(pk__in=[])
+    for scope, keys in by_scope.items():
+        q |= Q(scope=scope, key__in=sorted(keys))
+    stored = {(k.scope, k.key): k for k in IdempotencyKey.objects.filter(q)}
+    earlier = WorkOrder.objects.in_bulk([k.order_id for k in stored.values() if k.order_id])
+
+    first: dict[tuple[str, str], int] = {}  # (scope, key) → the position of its first draft here
+    new: list[_Draft] = []
+    for i, d in enumerate(drafts):
+        ident = (d.scope, d.key)
+        k = stored.get(ident)
+        if k is not None:
+            if k.request_hash != d.request_hash or k.order_id not in earlier:
+                raise _in_batch(i, _mismatch())
+        elif ident in first:
+            if drafts[first[ident]].request_hash != d.request_hash:
+                raise _in_batch(i, _mismatch())
+        else:
+            first[ident] = i
+            new.append(d)
+    made = dict(zip((id(d) for d in new), _write(new, actor=actor, now=now), strict=True)) if new else {}
+    out = []
+    for d in drafts:
+        ident = (d.scope, d.key)
+        if ident in stored:
+            out.append(earlier[stored[ident].order_id])
+        else:
+            out.append(made[id(drafts[first[ident]])])
+    return out

@@ -9,13 +9,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from huying.core.errors import DomainError
+from huying.core.worktime import get_calendar
 from huying.people.models import RoleCode, Unit
 
-from .. import spine
 from ..deadlines import applicable_limits, plan_clocks
 from ..deadlines import deadline_state as deadline_state_at
 from ..models import Assignment, Attachment, Callback, DeadlineState, Satisfaction, State, WorkOrder
 from ..workflow import transition_check
+from . import reference
 from .common import (
     lock_order,
     now_or,
@@ -58,8 +59,8 @@ def dispatch_to(order: WorkOrder, *, unit_id: int, cohandler_ids=(), level: str 
         previous.outcome = Assignment.Outcome.REASSIGNED
         previous.ended_at = now
         previous.save(update_fields=["outcome", "ended_at"])
-    cal = spine.calendar()
-    chain = subject_chain if subject_chain is not None else order.subject.ancestors()
+    cal = get_calendar()
+    chain = subject_chain if subject_chain is not None else reference.subject_chain(order.subject)
     limits = applicable_limits(request_type=order.request_type, subject_chain=chain,
                                emergency=order.emergency, start=now, cal=cal)
     plan = plan_clocks(start=now, limits=limits, cal=cal)
@@ -300,7 +301,7 @@ def work_order_resume(order, *, actor, note: str = "", version: int | None = Non
     require_lead_member(actor, order)
     from_state = order.state
     transition_check(from_state, State.ACCEPTED)
-    cal = spine.calendar()
+    cal = get_calendar()
     paused = cal.working_seconds_between(order.suspended_at, now) if order.suspended_at else 0.0
     if paused > 0:
         if order.resolve_due:

@@ -1,44 +1,24 @@
-"""Routing with the database: load the rules and the territorial units covering the order's place."""
+"""Routing with the database: the rules and the territorial units covering the order's place.
+
+Both come from the per-process caches in `reference`, so routing an order reads nothing.
+"""
 
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q
 
-from huying.people.models import Unit, UnitKind
 from huying.territory.models import Division
 
-from ..models import HandlingLevel, RoutingRule, WorkOrder
+from ..models import RoutingRule, WorkOrder
 from ..routing import Route, RouteContext, route
-
-_LEVEL_BY_DIVISION = {"district": HandlingLevel.DISTRICT, "street": HandlingLevel.STREET,
-                      "community": HandlingLevel.COMMUNITY}
+from . import reference
 
 
 def territorial_units(*, grid_id: int | None, district_code: str, street_code: str,
                       community_code: str) -> dict[str, int]:
-    """Level → the territorial unit (块) covering that place at that level, in one query."""
-    codes = [c for c in (district_code, street_code, community_code) if c]
-    q = Q(division__code__in=codes) if codes else Q(pk__in=[])
-    if grid_id:
-        q |= Q(grid_id=grid_id)
-    found: dict[str, int] = {}
-    rows = (Unit.objects.filter(kind=UnitKind.TERRITORIAL, active=True).filter(q)
-            .order_by("id").values_list("id", "grid_id", "division__code"))
-    for unit_id, unit_grid, division_code in rows:
-        if unit_grid:
-            level = HandlingLevel.GRID if unit_grid == grid_id else None
-        elif division_code == community_code:
-            level = HandlingLevel.COMMUNITY
-        elif division_code == street_code:
-            level = HandlingLevel.STREET
-        elif division_code == district_code:
-            level = HandlingLevel.DISTRICT
-        else:
-            level = None
-        if level is not None:
-            found.setdefault(str(level), unit_id)
-    return found
+    """Level → the territorial unit (块) covering that place at that level (smallest id at each level)."""
+    return reference.territorial_units(grid_id=grid_id, district_code=district_code, street_code=street_code,
+                                       community_code=community_code)
 
 
 def community_code_of(order: WorkOrder) -> str:
@@ -48,7 +28,7 @@ def community_code_of(order: WorkOrder) -> str:
 
 
 def active_rules() -> list[RoutingRule]:
-    return list(RoutingRule.objects.filter(active=True).select_related("subject", "request_type"))
+    return reference.routing_rules()
 
 
 def route_for(*, subject, subject_chain, request_type, urgency: str, area: dict, now,
@@ -72,5 +52,5 @@ def route_for(*, subject, subject_chain, request_type, urgency: str, area: dict,
 def route_for_order(order: WorkOrder, *, now, exclude: set[int] = frozenset()) -> Route:
     area = {"grid_id": order.grid_id, "district_code": order.district_code, "street_code": order.street_code,
             "community_code": community_code_of(order), "area_code": order.area_code}
-    return route_for(subject=order.subject, subject_chain=order.subject.ancestors(),
+    return route_for(subject=order.subject, subject_chain=reference.subject_chain(order.subject),
                      request_type=order.request_type, urgency=order.urgency, area=area, now=now, exclude=exclude)

@@ -9,14 +9,15 @@ from django.utils.translation import gettext as _
 
 from huying.core.audit import audit_log
 from huying.core.errors import DomainError
+from huying.core.worktime import get_calendar
 from huying.people.models import RoleCode
 
-from .. import spine
 from ..deadlines import applicable_limits, plan_clocks, warn_time
 from ..deadlines import deadline_state as deadline_state_at
 from ..models import Assignment, DeadlineState, Extension, State, TimeUnit, WorkOrder
 from ..signals import order_changed, order_deadline, send_on_commit
 from ..workflow import CLOCK_RUNNING, TERMINAL
+from . import reference
 from .common import lock_order, now_or, record, require_dispatcher, require_lead_member, required_text, save
 from .intake import subject_resolve
 from .routing import route_for_order
@@ -69,7 +70,7 @@ def extension_decide(extension, *, actor, approve: bool, note: str = "", now=Non
         unit = ((_active_limits(order) or {}).get("resolve") or {}).get("unit", TimeUnit.WORK_DAYS)
         start = order.dispatched_at or now
         order.resolve_due = ext.new_due
-        order.warn_at = warn_time(start, ext.new_due, unit, spine.calendar())
+        order.warn_at = warn_time(start, ext.new_due, unit, get_calendar())
         order.extension_count += 1
         if order.state != State.SUSPENDED:
             order.deadline_state = deadline_state_at(now=now, warn_at=order.warn_at, resolve_due=order.resolve_due)
@@ -106,8 +107,8 @@ def work_order_change_subject(order, *, actor, subject, reason: str = "", versio
         fields += ["proposed_unit", "routing"]
         data["routing"] = proposal.as_dict()
     elif order.dispatched_at is not None:
-        cal = spine.calendar()
-        limits = applicable_limits(request_type=order.request_type, subject_chain=subject.ancestors(),
+        cal = get_calendar()
+        limits = applicable_limits(request_type=order.request_type, subject_chain=reference.subject_chain(subject),
                                    emergency=order.emergency, start=order.dispatched_at, cal=cal)
         plan = plan_clocks(start=order.dispatched_at, limits=limits, cal=cal)
         order.response_due, order.resolve_due, order.warn_at = plan.response_due, plan.resolve_due, plan.warn_at

@@ -1,0 +1,135 @@
+"""Multi-row INSERTs for intake's append-only rows, without the ORM's per-value machinery.
+
+`QuerySet.bulk_create` runs every value through the insert compiler (pre_save, prepare, quote)
+and every row through `Model.__init__`: at thousands of orders a second that is most of the
+time. Here a table's INSERT is built once; a plain value (str, int, float, bool, None) in a
+plain column (text, integer, boolean, float, foreign key) goes to the driver as it is, and
+everything else through the field's own `get_db_prep_save`, exactly as the ORM would. Columns
+the caller leaves out get the field's default; `auto_now`/`auto_now_add` columns get the time.
+Ids come back through INSERT … RETURNING (PostgreSQL, SQLite ≥ 3.35); a backend without it
+falls back to `bulk_create`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import connections, models, router
+from django.utils import timezone
+
+_PLAIN_FIELDS = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.FloatField,
+                 models.ForeignKey)
+_PLAIN_VALUES = frozenset({str, int, float, bool, type(None)})
+_NOT_SET = object()
+
+
+class _Table:
+    def __init__(self, model: type[models.Model], connection):
+        meta = model._meta
+        self.fields = [f for f in meta.concrete_fields if not (f.primary_key and f.db_returning)]
+        self.attnames = [f.attname for f in self.fields]
+        qn = connection.ops.quote_name
+        self.head = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in self.fields)}) VALUES ")
+        self.row = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
+        self.tail = f" RETURNING {qn(meta.db_table)}.{qn(meta.pk.column)}"
+        limit = connection.features.max_query_params or 65535
+        self.chunk = max(1, min(1000, limit // len(self.fields)))
+        if connection.vendor == "postgresql":
+            self.chunk = 1000
+        # PostgreSQL: one array per column (INSERT … SELECT FROM unnest), as Django's own bulk insert
+        # does there. The statement stays short and the same, so the driver does not re-parse a
+        # VALUES list with tens of thousands of placeholders for every batch.
+        self.unnest = None
+        if connection.vendor == "postgresql":
+            casts = ", ".join(f"%s::{f.db_type(connection)}[]" for f in self.fields)
+            self.unnest = self.head.removesuffix(" VALUES ") + f" SELECT * FROM unnest({casts})" + self.tail
+        self.prep = [
+            (f.get_db_prep_save, isinstance(f, _PLAIN_FIELDS) and not getattr(f, "auto_now", False)
+             and not getattr(f, "auto_now_add", False))
+            for f in self.fields
+        ]
+        self.stamped = frozenset(i for i, f in enumerate(self.fields)
+                                 if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+
+
+_tables: dict[tuple[type, str], _Table] = {}
+
+
+def _table(model, connection) -> _Table:
+    key = (model, connection.alias)
+    t = _tables.get(key)
+    if t is None:
+        t = _tables[key] = _Table(model, connection)
+    return t
+
+
+def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
+    """INSERT `rows` (dicts of attname → value) and return their new ids, in order."""
+    if not rows:
+        return []
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if not connection.features.can_return_rows_from_bulk_insert:  # pragma: no cover - PostgreSQL and SQLite can
+        objs = model._default_manager.using(alias).bulk_create([model(**r) for r in rows])
+        return [o.pk for o in objs]
+    t = _table(model, connection)
+    fields = list(enumerate(zip(t.fields, t.prep, strict=True)))
+    # Many rows share values (a batch's `now`, its deadlines, defaults): each is converted once.
+    converted: dict = {}
+    stamp = timezone.now() if t.stamped else None
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), t.chunk):
+            part = rows[start:start + t.chunk]
+            params = []
+            for row in part:
+                for i, (field, (prep, plain)) in fields:
+                    value = row.get(field.attname, _NOT_SET)
+                    if i in t.stamped and (value is None or value is _NOT_SET or field.auto_now):
+                        value = stamp
+                    elif value is _NOT_SET:
+                        try:
+                            params.append(converted[i, _NOT_SET])
+                        except KeyError:
+                            params.append(converted.setdefault((i, _NOT_SET), prep(field.get_default(), connection)))
+                        continue
+                    if plain and type(value) in _PLAIN_VALUES:
+                        params.append(value)
+                    elif type(value) is datetime:
+                        try:
+                            params.append(converted[i, value])
+                        except KeyError:
+                            params.append(converted.setdefault((i, value), prep(value, connection)))
+                    else:
+                        params.append(prep(value, connection))
+            if t.unnest is not None:
+                width = len(t.fields)
+                cursor.execute(t.unnest, [params[i::width] for i in range(width)])
+            else:
+                cursor.execute(t.head + ", ".join([t.row] * len(part)) + t.tail, params)
+            ids.extend(r[0] for r in cursor.fetchall())
+    if len(ids) != len(rows):  # pragma: no cover - RETURNING gives one row per inserted row
+        raise RuntimeError(f"{model.__name__}: inserted {len(rows)} rows, got {len(ids)} ids")
+    return ids
+
+
+def insert_objects(objs: list[models.Model]) -> list[models.Model]:
+    """INSERT unsaved instances of one model, set their ids and mark them saved."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    alias = router.db_for_write(model)
+    t = _table(model, connections[alias])
+    if t.stamped:
+        stamp = timezone.now()
+        for o in objs:
+            for i in t.stamped:
+                f = t.fields[i]
+                if f.auto_now or getattr(o, f.attname) is None:
+                    setattr(o, f.attname, stamp)
+    ids = insert_rows(model, [{a: getattr(o, a) for a in t.attnames} for o in objs])
+    for o, pk in zip(objs, ids, strict=True):
+        o.pk = pk
+        o._state.adding = False
+        o._state.db = alias
+    return objs
