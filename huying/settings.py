@@ -93,7 +93,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("HUYING_TEST_SQLITE", "")  or None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
