@@ -1,0 +1,69 @@
+"""The shipped model, loaded once per process on first use, and the classify calls built on it."""
+
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from .data import ClassifierError, join_text
+from .model import ClassifierModel, Prediction
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+# Point HUYING_CLASSIFIER_MODEL at a .joblib file to use a model trained elsewhere.
+ENV_VAR = "HUYING_CLASSIFIER_MODEL"
+
+_lock = threading.Lock()
+_model: ClassifierModel | None = None
+
+
+def default_model_path() -> Path:
+    """HUYING_CLASSIFIER_MODEL, else the newest model-*.joblib shipped in classifier/models/."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    # Names are model-YYYYMMDD-<hash>; the date sorts them, the hash only breaks ties.
+    found = sorted(MODELS_DIR.glob("model-*.joblib"))
+    if not found:
+        raise ClassifierError(
+            f"没有找到分类模型：{MODELS_DIR}/model-*.joblib（先运行 huying classifier train）"
+        )
+    return found[-1]
+
+
+def get_model() -> ClassifierModel:
+    """The process-wide model; the first caller loads it, concurrent callers wait for that load."""
+    global _model
+    model = _model
+    if model is None:
+        with _lock:
+            if _model is None:
+                _model = ClassifierModel.load(default_model_path())
+            model = _model
+    return model
+
+
+def reset_model() -> None:
+    """Forget the loaded model (after training a new one, or in tests)."""
+    global _model
+    with _lock:
+        _model = None
+
+
+def classify(title: str, body: str = "") -> Prediction:
+    """Department family of one message, its calibrated confidence, and whether to dispatch it automatically."""
+    return classify_many([(title, body)])[0]
+
+
+def classify_many(texts: Iterable[str | tuple[str, str]]) -> list[Prediction]:
+    """Classify many messages at once (much faster than one by one); items are text or (title, body)."""
+    docs = []
+    for item in texts:
+        if isinstance(item, str):
+            docs.append(item.strip())
+        else:
+            title, body = item
+            docs.append(join_text(title, body))
+    for doc in docs:
+        if not doc:
+            raise ClassifierError("留言内容为空，无法分类")
+    return get_model().predict(docs)
