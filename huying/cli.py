@@ -8,6 +8,7 @@
     huying locate LNG LAT | --address TEXT
     huying territory stats
     huying simulate party --scale small|guangzhou
+    huying simulate year --scale guangzhou [--orders N]
     huying <any Django command>     e.g. huying migrate, huying createsuperuser
 """
 
@@ -16,7 +17,7 @@ import sys
 
 ALIASES = {"import": "import_data"}
 # `huying simulate <what>`: subjects other apps simulate under their own command name.
-SIMULATE_ALIASES = {"party": "simulate_party"}
+SIMULATE_ALIASES = {"party": "simulate_party", "year": "simulate_year"}
 
 
 def main(argv: list[str] | None = None) -> None:

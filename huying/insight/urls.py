@@ -1,4 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "insight"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("tiles/", views.tiles, name="tiles"),
+    path("report/", views.report, name="report"),
+    path("report.xlsx", views.report_xlsx, name="report_xlsx"),
+    path("api/summary/", views.api_summary, name="api_summary"),
+    path("api/children/", views.api_children, name="api_children"),
+    path("api/trend/", views.api_trend, name="api_trend"),
+    path("api/mix/", views.api_mix, name="api_mix"),
+    path("api/hotspots/", views.api_hotspots, name="api_hotspots"),
+    path("api/units/", views.api_units, name="api_units"),
+]

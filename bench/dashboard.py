@@ -1,0 +1,165 @@
+"""Benchmark: the dashboard on a simulated year in PostgreSQL.
+
+    .venv/bin/python bench/dashboard.py [--orders 1000000] [--pg-url URL] [--repeat 30] [--keep]
+
+1. Prepares PostgreSQL `huying_k_bench` (created if missing): migrations, all of Guangzhou's
+   divisions with generated grids (~20,000), the demo organisation (an office per division and
+   grid) and the subject tree — once; later runs reuse them.
+2. Empties the order tables (unless `--keep`) and writes `--orders` simulated orders over the
+   last 365 days with `huying simulate year`'s bulk path (COPY), which re-aggregates the rollups;
+   prints the simulation rate.
+3. Calls every dashboard endpoint in-process through Django's test client (URL routing, login,
+   scope check, rollup queries, JSON or HTML rendering) for the city, a district, a street, a
+   community and a grid, `--repeat` times each, and prints p50/p95 per endpoint.
+
+The last line is `max_p95_ms: N`, the slowest endpoint's p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huying.settings")
+
+PG_URL = "postgres://postgres@127.0.0.1:5432/huying_k_bench"
+ENDPOINTS = ("summary", "children", "trend", "mix", "hotspots", "units", "tiles", "page")
+ORDER_TABLES = ("dispatch_workorder", "core_auditentry", "insight_orderfact", "insight_orderunitfact",
+                "insight_areaday", "insight_areanow", "insight_unitday")
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def prepare(stdout) -> None:
+    from django.core.management import call_command
+
+    from huying.territory.models import UNIFIED_LAYER, Grid
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if not Grid.objects.filter(layer=UNIFIED_LAYER).exists():
+        stdout.write("loading Guangzhou (divisions, ~20,000 grids, offices) …\n")
+        call_command("demo", "--no-serve", verbosity=0)
+
+
+def empty_orders() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE " + ", ".join(ORDER_TABLES) + " CASCADE")
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def sample_codes() -> dict[str, str]:
+    """The city and, below it, the busiest district, street, community and grid (by orders)."""
+    from huying.insight.models import AreaNow, Level
+    from huying.insight.rollups import city_code
+
+    codes = {"city": city_code()}
+    parent = codes["city"]
+    for name, level in (("district", Level.DISTRICT), ("street", Level.STREET), ("community", Level.COMMUNITY),
+                        ("grid", Level.GRID)):
+        row = AreaNow.objects.filter(level=level, parent=parent).order_by("-created").values("code").first()
+        if row is None:
+            break
+        codes[name] = parent = row["code"]
+    return codes
+
+
+def measure(repeat: int) -> dict[str, list[float]]:
+    from django.test import Client
+    from django.urls import reverse
+
+    from huying.people.models import User
+
+    user, _ = User.objects.get_or_create(username="bench-leader", defaults={"is_superuser": True, "is_staff": True})
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    urls = {name: reverse(f"insight:api_{name}") for name in ENDPOINTS[:6]}
+    urls["tiles"] = reverse("insight:tiles")
+    urls["page"] = reverse("insight:dashboard")
+    codes = sample_codes()
+    timings: dict[str, list[float]] = {name: [] for name in ENDPOINTS}
+    for url in urls.values():
+        for code in codes.values():  # warm-up: first query plans, caches
+            client.get(url, {"code": code})
+    for _ in range(repeat):
+        for name, url in urls.items():
+            for code in codes.values():
+                t0 = time.perf_counter()
+                resp = client.get(url, {"code": code})
+                timings[name].append((time.perf_counter() - t0) * 1000)
+                if resp.status_code != 200:
+                    raise SystemExit(f"{name} {code}: HTTP {resp.status_code} {resp.content[:200]!r}")
+    print("codes: " + ", ".join(f"{k}={v}" for k, v in codes.items()))
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--pg-url", default=os.environ.get("HUYING_BENCH_PG", PG_URL))
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--batch", type=int, default=20000)
+    parser.add_argument("--keep", action="store_true", help="keep the orders already there, add none")
+    args = parser.parse_args()
+
+    ensure_database(args.pg_url)
+    os.environ["DATABASE_URL"] = args.pg_url
+    import django
+
+    django.setup()
+    prepare(sys.stdout)
+    if not args.keep:
+        empty_orders()
+        print(f"simulating {args.orders:,} orders over 365 days …", flush=True)
+        cmd = [sys.executable, str(ROOT / "manage.py"), "simulate_year", "--orders", str(args.orders),
+               "--batch", str(args.batch)]
+        t0 = time.perf_counter()
+        out = subprocess.run(cmd, env={**os.environ, "DATABASE_URL": args.pg_url}, check=True, text=True,
+                             stdout=subprocess.PIPE).stdout
+        print(out.strip())
+        print(f"simulation wall time: {time.perf_counter() - t0:.1f} s")
+        rate = next((ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("orders_per_s")), "?")
+        print(f"simulation_orders_per_s: {rate}")
+    from django.db import connection
+
+    from huying.dispatch.models import WorkOrder
+    from huying.insight.models import AreaDay
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        size = cur.fetchone()[0]
+    print(f"orders: {WorkOrder.objects.count():,}; rollup rows: {AreaDay.objects.count():,}; database: {size}")
+    timings = measure(args.repeat)
+    worst = 0.0
+    print(f"{'endpoint':<10} {'n':>5} {'p50_ms':>8} {'p95_ms':>8}")
+    for name, values in timings.items():
+        p50, p95 = statistics.median(values), percentile(values, 0.95)
+        worst = max(worst, p95)
+        print(f"{name:<10} {len(values):>5} {p50:>8.1f} {p95:>8.1f}")
+    print(f"max_p95_ms: {worst:.1f}")
+
+
+if __name__ == "__main__":
+    main()

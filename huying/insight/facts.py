@@ -1,0 +1,123 @@
+"""What one order contributes to the rollups, computed (purely) from the order and its timeline.
+
+An order's contribution is a vector of `metrics.COUNTERS` for its territory, keyed by the day it
+was taken in (its cohort), its deepest territory code and its subject's level-1 code, plus one
+vector per unit that acted on it (dispatch, sign, return, resolve, callback go to the unit the
+timeline row names; stocks go to the current lead unit). The rollups are sums of these vectors,
+so refreshing an order is: compute its vector again, subtract the stored one, add the new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from .metrics import COUNTERS
+
+IDX = {name: i for i, name in enumerate(COUNTERS)}
+N = len(COUNTERS)
+
+OPEN_STATES = frozenset({"submitted", "dispatched", "accepted", "suspended", "resolved", "returned"})
+UNRESOLVED_WITH_UNIT = frozenset({"dispatched", "accepted", "suspended"})
+SOLVED_SATISFACTION = frozenset({"satisfied", "basically"})
+UNIT_EVENTS = {
+    "dispatched": "dispatches",
+    "redispatched": "dispatches",
+    "accepted": "accepts",
+    "returned": "returns",
+    "resolved": "resolutions",
+    "reworked": "reworks",
+    "closed": "closes",
+}
+
+
+def local_day(at: datetime) -> date:
+    return at.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+
+
+def subject_l1(code: str) -> str:
+    """Level-1 subject code: Q0103xx → Q01, A0102 → A01 (codes are prefixes, 3 characters at level 1)."""
+    return (code or "")[:3]
+
+
+@dataclass
+class Fact:
+    order_id: int
+    day: date | None = None
+    leaf: str = ""
+    subject: str = ""
+    lead_unit_id: int | None = None
+    signature: str = ""
+    area: list[int] = field(default_factory=lambda: [0] * N)
+    units: dict[int, list[int]] = field(default_factory=dict)
+
+    def is_empty(self) -> bool:
+        return not any(self.area) and not any(any(v) for v in self.units.values())
+
+
+def signature(order: dict) -> str:
+    """What, besides the timeline (which bumps the version), can change an order's contribution."""
+    return (f"{order['version']}|{order['state']}|{order['deadline_state']}|{int(bool(order['response_overdue']))}"
+            f"|{order['subject_code']}|{order.get('lead_unit_id') or ''}")
+
+
+def fact_of(order: dict, steps: list[dict]) -> Fact:
+    """The contribution of one order.
+
+    `order`: id, created_at, area_code, subject_code, state, deadline_state, response_overdue,
+    lead_unit_id, version. `steps`: its timeline rows (action, unit_id, data) in order.
+    """
+    f = Fact(order_id=order["id"], day=local_day(order["created_at"]), leaf=order["area_code"] or "",
+             subject=subject_l1(order["subject_code"]), lead_unit_id=order.get("lead_unit_id"),
+             signature=signature(order))
+    a = f.area
+
+    def unit(uid) -> list[int] | None:
+        if uid is None:
+            return None
+        return f.units.setdefault(uid, [0] * N)
+
+    def bump(name: str, uid=None, n: int = 1):
+        a[IDX[name]] += n
+        u = unit(uid)
+        if u is not None:
+            u[IDX[name]] += n
+
+    a[IDX["created"]] = 1
+    state = order["state"]
+    if state == "rejected":
+        a[IDX["rejected"]] = 1
+    elif state == "merged":
+        a[IDX["merged"]] = 1
+    for s in steps:
+        action, uid, data = s["action"], s.get("unit_id"), s.get("data") or {}
+        counter = UNIT_EVENTS.get(action)
+        if counter is None:
+            continue
+        bump(counter, uid)
+        if action == "accepted" and not data.get("late"):
+            bump("accepts_on_time", uid)
+        elif action == "resolved" and data.get("on_time", True):
+            bump("resolutions_on_time", uid)
+        if action in ("closed", "reworked") and data.get("reached", True) and "callback_id" in data:
+            bump("callbacks", uid)
+            sat = data.get("satisfaction") or ""
+            if sat in ("satisfied", "basically", "unsatisfied"):
+                bump({"satisfied": "cb_satisfied", "basically": "cb_basic", "unsatisfied": "cb_unsatisfied"}[sat], uid)
+            solved = data.get("solved")
+            if solved is True or (solved is None and sat in SOLVED_SATISFACTION):
+                bump("cb_solved", uid)
+    # Stocks: the order as it is now, counted for its current lead unit.
+    lead = order.get("lead_unit_id")
+    if state in OPEN_STATES:
+        bump("open", lead)
+    if state in UNRESOLVED_WITH_UNIT and order["deadline_state"] == "overdue":
+        bump("overdue", lead)
+        if state == "suspended":
+            bump("suspended_overdue", lead)
+    if state == "dispatched" and order["response_overdue"]:
+        bump("unsigned_late", lead)
+    return f

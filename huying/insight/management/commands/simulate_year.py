@@ -1,0 +1,51 @@
+"""`huying simulate year --scale guangzhou [--orders N]`: a year of calls on the bulk path.
+
+Registered as `simulate_year` (dispatch owns `simulate`); the `huying` CLI maps `simulate year`
+here. Prints the counts and, last, `orders_per_s: X`.
+"""
+
+from datetime import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from huying.insight.simulate import GUANGZHOU_YEAR, TZ, Options, simulate_year
+
+SCALES = {"guangzhou": GUANGZHOU_YEAR, "small": 20000}
+
+
+class Command(BaseCommand):
+    help = "Simulate a year of Guangzhou's calls (routing, deadlines, timeline, audit) and rebuild the rollups."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", choices=sorted(SCALES), default="guangzhou")
+        parser.add_argument("--orders", type=int, default=None, help="how many orders (default: the scale's)")
+        parser.add_argument("--days", type=int, default=365)
+        parser.add_argument("--end", default="", help="last moment simulated, ISO format (default: now)")
+        parser.add_argument("--seed", type=int, default=2025)
+        parser.add_argument("--batch", type=int, default=20000)
+
+    def handle(self, *args, scale, orders, days, end, seed, batch, **options):
+        n = SCALES[scale] if orders is None else orders
+        if n < 1 or days < 1 or batch < 1:
+            raise CommandError("--orders, --days and --batch must be positive")
+        end_at = None
+        if end:
+            end_at = datetime.fromisoformat(end)
+            if end_at.tzinfo is None:
+                end_at = end_at.replace(tzinfo=TZ)
+        bar = tqdm(total=n, desc="simulate year", unit=" orders", mininterval=0.5, disable=None)
+
+        def progress(done, total):
+            bar.update(done - bar.n)
+
+        try:
+            result = simulate_year(Options(orders=n, end=end_at, days=days, seed=seed, batch=batch),
+                                   progress=progress)
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            bar.close()
+        self.stdout.write(f"orders: {result['orders']} in {result['seconds']} s; "
+                          f"rollups aggregated in {result['aggregate_seconds']} s")
+        self.stdout.write(f"orders_per_s: {result['orders_per_s']}")

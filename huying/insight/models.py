@@ -1,0 +1,109 @@
+"""Rollups the dashboard reads, and each order's stored contribution to them.
+
+`OrderFact`/`OrderUnitFact` hold what every order last contributed (see `facts`); `AreaDay`,
+`AreaNow` and `UnitDay` are sums of those contributions, so no dashboard request reads the order
+table. Rows are keyed by codes, not foreign keys: the rollups are derived data that
+`huying insight rebuild` recomputes from scratch at any time.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .metrics import COUNTERS
+
+
+def _counters(cls_name: str, bases=(models.Model,)):
+    """An abstract model with one integer column per counter (names from `metrics.COUNTERS`)."""
+    attrs = {"__module__": __name__, "Meta": type("Meta", (), {"abstract": True})}
+    for name in COUNTERS:
+        attrs[name] = models.IntegerField(default=0)
+    return type(cls_name, bases, attrs)
+
+
+Counters = _counters("Counters")
+
+
+class Level(models.IntegerChoices):
+    CITY = 0, _("市")
+    DISTRICT = 1, _("区")
+    STREET = 2, _("街道/镇")
+    COMMUNITY = 3, _("社区/村")
+    GRID = 4, _("网格")
+
+
+# Code length at each level below the city (territory codes are prefixes of their children's).
+CODE_LENGTH = {Level.DISTRICT: 6, Level.STREET: 9, Level.COMMUNITY: 12, Level.GRID: 15}
+
+
+class OrderFact(Counters):
+    """One order's last contribution to the area rollups, and what it was computed from."""
+
+    order_id = models.BigIntegerField(primary_key=True)
+    day = models.DateField(_("受理日期"))
+    leaf = models.CharField(_("区域代码"), max_length=20)
+    subject = models.CharField(_("一级分类"), max_length=8)
+    lead_unit_id = models.BigIntegerField(null=True)
+    signature = models.CharField(max_length=120, blank=True)
+    simulated = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("工单统计事实")
+        verbose_name_plural = _("工单统计事实")
+
+
+class OrderUnitFact(Counters):
+    """One order's last contribution to one unit's rollup."""
+
+    order_id = models.BigIntegerField(db_index=True)
+    unit_id = models.BigIntegerField()
+    day = models.DateField(_("受理日期"))
+
+    class Meta:
+        verbose_name = _("工单单位统计事实")
+        verbose_name_plural = _("工单单位统计事实")
+        constraints = [models.UniqueConstraint(fields=["order_id", "unit_id"], name="insight_unitfact_unique")]
+
+
+class AreaDay(Counters):
+    """Per day taken in, territory (every level, grids included) and level-1 subject."""
+
+    day = models.DateField(_("日期"))
+    code = models.CharField(_("区域代码"), max_length=20)
+    subject = models.CharField(_("一级分类"), max_length=8)
+    level = models.PositiveSmallIntegerField(_("层级"), choices=Level.choices)
+    parent = models.CharField(_("上级代码"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("区域日汇总")
+        verbose_name_plural = _("区域日汇总")
+        # Code first: the key also serves "this area, these days" (tiles, trend, mix).
+        constraints = [models.UniqueConstraint(fields=["code", "day", "subject"], name="insight_areaday_key")]
+        indexes = [
+            models.Index(fields=["parent", "day"], name="insight_areaday_parent_day"),
+            models.Index(fields=["level", "day", "code"], name="insight_areaday_level_day"),
+        ]
+
+
+class AreaNow(Counters):
+    """Per territory, all days together: the stocks (open, overdue …) as they are now."""
+
+    code = models.CharField(_("区域代码"), max_length=20, unique=True)
+    level = models.PositiveSmallIntegerField(_("层级"), choices=Level.choices)
+    parent = models.CharField(_("上级代码"), max_length=20, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("区域现状")
+        verbose_name_plural = _("区域现状")
+
+
+class UnitDay(Counters):
+    """Per day taken in and unit: what the unit did with those orders (for rankings, 三率 per unit)."""
+
+    day = models.DateField(_("日期"))
+    unit_id = models.BigIntegerField(_("单位"))
+
+    class Meta:
+        verbose_name = _("单位日汇总")
+        verbose_name_plural = _("单位日汇总")
+        constraints = [models.UniqueConstraint(fields=["day", "unit_id"], name="insight_unitday_key")]
+        indexes = [models.Index(fields=["unit_id", "day"], name="insight_unitday_unit_day")]

@@ -1,0 +1,334 @@
+"""Keeping the rollups current: refresh one order from its row and timeline, or rebuild everything.
+
+Why recompute-and-diff instead of adding each transition as it comes: a signal can arrive twice
+(a retry), late, or never (a process dies after commit); transitions of concurrent transactions
+can commit out of id order, so a "last applied transition id" watermark would skip some. Instead
+each order's contribution is a pure function of its committed row and timeline (`facts.fact_of`),
+and the last contribution applied is stored (`OrderFact`, `OrderUnitFact`). A refresh locks that
+stored row, reads the order again, and adds (new − stored) to every rollup row it touches. So a
+refresh is idempotent (a second one finds nothing to add), order-independent (the last one to take
+the lock reads the latest committed state), and any missed signal is repaired by the next refresh
+of that order or by `huying insight rebuild`. Rollup rows are changed with `x = x + delta`
+upserts, in key order, so concurrent refreshes of different orders neither lose updates nor
+deadlock.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections import defaultdict
+from datetime import date
+
+from django.db import connection, transaction
+
+from .facts import IDX, Fact, N, fact_of, signature
+from .metrics import COUNTERS
+from .models import CODE_LENGTH, AreaDay, AreaNow, Level, OrderFact, OrderUnitFact, UnitDay
+
+log = logging.getLogger(__name__)
+PLACEHOLDER_DAY = date(1970, 1, 1)
+_city_code_cache: list[str] = []
+
+
+def city_code() -> str:
+    if not _city_code_cache:
+        from huying.territory.selectors import city_code as territory_city_code
+
+        _city_code_cache.append(territory_city_code() or "440100")
+    return _city_code_cache[0]
+
+
+def reset_caches() -> None:
+    _city_code_cache.clear()
+
+
+def ancestors(leaf: str) -> list[tuple[str, int, str]]:
+    """(code, level, parent) for the city and every level of `leaf` down to itself."""
+    city = city_code()
+    out = [(city, Level.CITY, "")]
+    parent = city
+    for level in (Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID):
+        n = CODE_LENGTH[level]
+        if len(leaf) < n:
+            break
+        out.append((leaf[:n], level, parent))
+        parent = leaf[:n]
+    return out
+
+
+# -- reading an order --------------------------------------------------------------------------
+
+ORDER_FIELDS = ("id", "created_at", "area_code", "subject__code", "state", "deadline_state", "response_overdue",
+                "lead_unit_id", "version")
+
+
+def _order_rows(ids=None, *, id_range=None) -> dict[int, dict]:
+    from huying.dispatch.models import WorkOrder
+
+    qs = WorkOrder.objects.filter(pk__in=list(ids)) if id_range is None else WorkOrder.objects.filter(
+        pk__gte=id_range[0], pk__lte=id_range[1])
+    out = {}
+    for row in qs.values(*ORDER_FIELDS):
+        row["subject_code"] = row.pop("subject__code")
+        out[row["id"]] = row
+    return out
+
+
+def _steps(ids=None, *, id_range=None) -> dict[int, list[dict]]:
+    from huying.dispatch.models import Transition
+
+    from .facts import UNIT_EVENTS
+
+    out: dict[int, list[dict]] = defaultdict(list)
+    qs = Transition.objects.filter(order_id__in=list(ids)) if id_range is None else Transition.objects.filter(
+        order_id__gte=id_range[0], order_id__lte=id_range[1])
+    qs = (qs.filter(action__in=list(UNIT_EVENTS))
+          .order_by("order_id", "id").values_list("order_id", "action", "unit_id", "data"))
+    for oid, action, uid, data in qs:
+        out[oid].append({"action": action, "unit_id": uid, "data": data})
+    return out
+
+
+# -- applying deltas ---------------------------------------------------------------------------
+
+def _stored(order_id: int) -> Fact:
+    row = OrderFact.objects.select_for_update().get(pk=order_id)
+    f = Fact(order_id=order_id, day=row.day, leaf=row.leaf, subject=row.subject, lead_unit_id=row.lead_unit_id,
+             signature=row.signature, area=[getattr(row, c) for c in COUNTERS])
+    for uf in OrderUnitFact.objects.filter(order_id=order_id):
+        f.units[uf.unit_id] = [getattr(uf, c) for c in COUNTERS]
+    return f
+
+
+def _add(target: dict, key, vec: list[int], sign: int) -> None:
+    acc = target.get(key)
+    if acc is None:
+        acc = target[key] = [0] * N
+    for i, v in enumerate(vec):
+        if v:
+            acc[i] += sign * v
+
+
+class Deltas:
+    """Changes to the rollup rows, collected from facts and written in one upsert per table."""
+
+    def __init__(self):
+        self.area_day: dict[tuple, list[int]] = {}
+        self.area_now: dict[tuple, list[int]] = {}
+        self.unit_day: dict[tuple, list[int]] = {}
+
+    def fact(self, f: Fact, sign: int) -> None:
+        if f.day is None or f.day == PLACEHOLDER_DAY:
+            return
+        if any(f.area):
+            for code, level, parent in ancestors(f.leaf):
+                _add(self.area_day, (code, f.day, f.subject, int(level), parent), f.area, sign)
+                _add(self.area_now, (code, int(level), parent), f.area, sign)
+        for uid, vec in f.units.items():
+            if any(vec):
+                _add(self.unit_day, (f.day, uid), vec, sign)
+
+    def write(self) -> None:
+        _upsert("insight_areaday", ("code", "day", "subject"), ("level", "parent"), self.area_day)
+        _upsert("insight_areanow", ("code",), ("level", "parent"), self.area_now)
+        _upsert("insight_unitday", ("day", "unit_id"), (), self.unit_day)
+
+
+def _upsert(table: str, key: tuple[str, ...], extra: tuple[str, ...], rows: dict[tuple, list[int]]) -> None:
+    """rows: (key values + extra values) → counter deltas; adds them, inserting missing rows."""
+    items = sorted((k, v) for k, v in rows.items() if any(v))
+    if not items:
+        return
+    cols = (*key, *extra, *COUNTERS)
+    qn = connection.ops.quote_name
+    one = "(" + ", ".join(["%s"] * len(cols)) + ")"
+    sets = ", ".join(f"{qn(c)} = {qn(table)}.{qn(c)} + EXCLUDED.{qn(c)}" for c in COUNTERS)
+    with connection.cursor() as cur:
+        for start in range(0, len(items), 200):
+            chunk = items[start:start + 200]
+            sql = (f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in cols)}) VALUES "
+                   f"{', '.join([one] * len(chunk))} ON CONFLICT ({', '.join(qn(c) for c in key)}) "
+                   f"DO UPDATE SET {sets}")
+            params = []
+            for k, v in chunk:
+                params.extend(k)
+                params.extend(v)
+            cur.execute(sql, params)
+
+
+def _save(new: Fact | None, order_id: int, old: Fact) -> None:
+    if new is None:
+        OrderFact.objects.filter(pk=order_id).delete()
+        OrderUnitFact.objects.filter(order_id=order_id).delete()
+        return
+    values = {c: new.area[i] for i, c in enumerate(COUNTERS)}
+    OrderFact.objects.filter(pk=order_id).update(day=new.day, leaf=new.leaf, subject=new.subject,
+                                                 lead_unit_id=new.lead_unit_id, signature=new.signature, **values)
+    if old.units or new.units:
+        OrderUnitFact.objects.filter(order_id=order_id).delete()
+        OrderUnitFact.objects.bulk_create([
+            OrderUnitFact(order_id=order_id, unit_id=uid, day=new.day, **{c: vec[i] for i, c in enumerate(COUNTERS)})
+            for uid, vec in new.units.items() if any(vec)
+        ])
+
+
+def order_refresh(order_id: int) -> bool:
+    """Bring the rollups up to date with one order's committed state; True if anything changed."""
+    with transaction.atomic():
+        OrderFact.objects.bulk_create([OrderFact(order_id=order_id, day=PLACEHOLDER_DAY, leaf="", subject="")],
+                                      ignore_conflicts=True)
+        old = _stored(order_id)
+        # Read after taking the lock: a refresh that waited sees what the one before it committed.
+        order = _order_rows([order_id]).get(order_id)
+        if order is not None and old.signature == signature(order):
+            return False
+        new = fact_of(order, _steps([order_id]).get(order_id, [])) if order is not None else None
+        deltas = Deltas()
+        deltas.fact(old, -1)
+        if new is not None:
+            deltas.fact(new, +1)
+        deltas.write()
+        _save(new, order_id, old)
+        return True
+
+
+# -- rebuilding --------------------------------------------------------------------------------
+
+def clear() -> None:
+    tables = [m._meta.db_table for m in (AreaDay, AreaNow, UnitDay, OrderFact, OrderUnitFact)]
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("TRUNCATE " + ", ".join(connection.ops.quote_name(t) for t in tables))
+        else:
+            for t in tables:
+                cur.execute(f"DELETE FROM {connection.ops.quote_name(t)}")
+
+
+def facts_write(facts: list[Fact], *, simulated: bool = False) -> None:
+    """Store many orders' facts at once (COPY on PostgreSQL); the caller aggregates afterwards."""
+    if not facts:
+        return
+    if connection.vendor == "postgresql":
+        _copy_facts(facts, simulated)
+        return
+    OrderFact.objects.bulk_create([
+        OrderFact(order_id=f.order_id, day=f.day, leaf=f.leaf, subject=f.subject, lead_unit_id=f.lead_unit_id,
+                  signature=f.signature, simulated=simulated, **{c: f.area[i] for i, c in enumerate(COUNTERS)})
+        for f in facts
+    ], batch_size=2000)
+    OrderUnitFact.objects.bulk_create([
+        OrderUnitFact(order_id=f.order_id, unit_id=uid, day=f.day, **{c: vec[i] for i, c in enumerate(COUNTERS)})
+        for f in facts for uid, vec in f.units.items() if any(vec)
+    ], batch_size=2000)
+
+
+def _copy_facts(facts: list[Fact], simulated: bool) -> None:
+    sim = "t" if simulated else "f"
+    buf = io.StringIO()
+    for f in facts:
+        buf.write(f"{f.order_id}\t{f.day.isoformat()}\t{f.leaf}\t{f.subject}\t"
+                  f"{f.lead_unit_id if f.lead_unit_id is not None else chr(92) + 'N'}\t{f.signature}\t{sim}\t")
+        buf.write("\t".join(map(str, f.area)))
+        buf.write("\n")
+    ubuf = io.StringIO()
+    for f in facts:
+        for uid, vec in f.units.items():
+            if any(vec):
+                ubuf.write(f"{f.order_id}\t{uid}\t{f.day.isoformat()}\t")
+                ubuf.write("\t".join(map(str, vec)))
+                ubuf.write("\n")
+    counters = ", ".join(COUNTERS)
+    with connection.cursor() as cur:
+        raw = cur.cursor
+        with raw.copy(f"COPY insight_orderfact (order_id, day, leaf, subject, lead_unit_id, signature, simulated, "
+                      f"{counters}) FROM STDIN") as cp:
+            cp.write(buf.getvalue())
+        with raw.copy(f"COPY insight_orderunitfact (order_id, unit_id, day, {counters}) FROM STDIN") as cp:
+            cp.write(ubuf.getvalue())
+
+
+def aggregate() -> None:
+    """Recompute AreaDay, AreaNow and UnitDay from the stored facts, in SQL (one GROUP BY per level)."""
+    qn = connection.ops.quote_name
+    sums = ", ".join(f"SUM({qn(c)})" for c in COUNTERS)
+    cols = ", ".join(qn(c) for c in COUNTERS)
+    city = city_code()
+    pg = connection.vendor == "postgresql"
+    with connection.cursor() as cur:
+        if pg:
+            cur.execute("TRUNCATE insight_areaday, insight_areanow, insight_unitday")
+            # Building an index once over sorted rows beats maintaining it row by row.
+            with connection.schema_editor() as editor:
+                for idx in AreaDay._meta.indexes:
+                    editor.remove_index(AreaDay, idx)
+        else:
+            for t in ("insight_areaday", "insight_areanow", "insight_unitday"):
+                cur.execute(f"DELETE FROM {t}")
+        cur.execute(f"INSERT INTO insight_areaday (day, code, subject, level, parent, {cols}) "
+                    f"SELECT day, %s, subject, %s, '', {sums} FROM insight_orderfact "
+                    f"WHERE day > %s GROUP BY day, subject", [city, int(Level.CITY), PLACEHOLDER_DAY])
+        cur.execute(f"INSERT INTO insight_areanow (code, level, parent, {cols}) "
+                    f"SELECT %s, %s, '', {sums} FROM insight_orderfact WHERE day > %s",
+                    [city, int(Level.CITY), PLACEHOLDER_DAY])
+        prev = None
+        for level in (Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID):
+            n = CODE_LENGTH[level]
+            parent = "%s" if prev is None else f"substr(leaf, 1, {prev})"
+            pparams = [city] if prev is None else []
+            cur.execute(f"INSERT INTO insight_areaday (day, code, subject, level, parent, {cols}) "
+                        f"SELECT day, substr(leaf, 1, {n}), subject, %s, {parent}, {sums} FROM insight_orderfact "
+                        f"WHERE length(leaf) >= {n} AND day > %s GROUP BY day, substr(leaf, 1, {n}), subject"
+                        + ("" if prev is None else f", substr(leaf, 1, {prev})"),
+                        [int(level), *pparams, PLACEHOLDER_DAY])
+            cur.execute(f"INSERT INTO insight_areanow (code, level, parent, {cols}) "
+                        f"SELECT substr(leaf, 1, {n}), %s, {parent}, {sums} FROM insight_orderfact "
+                        f"WHERE length(leaf) >= {n} AND day > %s GROUP BY substr(leaf, 1, {n})"
+                        + ("" if prev is None else f", substr(leaf, 1, {prev})"),
+                        [int(level), *pparams, PLACEHOLDER_DAY])
+            prev = n
+        cur.execute(f"INSERT INTO insight_unitday (day, unit_id, {cols}) "
+                    f"SELECT day, unit_id, {sums} FROM insight_orderunitfact GROUP BY day, unit_id")
+        if pg:
+            with connection.schema_editor() as editor:
+                for idx in AreaDay._meta.indexes:
+                    editor.add_index(AreaDay, idx)
+            cur.execute("ANALYZE insight_areaday, insight_areanow, insight_unitday")
+
+
+def rebuild(*, chunk: int = 20000, progress=None) -> dict[str, int]:
+    """Recompute every order's fact and every rollup from the order table and the timelines."""
+    from huying.dispatch.models import WorkOrder
+
+    reset_caches()
+    with transaction.atomic():
+        clear()
+        total = WorkOrder.objects.count()
+        done = 0
+        last = 0
+        while True:
+            ids = list(WorkOrder.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk])
+            if not ids:
+                break
+            last = ids[-1]
+            rows = _order_rows(id_range=(ids[0], last))
+            steps = _steps(id_range=(ids[0], last))
+            facts_write([fact_of(rows[i], steps.get(i, [])) for i in ids if i in rows])
+            done += len(ids)
+            if progress:
+                progress(done, total)
+        aggregate()
+    return {"orders": done, "area_rows": AreaDay.objects.count(), "unit_rows": UnitDay.objects.count()}
+
+
+def on_order_signal(sender=None, order_id=None, **kwargs) -> None:
+    """Receiver for dispatch's after-commit signals; a failure is logged, never raised into dispatch."""
+    if order_id is None:
+        return
+    try:
+        order_refresh(int(order_id))
+    except Exception:  # noqa: BLE001 - the order is committed; a stale rollup is repaired by rebuild
+        log.exception("insight: refreshing order %s failed", order_id)
+
+
+__all__ = ["IDX", "aggregate", "ancestors", "facts_write", "on_order_signal", "order_refresh", "rebuild"]

@@ -1,0 +1,564 @@
+"""A year of Guangzhou's calls (`huying simulate year`), written on a bulk path.
+
+Every order is placed on a unified grid (volume per district follows its number of grids, with
+hot spots: each grid draws a lognormal weight), taken in at a time drawn from daily, weekly,
+holiday and seasonal cycles, on a subject whose level-1 category has its own season, and then
+lived through: routed and timed by dispatch's own code (`services.routing.route_for`,
+`deadlines.applicable_limits` / `plan_clocks` on the working calendar), dispatched, sometimes
+returned and re-dispatched one level up, signed, parked, resolved (mostly in time), called back,
+reworked when the resident is unsatisfied, closed. Nothing after `end` happens, so the last days
+hold open, warned and overdue orders like a live system.
+
+The rows are the ones the services write — order, assignments, timeline (Transition), audit
+(AuditEntry) and callbacks — with the same actions and data, marked `"simulated": true` in
+every timeline and audit row's data and in the order's `routing`. They are written with COPY on
+PostgreSQL (bulk_create elsewhere), one transaction per batch, and each order's rollup
+contribution (`facts.fact_of`, the same function the live refresh uses) is written beside them;
+the rollups are re-aggregated at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+
+GUANGZHOU_YEAR = 8_170_000
+TZ = ZoneInfo(settings.TIME_ZONE)
+
+# Relative call volume per hour of the day (local time): office hours peak, nights are quiet.
+HOURLY = np.array([0.3, 0.2, 0.15, 0.1, 0.1, 0.2, 0.5, 1.2, 2.5, 3.5, 3.6, 3.2,
+                   2.2, 2.4, 3.2, 3.4, 3.1, 2.6, 2.0, 1.8, 1.6, 1.3, 0.9, 0.6])
+WEEKDAY = np.array([1.10, 1.05, 1.04, 1.03, 1.00, 0.80, 0.75])  # Monday first
+HOLIDAY_FACTOR = 0.6
+# Level-1 subjects with a season: (amplitude, day of year of the peak).
+SEASONS = {
+    "Q01": (0.25, 200),  # 城乡建设: rainy-season flooding, summer construction
+    "Q04": (0.35, 195),  # 环境保护: summer noise and smells
+    "Q06": (0.15, 35),   # 交通运输: Spring Festival travel
+    "Q10": (0.30, 90),   # 农村农业: spring ploughing
+    "Q12": (0.30, 15),   # 卫生计生: winter flu
+    "Q14": (0.45, 240),  # 教育文体: school enrolment
+    "Q15": (0.40, 25),   # 劳动和社会保障: wage arrears before the Spring Festival
+    "E01": (0.20, 200),  # 市容环境
+    "E04": (0.60, 220),  # 突发事件: typhoons
+    "C01": (0.20, 200),  # 公用设施: storm damage
+}
+KIND_SHARE = {"request": 0.78, "event": 0.17, "component": 0.05}
+REQUEST_TYPE_SHARE = {"complaint": 0.34, "help": 0.30, "consult": 0.20, "suggestion": 0.10, "report": 0.06}
+CHANNEL_OF_KIND = {"request": ("hotline", "web"), "event": ("patrol",), "component": ("patrol",)}
+P_EMERGENCY = 0.004
+P_REJECT = 0.015
+P_RETURN = 0.04
+P_SUSPEND = 0.008
+P_LATE_RESOLVE = 0.07
+P_REACHED = 0.92
+SATISFACTION = (("satisfied", 0.82), ("basically", 0.13), ("unsatisfied", 0.05))
+SIM = {"simulated": True}
+
+
+@dataclass
+class Options:
+    orders: int = GUANGZHOU_YEAR
+    end: datetime | None = None
+    days: int = 365
+    seed: int = 2025
+    batch: int = 20000
+
+
+# -- bulk writing ------------------------------------------------------------------------------
+
+class Table:
+    """Rows for one model written in the model's full column order; unspecified columns get their defaults."""
+
+    def __init__(self, model, attnames: tuple[str, ...], *, with_pk: bool):
+        self.model = model
+        fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+        self.columns = [f.column for f in fields]
+        self.attnames = [f.attname for f in fields]
+        pos = {a: i for i, a in enumerate(self.attnames)}
+        missing = [a for a in attnames if a not in pos]
+        if missing:
+            raise RuntimeError(f"{model.__name__} has no fields {missing}")
+        self.index = [pos[a] for a in attnames]
+        self.json = {i for i, f in enumerate(fields) if f.get_internal_type() == "JSONField"}
+        self.template = [self._default(f) for f in fields]
+        self.given = attnames
+        self.rows: list[list] = []
+
+    @staticmethod
+    def _default(f):
+        if f.primary_key:
+            return None
+        v = f.get_default()
+        if v is None and not f.null and f.get_internal_type() in ("CharField", "TextField"):
+            return ""
+        return v
+
+    def add(self, *values) -> None:
+        row = list(self.template)
+        for i, v in zip(self.index, values, strict=True):
+            row[i] = v
+        self.rows.append(row)
+
+    def take(self) -> list[list]:
+        rows, self.rows = self.rows, []
+        return rows
+
+    def flush(self, rows: list[list] | None = None) -> None:
+        if rows is None:
+            rows = self.take()
+        if not rows:
+            return
+        if connection.vendor == "postgresql":
+            cols = ", ".join(connection.ops.quote_name(c) for c in self.columns)
+            js = self.json
+            with connection.cursor() as cur, cur.cursor.copy(
+                    f"COPY {connection.ops.quote_name(self.model._meta.db_table)} ({cols}) FROM STDIN") as cp:
+                for row in rows:
+                    if js:
+                        for i in js:
+                            if row[i] is not None:
+                                row[i] = json.dumps(row[i], ensure_ascii=False)
+                    cp.write_row(row)
+        else:
+            objs = [self.model(**dict(zip(self.attnames, row, strict=True))) for row in rows]
+            self.model.objects.bulk_create(objs, batch_size=500)
+
+
+_reserved: dict[str, int] = {}
+
+
+def reserve_ids(model, n: int) -> list[int]:
+    """n fresh primary keys for `model` (from its sequence on PostgreSQL; after the max elsewhere)."""
+    table = model._meta.db_table
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n])
+            return [r[0] for r in cur.fetchall()]
+        cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+        # Ids reserved earlier in this batch are not written yet: count past them too.
+        start = max(cur.fetchone()[0], _reserved.get(table, 0)) + 1
+        _reserved[table] = start + n - 1
+        return list(range(start, start + n))
+
+
+# -- the world the calls come from -------------------------------------------------------------
+
+@dataclass
+class Place:
+    grid_id: int
+    code: str
+    community_id: int
+    community_code: str
+    street_code: str
+    district_code: str
+    lng: float
+    lat: float
+    label: str
+
+
+def load_places() -> list[Place]:
+    from huying.territory.models import UNIFIED_LAYER, Division, Grid
+
+    names = dict(Division.objects.values_list("code", "name"))
+    out = []
+    for g in (Grid.objects.filter(layer=UNIFIED_LAYER).select_related("community").order_by("code")
+              .values("id", "code", "community_id", "community__code", "lng", "lat", "name")):
+        cc = g["community__code"]
+        label = " ".join(x for x in (names.get(cc[:6]), names.get(cc[:9]), names.get(cc), g["name"]) if x)
+        out.append(Place(g["id"], g["code"], g["community_id"], cc, cc[:9], cc[:6], g["lng"], g["lat"], label[:200]))
+    return out
+
+
+def day_weights(start_day, days: int) -> np.ndarray:
+    import chinese_calendar
+
+    w = np.empty(days)
+    for i in range(days):
+        d = start_day + timedelta(days=i)
+        f = WEEKDAY[d.weekday()]
+        try:
+            if chinese_calendar.is_holiday(d) and d.weekday() < 5:
+                f = HOLIDAY_FACTOR
+        except NotImplementedError:
+            pass
+        doy = d.timetuple().tm_yday
+        w[i] = f * (1 + 0.12 * math.cos(2 * math.pi * (doy - 200) / 365))  # a busier summer
+    return w
+
+
+# -- one order's life --------------------------------------------------------------------------
+
+class Simulator:
+    def __init__(self, opts: Options, *, actor_label: str = "simulate"):
+        from huying.core.worktime import get_calendar
+        from huying.dispatch.models import RequestType, Subject
+        from huying.dispatch.seed import dispatch_seed
+        from huying.dispatch.services import reference
+
+        dispatch_seed()
+        reference.reset()
+        self.opts = opts
+        self.cal = get_calendar()
+        self.rng = random.Random(opts.seed)
+        self.np = np.random.default_rng(opts.seed)
+        self.places = load_places()
+        if not self.places:
+            raise RuntimeError("no unified grids loaded: load the territory first (huying demo --no-serve)")
+        self.grid_w = self.np.lognormal(0.0, 0.8, len(self.places))
+        self.grid_w /= self.grid_w.sum()
+        subjects = list(Subject.objects.filter(active=True).order_by("code"))
+        leaves = [s for s in subjects if not any(o.code != s.code and o.code.startswith(s.code) for o in subjects
+                                                 if len(o.code) > len(s.code))]
+        self.by_l1: dict[str, list] = {}
+        for s in leaves:
+            self.by_l1.setdefault(s.code[:3], []).append(s)
+        self.l1_kind = {code: items[0].kind for code, items in self.by_l1.items()}
+        self.chains = {s.code: reference.subject_chain(s) for s in leaves}
+        self.request_types = {rt.code: rt for rt in RequestType.objects.filter(active=True)}
+        self.label = actor_label
+        end = opts.end or datetime.now(TZ)
+        self.end = end.astimezone(TZ)
+        self.start_day = (self.end - timedelta(days=opts.days - 1)).date()
+        self.day_w = day_weights(self.start_day, opts.days)
+        self.count = 0
+
+    # drawing --------------------------------------------------------------------------------
+    def draw_times(self, n: int) -> list[datetime]:
+        days = self.np.choice(len(self.day_w), size=n, p=self.day_w / self.day_w.sum())
+        hours = self.np.choice(24, size=n, p=HOURLY / HOURLY.sum())
+        secs = self.np.integers(0, 3600, size=n)
+        out = []
+        for d, h, s in zip(days.tolist(), hours.tolist(), secs.tolist(), strict=True):
+            day = self.start_day + timedelta(days=d)
+            midnight = datetime(day.year, day.month, day.day, tzinfo=TZ)
+            t = midnight + timedelta(hours=h, seconds=s)
+            if t >= self.end:  # today, later than now: spread over the part of today that has passed
+                t = midnight + (self.end - midnight) * self.rng.random()
+            out.append(t)
+        return out
+
+    def draw_subject(self, t: datetime):
+        r = self.rng.random()
+        kind = "request" if r < KIND_SHARE["request"] else ("event" if r < 1 - KIND_SHARE["component"] else "component")
+        doy = t.timetuple().tm_yday
+        l1s = [c for c, k in self.l1_kind.items() if k == kind] or list(self.l1_kind)
+        weights = []
+        for c in l1s:
+            amp, peak = SEASONS.get(c, (0.0, 0))
+            weights.append(math.sqrt(len(self.by_l1[c])) * (1 + amp * math.cos(2 * math.pi * (doy - peak) / 365)))
+        l1 = self.rng.choices(l1s, weights)[0]
+        return self.rng.choice(self.by_l1[l1]), kind
+
+    # the life --------------------------------------------------------------------------------
+    def plan(self, order_rt, chain, emergency, start):
+        from huying.dispatch.deadlines import applicable_limits, plan_clocks
+
+        limits = applicable_limits(request_type=order_rt, subject_chain=chain, emergency=emergency, start=start,
+                                   cal=self.cal)
+        return limits, plan_clocks(start=start, limits=limits, cal=self.cal)
+
+    def batch(self, n: int, w) -> list:
+        """Simulate and write n orders; returns their facts."""
+        from huying.dispatch.deadlines import deadline_state
+        from huying.dispatch.models import WorkOrder
+        from huying.dispatch.services.routing import route_for
+
+        from .facts import fact_of
+
+        rng = self.rng
+        end = self.end
+        times = sorted(self.draw_times(n))
+        grids = self.np.choice(len(self.places), size=n, p=self.grid_w).tolist()
+        order_ids = reserve_ids(WorkOrder, n)
+        facts = []
+        for k in range(n):
+            oid = order_ids[k]
+            created = times[k]
+            p = self.places[grids[k]]
+            subject, kind = self.draw_subject(created)
+            chain = self.chains[subject.code]
+            rt = self.request_types.get(rng.choices(list(REQUEST_TYPE_SHARE), list(REQUEST_TYPE_SHARE.values()))[0]) \
+                if kind == "request" else None
+            channel = rng.choice(CHANNEL_OF_KIND[kind])
+            subject_urgency = next((s.urgency for s in chain if s.urgency), "normal")
+            urgency = "emergency" if rng.random() < P_EMERGENCY else (subject_urgency or "normal")
+            area = {"grid_id": p.grid_id, "community_id": p.community_id, "district_code": p.district_code,
+                    "street_code": p.street_code, "community_code": p.community_code, "area_code": p.code}
+            route = route_for(subject=subject, subject_chain=chain, request_type=rt, urgency=urgency, area=area,
+                              now=created)
+            o = {"state": "submitted", "version": 1, "lead": None, "level": "", "dispatched_at": None,
+                 "accepted_at": None, "resolved_at": None, "closed_at": None, "response_due": None,
+                 "resolve_due": None, "warn_at": None, "deadline_state": "none", "response_overdue": False,
+                 "suspended_at": None, "resolution": "", "returns": 0, "reworks": 0, "routing": route.as_dict(),
+                 "updated": created}
+            steps: list[dict] = []
+
+            def step(at, action, to, unit=None, note="", data=None, o=o, steps=steps, oid=oid):
+                frm = o["state"] if action != "created" else ""
+                o["state"] = to
+                if action != "created":
+                    o["version"] += 1
+                o["updated"] = at
+                d = {**(data or {}), **SIM}
+                steps.append({"action": action, "unit_id": unit, "data": d})
+                w.transitions.add(oid, action, frm, to, self.label, unit, at, note, d)
+                w.audits.add(at, self.label, f"dispatch.order.{action}", "dispatch.workorder", str(oid),
+                             "", {"state": frm} if frm else None, {"state": to, "version": o["version"]}, d, note)
+
+            step(created, "created", "submitted",
+                 data={"channel": channel, "routing": route.as_dict(), "photos": 0})
+            emergency = urgency == "emergency"
+            t = created + timedelta(minutes=rng.expovariate(1 / 20))
+            assignments = []
+
+            def dispatch(at, unit_id, level, action, o=o, assignments=assignments, chain=chain, rt=rt,
+                         emergency=emergency, step=step, oid=oid, route=route):
+                limits, plan = self.plan(rt, chain, emergency, at)
+                aid = w.next_assignment()
+                co = [c for c in dict.fromkeys(route.cohandler_ids or ()) if c and c != unit_id] \
+                    if action == "dispatched" else []
+                assignments.append({"id": aid, "unit": unit_id, "level": level, "at": at, "plan": plan,
+                                    "limits": limits.as_dict(), "accepted_at": None, "ended_at": None,
+                                    "outcome": "active", "reason": "", "basis": "", "co": co})
+                o.update(lead=unit_id, level=level, dispatched_at=at, accepted_at=None, resolved_at=None,
+                         response_due=plan.response_due, resolve_due=plan.resolve_due, warn_at=plan.warn_at,
+                         response_overdue=False,
+                         deadline_state=deadline_state(now=at, warn_at=plan.warn_at, resolve_due=plan.resolve_due))
+                for c in co:
+                    w.cohandlers.add(oid, c)
+                step(at, action, "dispatched", unit_id, note="自动派单" if action == "dispatched" else "",
+                     data={"assignment_id": aid, "unit_id": unit_id, "cohandler_ids": co, "level": level,
+                           "binding": False, "override": False, "response_due": plan.response_due.isoformat(),
+                           "resolve_due": plan.resolve_due.isoformat(), "limits": limits.as_dict()})
+
+            w.order_id_now = oid
+            self._live(o, route, rng, t, end, step, dispatch, assignments, area, subject, chain, rt, urgency, created)
+            # The clocks as the worker's sweep would have left them at `end`.
+            if o["state"] in ("dispatched", "accepted"):
+                o["deadline_state"] = deadline_state(now=end, warn_at=o["warn_at"], resolve_due=o["resolve_due"])
+                if o["state"] == "dispatched" and o["response_due"] and end >= o["response_due"]:
+                    o["response_overdue"] = True
+            w.orders.add(oid, f"SIM{oid:012d}", channel, rt.pk if rt else None, subject.pk,
+                         subject.name[:120], "由 huying simulate year 生成", urgency, "模拟市民",
+                         f"138{rng.randrange(10**8):08d}", p.lng, p.lat, p.label[:255], p.grid_id, p.community_id,
+                         p.district_code, p.street_code, p.code, p.label, o["state"], o["version"],
+                         route.unit_id, {**o["routing"], **SIM}, o["lead"], o["level"], o["dispatched_at"],
+                         o["accepted_at"], o["resolved_at"], o["closed_at"], o["response_due"], o["resolve_due"],
+                         o["warn_at"], o["deadline_state"], o["response_overdue"], o["suspended_at"], o["resolution"],
+                         o["returns"], o["reworks"], created, o["updated"])
+            for a in assignments:
+                pl = a["plan"]
+                w.assignments.add(a["id"], oid, a["unit"], a["co"], a["level"], a["at"], pl.response_due,
+                                  pl.resolve_due, pl.warn_at, a["limits"], a["accepted_at"], a["ended_at"],
+                                  a["outcome"], a["reason"], a["basis"])
+            facts.append(fact_of({"id": oid, "created_at": created, "area_code": p.code, "subject_code": subject.code,
+                                  "state": o["state"], "deadline_state": o["deadline_state"],
+                                  "response_overdue": o["response_overdue"], "lead_unit_id": o["lead"],
+                                  "version": o["version"]}, steps))
+        self.count += n
+        return facts
+
+    def _live(self, o, route, rng, t, end, step, dispatch, assignments, area, subject, chain, rt, urgency, created):
+        from huying.dispatch.deadlines import deadline_state
+        from huying.dispatch.services.routing import route_for
+
+        if rng.random() < P_REJECT:
+            t = created + timedelta(minutes=rng.uniform(5, 90))
+            if t <= end:
+                step(t, "rejected", "rejected", note="不属于政府职责范围")
+                o["closed_at"] = t
+            return
+        if route.unit_id is None or t > end:
+            return
+        dispatch(t, route.unit_id, route.level, "dispatched")
+        if rng.random() < P_RETURN:
+            t = t + timedelta(hours=rng.uniform(0.5, 6))
+            if t > end:
+                return
+            a = assignments[-1]
+            a.update(outcome="returned", ended_at=t, reason="非本单位职责", basis="《广州市政务服务便民热线管理办法》")
+            returning = o["lead"]
+            o.update(returns=o["returns"] + 1, lead=None, level="", response_due=None, resolve_due=None,
+                     warn_at=None, deadline_state="none")
+            step(t, "returned", "returned", returning, note=a["reason"],
+                 data={"legal_basis": a["basis"], "unit_id": returning, "assignment_id": a["id"]})
+            t = t + timedelta(hours=rng.uniform(0.2, 2))
+            if t > end:
+                return
+            again = route_for(subject=subject, subject_chain=chain, request_type=rt, urgency=urgency, area=area,
+                              now=t, exclude={returning})
+            if again.unit_id is None:
+                return
+            o["routing"] = again.as_dict()
+            dispatch(t, again.unit_id, again.level, "redispatched")
+        a = assignments[-1]
+        t = t + timedelta(hours=rng.lognormvariate(math.log(2.5), 1.0))
+        if t > end:
+            return
+        late = t > o["response_due"]
+        a["accepted_at"] = t
+        o.update(accepted_at=t, response_overdue=late)
+        step(t, "accepted", "accepted", o["lead"], data={"late": late})
+        if rng.random() < P_SUSPEND:
+            t = t + timedelta(days=rng.uniform(0.5, 3))
+            if t <= end:
+                o["suspended_at"] = t
+                step(t, "suspended", "suspended", o["lead"], note="需纳入工程计划")
+            return
+        for attempt in range(2):
+            window = max((o["resolve_due"] - t).total_seconds(), 3600.0)
+            frac = rng.uniform(1.0, 1.8) if rng.random() < P_LATE_RESOLVE else rng.betavariate(1.3, 3.0)
+            t = t + timedelta(seconds=window * frac)
+            if t > end:
+                return
+            on_time = t <= o["resolve_due"]
+            o.update(resolved_at=t, resolution="已办理",
+                     deadline_state=deadline_state(now=t, warn_at=o["warn_at"], resolve_due=o["resolve_due"]))
+            step(t, "resolved", "resolved", o["lead"], note="已办理", data={"photos": 0, "on_time": on_time})
+            t = t + timedelta(hours=rng.uniform(4, 48))
+            if t > end:
+                return
+            reached = rng.random() < P_REACHED
+            if reached:
+                sat = rng.choices([s for s, _p in SATISFACTION], [p for _s, p in SATISFACTION])[0]
+                if attempt == 1 and sat == "unsatisfied":
+                    sat = "basically"
+            else:
+                sat = ""
+            cid = self.w.next_callback()
+            solved = None if not reached else sat != "unsatisfied"
+            self.w.callbacks.add(cid, self.w.order_id_now, t, reached, solved, sat, "" if reached else "联系不上")
+            data = {"callback_id": cid, "reached": reached, "solved": solved, "satisfaction": sat}
+            if sat == "unsatisfied":
+                o.update(reworks=o["reworks"] + 1, resolved_at=None)
+                step(t, "reworked", "accepted", o["lead"], data=data)
+                continue
+            o["closed_at"] = t
+            assignments[-1].update(outcome="done", ended_at=t)
+            step(t, "closed", "closed", o["lead"], note="" if reached else "联系不上", data=data)
+            return
+
+
+class Writer:
+    """The batch's rows per table, and the ids reserved for rows others point to."""
+
+    def __init__(self, batch: int):
+        from huying.core.models import AuditEntry
+        from huying.dispatch.models import Assignment, Callback, Transition, WorkOrder
+
+        self.batch = batch
+        self.orders = Table(WorkOrder, (
+            "id", "code", "channel", "request_type_id", "subject_id", "title", "description", "urgency",
+            "reporter_name", "reporter_phone", "lng", "lat", "address", "grid_id", "community_id", "district_code",
+            "street_code", "area_code", "area_label", "state", "version", "proposed_unit_id", "routing",
+            "lead_unit_id", "handling_level", "dispatched_at", "accepted_at", "resolved_at", "closed_at",
+            "response_due", "resolve_due", "warn_at", "deadline_state", "response_overdue", "suspended_at",
+            "resolution", "return_count", "rework_count", "created_at", "updated_at"), with_pk=True)
+        self.assignments = Table(Assignment, (
+            "id", "order_id", "unit_id", "cohandler_ids", "level", "dispatched_at", "response_due", "resolve_due",
+            "warn_at", "limits", "accepted_at", "ended_at", "outcome", "return_reason", "return_basis"), with_pk=True)
+        self.transitions = Table(Transition, ("order_id", "action", "from_state", "to_state", "actor_label", "unit_id",
+                                              "at", "note", "data"), with_pk=False)
+        self.audits = Table(AuditEntry, ("created_at", "actor_label", "action", "target_type", "target_id",
+                                         "target_label", "old", "new", "data", "reason"), with_pk=False)
+        self.callbacks = Table(Callback, ("id", "order_id", "at", "reached", "solved", "satisfaction", "note"),
+                               with_pk=True)
+        through = WorkOrder.cohandlers.through
+        self.cohandlers = Table(through, ("workorder_id", "unit_id"), with_pk=False)
+        self._assignment_ids: list[int] = []
+        self._callback_ids: list[int] = []
+        self.order_id_now = None
+
+    def next_assignment(self) -> int:
+        from huying.dispatch.models import Assignment
+
+        if not self._assignment_ids:
+            self._assignment_ids = reserve_ids(Assignment, self.batch)[::-1]
+        return self._assignment_ids.pop()
+
+    def next_callback(self) -> int:
+        from huying.dispatch.models import Callback
+
+        if not self._callback_ids:
+            self._callback_ids = reserve_ids(Callback, self.batch)[::-1]
+        return self._callback_ids.pop()
+
+    def tables(self) -> list[Table]:
+        # Parents before children: the foreign keys are checked as rows arrive.
+        return [self.orders, self.assignments, self.cohandlers, self.callbacks, self.transitions, self.audits]
+
+    def take(self) -> list[tuple[Table, list]]:
+        return [(t, t.take()) for t in self.tables()]
+
+
+def _write(batch: list[tuple[Table, list]], facts: list, *, thread: bool) -> None:
+    """One batch's rows and facts in one transaction (on the writer thread's own connection)."""
+    from . import rollups
+
+    try:
+        with transaction.atomic():
+            for table, rows in batch:
+                table.flush(rows)
+            rollups.facts_write(facts, simulated=True)
+    finally:
+        if thread:
+            connection.close()
+
+
+def simulate_year(opts: Options, *, progress=None) -> dict:
+    """Write `opts.orders` simulated orders and re-aggregate the rollups; returns counts and timings.
+
+    On PostgreSQL a writer thread COPYs one batch while the next is simulated (the driver waits
+    for the server without holding the GIL); ids come from the sequences, so the two never clash.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from . import rollups
+
+    started = time.perf_counter()
+    sim = Simulator(opts)
+    w = Writer(opts.batch)
+    sim.w = w
+    done = 0
+    pg = connection.vendor == "postgresql"
+    pool = ThreadPoolExecutor(max_workers=1) if pg else None
+    pending = None
+    try:
+        while done < opts.orders:
+            n = min(opts.batch, opts.orders - done)
+            if pg:
+                facts = sim.batch(n, w)
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(_write, w.take(), facts, thread=True)
+            else:
+                with transaction.atomic():
+                    # SQLite hands out ids after the max: reserve them inside the write transaction.
+                    w._assignment_ids, w._callback_ids = [], []
+                    facts = sim.batch(n, w)
+                    _write(w.take(), facts, thread=False)
+            done += n
+            if progress:
+                progress(done, opts.orders)
+        if pending is not None:
+            pending.result()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+    simulated_s = time.perf_counter() - started
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        rollups.aggregate()
+    aggregate_s = time.perf_counter() - t0
+    return {"orders": done, "seconds": round(simulated_s, 2), "orders_per_s": round(done / simulated_s, 1),
+            "aggregate_seconds": round(aggregate_s, 2)}

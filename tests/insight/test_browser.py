@@ -1,0 +1,80 @@
+"""The dashboard in a real browser: the city, drilled down to a grid by clicking the map, and back."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+@pytest.fixture
+def live_city(transactional_db, live_server, django_user_model):
+    """越秀区 with its offices, four weeks of simulated calls up to now, and a city leader."""
+    from huying.insight.models import AreaNow, Level
+    from huying.insight.simulate import Options, simulate_year
+    from huying.people.models import Unit, UnitKind
+    from huying.territory.models import Division
+    from huying.territory.testing import load_territory
+
+    load_territory(districts=("440104",))
+    Unit.objects.bulk_create([Unit(code=f"gov-{d.code}", name=f"{d.name}办", kind=UnitKind.TERRITORIAL, division=d)
+                              for d in Division.objects.filter(code__startswith="440104")])
+    simulate_year(Options(orders=600, days=28, seed=7, batch=600))
+    django_user_model.objects.create_superuser("leader", password="leader-pass-2026")
+    chain, parent = [], "440100"
+    for level in (Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID):
+        row = AreaNow.objects.filter(level=level, parent=parent).order_by("-created", "code").first()
+        chain.append(row.code)
+        parent = row.code
+    return chain
+
+
+def ready(page, code):
+    page.wait_for_selector(f"#dash-map[data-state=ready][data-code='{code}']")
+
+
+def click_area(page, code):
+    point = page.evaluate(f"huyingDash.pixelOf('{code}')")
+    assert point, f"{code} is drawn on the map"
+    page.mouse.click(point["x"], point["y"])
+
+
+def test_drill_from_the_city_to_a_grid_and_back(page, login, live_city):
+    district, street, community, grid = live_city
+    login("leader", "leader-pass-2026")
+    page.goto("/insight/")
+    ready(page, "440100")
+    tiles = page.locator("#tiles")
+    expect(tiles.locator("[data-tile=open]")).not_to_have_text("0")
+    city_open = int(tiles.locator("[data-tile=open]").inner_text())
+    expect(page.locator("#dash-units tbody tr").first).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "insight-city.png"), full_page=True)
+
+    for code in (district, street, community):
+        click_area(page, code)
+        ready(page, code)
+        expect(page.locator("#dash-crumbs [aria-current=location]")).to_have_attribute("data-code", code)
+        expect(page.locator("#tiles .dash-tiles")).to_have_attribute("data-code", code)
+    # The satisfaction view of the same map, then down to one grid (drawn among its siblings).
+    page.locator(".dash-switch [data-metric=satisfaction]").click()
+    assert page.evaluate("huyingDash.state.metric") == "satisfaction"
+    click_area(page, grid)
+    ready(page, grid)
+    expect(page.locator("#tiles .dash-tiles")).to_have_attribute("data-code", grid)
+    assert int(page.locator("#tiles [data-tile=open]").inner_text()) <= city_open
+    crumbs = page.locator("#dash-crumbs [data-code]")
+    expect(crumbs).to_have_count(5)
+    page.screenshot(path=str(SHOTS / "insight-grid.png"), full_page=True)
+
+    # Back up through the breadcrumb, without reloading the page.
+    page.evaluate("window.__samePage = true")
+    page.locator(f"#dash-crumbs a[data-code='{street}']").click()
+    ready(page, street)
+    page.locator("#dash-crumbs a[data-code='440100']").click()
+    ready(page, "440100")
+    expect(page.locator("#tiles [data-tile=open]")).to_have_text(str(city_open))
+    assert page.evaluate("window.__samePage") is True
