@@ -11,5 +11,6 @@ urlpatterns = [
     path("insight/", include("huying.insight.urls")),
     path("open311/v2/", include("huying.dispatch.open311.urls")),
     path("party/", include("huying.party.urls")),
+    path("escalation/", include("huying.dispatch.escalation.urls")),
     path("", include("huying.web.urls")),
 ]

@@ -462,5 +462,6 @@ class Attachment(models.Model):
     def __str__(self):
         return self.file.name
 
+from .escalation.models import *  # noqa: E402,F401,F403  whistles and supervision live in dispatch/escalation
 from .notify.models import *  # noqa: E402,F401,F403  outbox and inbox live in dispatch/notify
 from .open311.models import *  # noqa: E402,F401,F403  Open311 API keys live in dispatch/open311
