@@ -42,7 +42,7 @@ def _shipped(name: str) -> dict:
     return json.loads(resources.files("huying.territory").joinpath("data", name).read_text("utf-8"))
 
 
-def demo_load(*, stdout=None, progress=None) -> dict:
+def demo_load(*, orders: int = 20000, progress=None) -> dict:
     """Load the Guangzhou demo if it is not there yet. Returns what was done."""
     from huying.dispatch.seed import dispatch_seed
     from huying.people.demo import demo_org_seed
@@ -61,6 +61,15 @@ def demo_load(*, stdout=None, progress=None) -> dict:
         done["grids"] = grids_generate(progress=progress)
     done["logins"] = demo_org_seed(password=DEMO_PASSWORD, progress=progress)
     done["dispatch"] = dispatch_seed()
+    from huying.dispatch.models import WorkOrder
+
+    if orders and not WorkOrder.objects.exists():
+        # Two months of simulated calls through the same routing and deadline code, so the
+        # dashboard, queues and rankings have something to show on the first start.
+        from huying.insight.simulate import Options, simulate_year
+
+        done["orders"] = simulate_year(Options(orders=orders, days=60),
+                                       progress=lambda n, total: progress and progress("模拟工单", n, total))
     return done
 
 
@@ -71,13 +80,15 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="do everything except serve")
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--orders", type=int, default=20000,
+                            help="simulated calls over the last 60 days on the first start (0: none)")
 
-    def handle(self, *args, no_serve, host, port, **options):
+    def handle(self, *args, no_serve, host, port, orders, **options):
         started = time.monotonic()
         call_command("migrate", interactive=False, verbosity=0)
         progress = _Progress()
         try:
-            done = demo_load(progress=progress)
+            done = demo_load(orders=orders, progress=progress)
         finally:
             progress.close()
         from huying.territory.selectors import territory_stats
