@@ -12,5 +12,6 @@ urlpatterns = [
     path("open311/v2/", include("huying.dispatch.open311.urls")),
     path("party/", include("huying.party.urls")),
     path("escalation/", include("huying.dispatch.escalation.urls")),
+    path("hot/", include("huying.dispatch.hot.urls")),
     path("", include("huying.web.urls")),
 ]

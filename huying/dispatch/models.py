@@ -463,5 +463,6 @@ class Attachment(models.Model):
         return self.file.name
 
 from .escalation.models import *  # noqa: E402,F401,F403  whistles and supervision live in dispatch/escalation
+from .hot.models import *  # noqa: E402,F401,F403  alerts (预警) live in dispatch/hot
 from .notify.models import *  # noqa: E402,F401,F403  outbox and inbox live in dispatch/notify
 from .open311.models import *  # noqa: E402,F401,F403  Open311 API keys live in dispatch/open311

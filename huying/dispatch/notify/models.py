@@ -18,6 +18,7 @@ class NotifyEvent(models.TextChoices):
     OVERDUE = "overdue", _("超期提醒")
     SUPERVISION = "supervision", _("督办通知")
     CALLBACK_REQUEST = "callback_request", _("回访评价邀请")
+    ALERT = "alert", _("预警通知")
 
 
 class NotifyChannel(models.TextChoices):
