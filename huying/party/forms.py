@@ -13,8 +13,16 @@ from django.utils.translation import gettext_lazy as _l
 from huying.core.errors import DomainError
 
 from .models import (
+    ActivityStatus,
+    ActivityType,
+    AttendanceStatus,
+    CommitmentStatus,
     MemberStatus,
     NeedKind,
+    OrgType,
+    PairingKind,
+    PartnerTier,
+    ProblemStatus,
     ServiceKind,
     VisitStatus,
 )
@@ -184,3 +192,190 @@ class DutyForm(DomainForm):
         super().__init__(*args, **kwargs)
         self.fields["representative"].choices = [("", _("请选择"))] + [
             (r.pk, f"{r.user}（{r.get_level_display()}）") for r in representatives]
+
+
+# -- joint activities (四个一) -------------------------------------------------------------------
+class ActivityFilterForm(forms.Form):
+    year = forms.IntegerField(label=_l("年度"), min_value=2000, max_value=2100, required=False,
+                              widget=forms.NumberInput(attrs={"placeholder": _l("全部年度")}))
+    type = forms.ChoiceField(label=_l("活动类型"), required=False,
+                             choices=[("", _l("全部类型"))] + list(ActivityType.choices))
+    status = forms.ChoiceField(label=_l("状态"), required=False,
+                               choices=[("", _l("全部状态"))] + list(ActivityStatus.choices))
+
+
+class ActivityPlanForm(DomainForm):
+    activity_type = forms.ChoiceField(label=_l("活动类型"), choices=ActivityType.choices)
+    title = forms.CharField(label=_l("主题"), max_length=120, error_messages={"required": _l("请填写主题。")})
+    planned_at = forms.DateTimeField(label=_l("计划时间"), widget=DATETIME, input_formats=DATETIME_FORMATS,
+                                     error_messages={"required": _l("请填写计划时间。")})
+    place = forms.CharField(label=_l("地点"), required=False, max_length=120)
+    planners = forms.TypedMultipleChoiceField(
+        label=_l("共同组织单位"), coerce=int, choices=(), widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _l("请至少选择一个共同组织的单位。")})
+
+    def __init__(self, *args, units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["planners"].choices = [(u.pk, u.name) for u in units]
+
+
+class ActivityRecordForm(DomainForm):
+    """Minutes, when it was held, and one attendance choice per member (`att-<member id>`)."""
+
+    FIELD_ALIASES = {"attendance": "minutes"}
+    held_at = forms.DateTimeField(label=_l("举行时间"), widget=DATETIME, input_formats=DATETIME_FORMATS,
+                                  error_messages={"required": _l("请填写举行时间。")})
+    minutes = forms.CharField(label=_l("会议记录"), max_length=20000, widget=forms.Textarea(attrs={"rows": 5}),
+                              error_messages={"required": _l("请填写会议记录。")})
+
+    def __init__(self, *args, members=(), marked=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        marked = marked or {}
+        self.members = list(members)
+        choices = [("", _("未登记"))] + list(AttendanceStatus.choices)
+        for m in self.members:
+            self.fields[f"att-{m.pk}"] = forms.ChoiceField(
+                label=m.user.display_name or m.user.username, required=False, choices=choices,
+                initial=marked.get(m.pk, ""))
+
+    def attendance_rows(self):
+        return [(m, self[f"att-{m.pk}"]) for m in self.members]
+
+    def attendance(self) -> dict:
+        return {m: self.cleaned_data[f"att-{m.pk}"] for m in self.members if self.cleaned_data.get(f"att-{m.pk}")}
+
+
+# -- co-building (1+X+N) -----------------------------------------------------------------------
+class ProblemFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_l("问题状态"), required=False,
+                               choices=[("", _l("全部问题"))] + list(ProblemStatus.choices))
+
+
+class PairingFilterForm(forms.Form):
+    q = forms.CharField(label=_l("名称"), required=False, max_length=60,
+                        widget=forms.TextInput(attrs={"placeholder": _l("共建项目名称"), "type": "search"}))
+
+
+class PairingCreateForm(DomainForm):
+    FIELD_ALIASES = {"division": "division_code"}
+    name = forms.CharField(label=_l("共建项目名称"), max_length=120, error_messages={"required": _l("请填写共建项目名称。")})
+    kind = forms.ChoiceField(label=_l("类别"), choices=PairingKind.choices)
+    lead = forms.TypedChoiceField(label=_l("牵头单位"), coerce=int, choices=(),
+                                  error_messages={"required": _l("请选择牵头单位。")})
+    joint_committee = forms.TypedChoiceField(label=_l("行业联合党委"), coerce=int, required=False, choices=(),
+                                             empty_value=None)
+    division_code = forms.CharField(label=_l("所在区划代码"), required=False, max_length=20,
+                                    widget=forms.TextInput(attrs={"placeholder": "440104003"}))
+    started_on = forms.DateField(label=_l("开始日期"), widget=DATE, error_messages={"required": _l("请选择开始日期。")})
+
+    def __init__(self, *args, organisations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisations = {o.pk: o for o in organisations}
+        self.fields["lead"].choices = [("", _("请选择"))] + [(o.pk, str(o)) for o in organisations]
+        self.fields["joint_committee"].choices = [("", _("不适用"))] + [
+            (o.pk, str(o)) for o in organisations if o.org_type == OrgType.INDUSTRY_COMMITTEE]
+
+
+class PartnerAddForm(DomainForm):
+    unit = forms.CharField(label=_l("共建单位（党组织名称或代码）"), max_length=120,
+                           error_messages={"required": _l("请填写共建单位。")})
+    tier = forms.ChoiceField(label=_l("层次"), choices=PartnerTier.choices)
+    joined_on = forms.DateField(label=_l("加入日期"), widget=DATE, error_messages={"required": _l("请选择加入日期。")})
+
+
+COMMITMENT_ROWS = 3
+
+
+class AgreementForm(DomainForm):
+    """An agreement with up to three commitments (unit, what, by when); more are added by a new agreement."""
+
+    title = forms.CharField(label=_l("协议标题"), max_length=120, error_messages={"required": _l("请填写协议标题。")})
+    signed_on = forms.DateField(label=_l("签订日期"), widget=DATE, error_messages={"required": _l("请选择签订日期。")})
+    text = forms.CharField(label=_l("协议内容"), required=False, max_length=20000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    shared_venues = forms.CharField(label=_l("共享阵地（每行一个）"), required=False, max_length=2000,
+                                    widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("请选择"))] + [(u.pk, u.name) for u in units]
+        self.units = {u.pk: u for u in units}
+        for i in range(1, COMMITMENT_ROWS + 1):
+            self.fields[f"c{i}_unit"] = forms.TypedChoiceField(label=_l("承诺单位"), required=False, coerce=int,
+                                                               choices=choices, empty_value=None)
+            self.fields[f"c{i}_description"] = forms.CharField(label=_l("承诺事项"), required=False, max_length=255)
+            self.fields[f"c{i}_due_on"] = forms.DateField(label=_l("完成期限"), required=False, widget=DATE)
+
+    def commitment_rows(self):
+        return [(self[f"c{i}_unit"], self[f"c{i}_description"], self[f"c{i}_due_on"])
+                for i in range(1, COMMITMENT_ROWS + 1)]
+
+    def clean(self):
+        d = super().clean()
+        for i in range(1, COMMITMENT_ROWS + 1):
+            unit, text = d.get(f"c{i}_unit"), (d.get(f"c{i}_description") or "").strip()
+            if unit and not text:
+                self.add_error(f"c{i}_description", _("请填写承诺事项。"))
+            elif text and not unit:
+                self.add_error(f"c{i}_unit", _("请选择承诺单位。"))
+        return d
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        commitments = [{"unit": self.units[d[f"c{i}_unit"]], "description": d[f"c{i}_description"],
+                        "due_on": d.get(f"c{i}_due_on")}
+                       for i in range(1, COMMITMENT_ROWS + 1) if d.get(f"c{i}_unit")]
+        return {"title": d["title"], "signed_on": d["signed_on"], "text": d["text"],
+                "shared_venues": (d["shared_venues"] or "").splitlines(), "commitments": commitments}
+
+
+class CommitmentProgressForm(DomainForm):
+    progress = forms.IntegerField(label=_l("进度（%）"), min_value=0, max_value=100,
+                                  error_messages={"required": _l("请填写进度。")})
+    status = forms.ChoiceField(label=_l("状态"), required=False,
+                               choices=[("", _l("按进度"))] + [(CommitmentStatus.DROPPED, _l("终止"))])
+    note = forms.CharField(label=_l("进展说明"), required=False, max_length=255)
+
+
+class ProblemRaiseForm(DomainForm):
+    title = forms.CharField(label=_l("问题"), max_length=120, error_messages={"required": _l("请填写问题。")})
+    description = forms.CharField(label=_l("说明"), required=False, max_length=4000,
+                                  widget=forms.Textarea(attrs={"rows": 2}))
+    address = forms.CharField(label=_l("地址"), required=False, max_length=255)
+
+
+class ProblemSolveForm(DomainForm):
+    resolution = forms.CharField(label=_l("解决情况"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+                                 error_messages={"required": _l("请填写解决情况。")})
+
+
+class ProblemToOrderForm(VisitToOrderForm):
+    """The same subject picker as a studio visit's; the problem supplies title, text and place."""
+
+
+# -- star rating -------------------------------------------------------------------------------
+class RatingAdjustForm(DomainForm):
+    adjustment = forms.DecimalField(label=_l("调整分值"), min_value=-50, max_value=50, decimal_places=1,
+                                    widget=forms.NumberInput(attrs={"step": "0.5"}),
+                                    error_messages={"required": _l("请填写调整分值（可为负数）。")})
+    reason = forms.CharField(label=_l("调整理由"), max_length=255, widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": _l("调整评星结果必须填写理由。")})
+
+
+# -- service teams and half-year returns ---------------------------------------------------------
+class TeamCreateForm(DomainForm):
+    name = forms.CharField(label=_l("服务队名称"), max_length=120, error_messages={"required": _l("请填写服务队名称。")})
+    speciality = forms.CharField(label=_l("服务方向"), required=False, max_length=60)
+
+
+class ReturnsSendForm(DomainForm):
+    period = forms.RegexField(label=_l("半年度"), regex=r"^\d{4}H[12]$", max_length=7,
+                              widget=forms.TextInput(attrs={"placeholder": "2024H1"}),
+                              error_messages={"required": _l("请填写半年度。"),
+                                              "invalid": _l("半年度格式为 2024H1 或 2024H2。")})
+    comment = forms.CharField(label=_l("社区评价"), required=False, max_length=255)
+
+
+class TeamFilterForm(forms.Form):
+    q = forms.CharField(label=_l("名称或方向"), required=False, max_length=60,
+                        widget=forms.TextInput(attrs={"placeholder": _l("名称或方向"), "type": "search"}))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_work
 
 app_name = "party"
 urlpatterns = [
@@ -12,4 +12,11 @@ urlpatterns = [
     path("studios/", views.studio_list, name="studios"),
     path("studios/<int:pk>/", views.studio_detail, name="studio"),
     path("visits/<int:pk>/", views.visit_detail, name="visit"),
+    path("activities/", views_work.activity_list, name="activities"),
+    path("activities/<int:pk>/", views_work.activity_detail, name="activity"),
+    path("cobuilding/", views_work.pairing_list, name="pairings"),
+    path("cobuilding/<int:pk>/", views_work.pairing_detail, name="pairing"),
+    path("cobuilding/problems/<int:pk>/", views_work.problem_detail, name="problem"),
+    path("ratings/<int:pk>/", views_work.rating_detail, name="rating"),
+    path("teams/", views_work.teams, name="teams"),
 ]
