@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_rankings
 
 app_name = "insight"
 urlpatterns = [
@@ -14,4 +14,6 @@ urlpatterns = [
     path("api/mix/", views.api_mix, name="api_mix"),
     path("api/hotspots/", views.api_hotspots, name="api_hotspots"),
     path("api/units/", views.api_units, name="api_units"),
+    path("rankings/", views_rankings.ranking_page, name="rankings"),
+    path("ledger.xlsx", views_rankings.ledger_xlsx, name="ledger_xlsx"),
 ]
