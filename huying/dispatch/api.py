@@ -4,7 +4,7 @@ Every write carries the order's `version`; a stale one is 409 Conflict. Handlers
 HTTP to the services and selectors; a DomainError becomes {code, message, field} with its status.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema, Status
@@ -42,6 +42,8 @@ class OrderIn(Schema):
     anonymous: bool = False
     urgency: str | None = None
     photos: list[PhotoIn] = []
+    unit_id: int | None = Field(default=None, description="话务员受理时指定的承办单位（不按系统建议时须填 override_reason）")
+    override_reason: str = ""
 
 
 class StepOut(Schema):
@@ -193,6 +195,12 @@ def _photos(items: list[PhotoIn]) -> list[tuple[str, bytes]]:
     return out
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    # Deadlines computed on the working calendar are in local time, those read back are in UTC: one
+    # representation, so a create response and a later read of the same order say the same thing.
+    return value.astimezone(UTC) if value is not None else None
+
+
 def _order_out(o: WorkOrder) -> dict:
     return {
         "id": o.pk, "code": o.code, "version": o.version, "state": o.state, "state_label": o.get_state_display(),
@@ -200,8 +208,8 @@ def _order_out(o: WorkOrder) -> dict:
         "subject": o.subject.code, "subject_name": o.subject.name, "title": o.title, "urgency": o.urgency,
         "area_code": o.area_code, "area_label": o.area_label, "lead_unit_id": o.lead_unit_id,
         "lead_unit": o.lead_unit.name if o.lead_unit_id else None, "proposed_unit_id": o.proposed_unit_id,
-        "created_at": o.created_at, "dispatched_at": o.dispatched_at, "response_due": o.response_due,
-        "resolve_due": o.resolve_due, "deadline_state": o.deadline_state, "return_count": o.return_count,
+        "created_at": _utc(o.created_at), "dispatched_at": _utc(o.dispatched_at), "response_due": _utc(o.response_due),
+        "resolve_due": _utc(o.resolve_due), "deadline_state": o.deadline_state, "return_count": o.return_count,
         "rework_count": o.rework_count,
     }
 
@@ -212,7 +220,7 @@ def _detail(request, o: WorkOrder) -> dict:
     out.update(
         description=o.description, address=o.address, lng=o.lng, lat=o.lat, reporter_name=reporter["name"],
         reporter_phone=reporter["phone"], anonymous=o.anonymous, resolution=o.resolution,
-        cohandler_ids=list(o.cohandlers.values_list("pk", flat=True)),
+        cohandler_ids=selectors.cohandler_ids(o),
         actions=selectors.available_actions(o, actor=request.user),
         timeline=[{"at": t.at, "action": t.action, "from_state": t.from_state, "to_state": t.to_state,
                    "actor": t.actor_label, "unit_id": t.unit_id, "note": t.note}
@@ -235,7 +243,7 @@ def order_create(request, payload: OrderIn, idempotency_key: str = Header(..., a
         description=payload.description, lng=payload.lng, lat=payload.lat, address=payload.address,
         reporter_name=payload.reporter_name, reporter_phone=payload.reporter_phone, anonymous=payload.anonymous,
         urgency=payload.urgency, photos=_photos(payload.photos), idempotency_key=idempotency_key,
-        actor=request.user,
+        unit=payload.unit_id, override_reason=payload.override_reason, actor=request.user,
     )
     # Answer from the order the service returns (just written, or the one a retried key stands
     # for) instead of reading it back through the scoped query, which joins seven tables.

@@ -9,14 +9,12 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
 from huying.core.errors import DomainError
-from huying.people.models import Unit, UnitKind
-from huying.territory.models import Level
 
+from . import selectors
 from .models import RequestType, Satisfaction, State, Subject, SubjectKind, WorkOrder
 
 STALE_MESSAGE = _l("该工单已被他人更新，请刷新后重试")
@@ -91,7 +89,37 @@ def _request_type_choices():
     return [("", _("请选择"))] + [(t.code, t.name) for t in RequestType.objects.filter(active=True).order_by("sort")]
 
 
-class ReportForm(DomainForm):
+class SubjectPicker:
+    """The two-step subject picker (a top-level class, then a leaf loaded by htmx) of a form with
+    `subject_root` and `subject` fields; it works under a form prefix too."""
+
+    SUBJECT_KINDS: tuple = (SubjectKind.REQUEST,)
+
+    def _picker_init(self):
+        roots = subject_roots(self.SUBJECT_KINDS)
+        self.fields["subject_root"].choices = [("", _("请选择"))] + [(s.code, s.name) for s in roots]
+
+    def root_code(self) -> str:
+        """The chosen top-level subject: as posted, or derived from the chosen leaf."""
+        if self.is_bound:
+            root = self.data.get(self.add_prefix("subject_root")) or ""
+            leaf = self.data.get(self.add_prefix("subject")) or ""
+        else:
+            root, leaf = self.initial.get("subject_root") or "", self.initial.get("subject") or ""
+        root, leaf = root.strip(), leaf.strip()
+        if not root and leaf:
+            node = Subject.objects.filter(code=leaf).first()
+            while node is not None and node.parent_id:
+                node = node.parent
+            root = node.code if node else ""
+        return root
+
+    def subject_groups(self):
+        root = self.root_code()
+        return subject_groups(root) if root else []
+
+
+class ReportForm(SubjectPicker, DomainForm):
     """The resident's report (居民上报)."""
 
     SUBJECT_KINDS = (SubjectKind.REQUEST,)
@@ -115,29 +143,12 @@ class ReportForm(DomainForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["request_type"].choices = _request_type_choices()
-        roots = subject_roots(self.SUBJECT_KINDS)
-        self.fields["subject_root"].choices = [("", _("请选择"))] + [(s.code, s.name) for s in roots]
+        self._picker_init()
         for name in ("lng", "lat"):
             self.fields[name].widget.attrs.update(step="any", inputmode="decimal")
         self.fields["reporter_phone"].widget.attrs.update(inputmode="tel", autocomplete="tel")
         self.fields["reporter_name"].widget.attrs.update(autocomplete="name")
         self.fields["request_type"].error_messages["required"] = _("请选择诉求类型。")
-
-    def root_code(self) -> str:
-        """The chosen top-level subject: as posted, or derived from the chosen leaf."""
-        data = self.data if self.is_bound else self.initial
-        root = (data.get("subject_root") or "").strip()
-        leaf = (data.get("subject") or "").strip()
-        if not root and leaf:
-            node = Subject.objects.filter(code=leaf).first()
-            while node is not None and node.parent_id:
-                node = node.parent
-            root = node.code if node else ""
-        return root
-
-    def subject_groups(self):
-        root = self.root_code()
-        return subject_groups(root) if root else []
 
     def service_kwargs(self) -> dict:
         d = self.cleaned_data
@@ -148,18 +159,13 @@ class ReportForm(DomainForm):
                 "photos": d.get("photos") or [], "idempotency_key": d["idempotency_key"]}
 
 
-def override_units(actor) -> list[Unit]:
-    """Units an operator may name instead of the routing's choice: departments, districts and streets."""
-    from huying.people.selectors import units_in_scope
-
-    return list(units_in_scope(actor=actor).filter(
-        Q(kind=UnitKind.DEPARTMENT)
-        | Q(kind=UnitKind.TERRITORIAL, division__level__in=[Level.DISTRICT, Level.STREET])
-    ).order_by("kind", "code")[:500])
+def _unit_choices(units) -> list[tuple[str, str]]:
+    return [(str(u.pk), f"{u.name}（{u.get_kind_display()}）") for u in units]
 
 
 class IntakeForm(ReportForm):
-    """The hotline operator's console (话务受理): the caller's phone is required and kept."""
+    """The hotline operator's console (话务受理): the caller's phone is required and kept; the
+    operator may name the handling unit instead of the routing's proposal, with a reason."""
 
     SUBJECT_KINDS = (SubjectKind.REQUEST, SubjectKind.EVENT, SubjectKind.COMPONENT)
 
@@ -167,19 +173,15 @@ class IntakeForm(ReportForm):
     unit = forms.ChoiceField(label=_l("指定承办单位（不按系统建议）"), required=False, choices=())
     override_reason = forms.CharField(label=_l("指定理由"), max_length=255, required=False)
 
-    def __init__(self, *args, actor=None, can_override: bool = True, **kwargs):
+    def __init__(self, *args, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if not can_override:
-            # Dispatching is a dispatcher's right in the services; an operator without it routes by the rules.
-            del self.fields["unit"], self.fields["override_reason"]
         self.fields["reporter_phone"].required = True
         self.fields["reporter_phone"].label = _("来电号码")
         self.fields["reporter_phone"].error_messages["required"] = _("请填写来电号码。")
         self.fields["reporter_name"].label = _("来电人姓名")
         self.fields["anonymous"].label = _("来电人要求匿名")
-        if can_override:
-            self.fields["unit"].choices = [("", _("按系统建议派单"))] + [
-                (str(u.pk), f"{u.name}（{u.get_kind_display()}）") for u in override_units(actor)]
+        self.fields["unit"].choices = [("", _("按系统建议派单"))] + _unit_choices(
+            selectors.override_candidates(actor=actor)[:500])
 
     def clean(self):
         d = super().clean()
@@ -190,7 +192,44 @@ class IntakeForm(ReportForm):
     def service_kwargs(self) -> dict:
         kw = super().service_kwargs()
         kw["urgency"] = "emergency" if self.cleaned_data.get("emergency") else None
+        if self.cleaned_data.get("unit"):
+            kw.update(unit=int(self.cleaned_data["unit"]), override_reason=self.cleaned_data["override_reason"])
         return kw
+
+
+class PatrolForm(ReportForm):
+    """A grid worker's patrol report (巡查上报): an event or component found on patrol, with a photo.
+
+    The point starts at the worker's grid centre; "use my location" puts them where they stand.
+    """
+
+    SUBJECT_KINDS = (SubjectKind.EVENT, SubjectKind.COMPONENT)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("request_type", "reporter_name", "reporter_phone", "anonymous"):
+            del self.fields[name]
+        self.fields["title"].required = False
+        self.fields["title"].label = _("标题（可不填，默认为事项名称）")
+        self.fields["description"].label = _("情况描述")
+        self.fields["photos"].label = _("现场照片")
+
+    def clean_photos(self):
+        photos = self.cleaned_data.get("photos") or []
+        if not photos:
+            # The photo is the patrol's evidence (DOMAIN.md: 采集上报 with a photo); it cannot be sent without.
+            raise forms.ValidationError(_("请拍摄或上传至少一张现场照片。"))
+        return photos
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        title = (d.get("title") or "").strip()
+        if not title:
+            found = Subject.objects.filter(code=d["subject"]).values_list("name", flat=True).first()
+            title = found or _("巡查上报")
+        return {"subject": d["subject"], "title": title[:120], "description": d.get("description", ""),
+                "address": d.get("address", ""), "lng": d.get("lng"), "lat": d.get("lat"),
+                "photos": d["photos"], "idempotency_key": d["idempotency_key"]}
 
 
 class TrackForm(forms.Form):
@@ -207,28 +246,36 @@ class VersionForm(DomainForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-def dispatch_units(order: WorkOrder) -> list[Unit]:
-    """Units a dispatcher may pick for this order: the territorial offices covering its place, and departments."""
-    codes = [c for c in (order.district_code, order.street_code,
-                         order.community.code if order.community_id else "") if c]
-    q = Q(kind=UnitKind.DEPARTMENT) | Q(kind=UnitKind.TERRITORIAL, division__code__in=codes)
-    if order.grid_id:
-        q |= Q(kind=UnitKind.TERRITORIAL, grid_id=order.grid_id)
-    return list(Unit.objects.filter(q, active=True).select_related("division").order_by("kind", "code")[:300])
-
-
 class DispatchForm(VersionForm):
     unit = forms.ChoiceField(label=_l("承办单位"), required=False, choices=())
     reason = forms.CharField(label=_l("理由（改变建议单位或终审派单时必填）"), required=False, max_length=255)
     binding = forms.BooleanField(label=_l("终审派单（承办单位不得再退单）"), required=False)
 
-    def __init__(self, *args, order: WorkOrder, **kwargs):
+    def __init__(self, *args, order: WorkOrder, actor, **kwargs):
         super().__init__(*args, **kwargs)
         proposed = order.proposed_unit.name if order.proposed_unit_id else _("无")
-        self.fields["unit"].choices = [("", _("按系统建议：%(unit)s") % {"unit": proposed})] + [
-            (str(u.pk), f"{u.name}（{u.get_kind_display()}）") for u in dispatch_units(order)]
+        self.fields["unit"].choices = [("", _("按系统建议：%(unit)s") % {"unit": proposed})] + _unit_choices(
+            selectors.dispatch_candidates(order, actor=actor)[:300])
         if order.state == State.SUBMITTED:
             del self.fields["binding"]
+
+
+class SubjectChangeForm(SubjectPicker, VersionForm):
+    """Reclassify an order (修改分类): the deadlines of a running clock are recomputed."""
+
+    SUBJECT_KINDS = (SubjectKind.REQUEST, SubjectKind.EVENT, SubjectKind.COMPONENT)
+
+    subject_root = forms.ChoiceField(label=_l("事项大类"), choices=(), required=False)
+    subject = forms.CharField(label=_l("新的事项分类"), max_length=20,
+                              error_messages={"required": _l("请选择事项分类。")})
+    reason = forms.CharField(label=_l("修改理由"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+                             error_messages={"required": _l("请填写修改理由。")})
+
+    def __init__(self, *args, order: WorkOrder | None = None, **kwargs):
+        if order is not None:
+            kwargs.setdefault("initial", {}).setdefault("subject", order.subject.code)
+        super().__init__(*args, **kwargs)
+        self._picker_init()
 
 
 class ReasonForm(VersionForm):

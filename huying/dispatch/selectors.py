@@ -16,12 +16,14 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from huying.core.errors import DomainError
-from huying.people.models import RoleCode, Unit
+from huying.people.models import RoleCode, Unit, UnitKind
 from huying.people.scope import scope_for
+from huying.territory.models import Level
 
-from .models import Extension, State, Transition, WorkOrder
-from .services.common import STAFF_ROLES
-from .workflow import CLOCK_RUNNING, WITH_UNIT, next_states
+from .models import Channel, Extension, State, Transition, WorkOrder
+from .services.common import STAFF_ROLES, has_any_role, in_territory
+from .services.routing import place_units_q
+from .workflow import CLOCK_RUNNING, TERMINAL, WITH_UNIT, next_states
 
 NOTHING = Q(pk__in=[])
 
@@ -132,9 +134,21 @@ def dispatcher_board(*, actor) -> dict[str, QuerySet]:
     }
 
 
-def work_order_timeline(order: WorkOrder) -> QuerySet[Transition]:
-    """Every step of the order, oldest first."""
+def work_order_timeline(order: WorkOrder) -> QuerySet[Transition] | list[Transition]:
+    """Every step of the order, oldest first; from its prefetched steps when it carries them (an
+    order fresh from intake does)."""
+    cached = getattr(order, "_prefetched_objects_cache", {}).get("transitions")
+    if cached is not None:
+        return sorted(cached, key=lambda t: (t.at, t.id))
     return Transition.objects.filter(order=order).select_related("unit").order_by("at", "id")
+
+
+def cohandler_ids(order: WorkOrder) -> list[int]:
+    """The ids of the order's co-handling units (协办), from its prefetch cache when it has one."""
+    cached = getattr(order, "_prefetched_objects_cache", {}).get("cohandlers")
+    if cached is not None:
+        return [u.pk for u in cached]
+    return list(order.cohandlers.values_list("pk", flat=True))
 
 
 def phone_visible(order: WorkOrder, *, actor) -> bool:
@@ -185,6 +199,8 @@ def available_actions(order: WorkOrder, *, actor) -> list[str]:
             out.append("extension_request")
     if order.state == State.RESOLVED and role(RoleCode.OPERATOR, RoleCode.DISPATCHER):
         out.append("callback")
+    if order.state not in TERMINAL and role(RoleCode.OPERATOR, RoleCode.DISPATCHER) and covers():
+        out.append("change_subject")
     return out
 
 
@@ -200,3 +216,40 @@ def work_order_track(*, code: str) -> dict | None:
             "state_label": State(order.state).label, "created_at": order.created_at,
             "resolution": order.resolution if order.state in (State.RESOLVED, State.CLOSED) else "",
             "steps": steps}
+
+
+def dispatch_candidates(order: WorkOrder, *, actor) -> QuerySet[Unit]:
+    """Units a dispatcher may send `order` to: the territorial offices covering its place and the
+    departments (a department's branch only where it covers the place); none for someone who may
+    not dispatch this order."""
+    if not (has_any_role(actor, RoleCode.DISPATCHER) and in_territory(actor, order)):
+        return Unit.objects.none()
+    q = place_units_q(district_code=order.district_code, street_code=order.street_code,
+                      community_code=order.community.code if order.community_id else "", grid_id=order.grid_id)
+    return Unit.objects.filter(q, active=True).select_related("division").order_by("kind", "code")
+
+
+def override_candidates(*, actor) -> QuerySet[Unit]:
+    """Units a hotline operator may name at intake instead of the routing's choice, before the call
+    is located: departments, and the district and street offices of the operator's territory.
+    (The intake service accepts any unit `dispatch_candidates` would offer for the located order.)"""
+    if not has_any_role(actor, RoleCode.OPERATOR, RoleCode.DISPATCHER):
+        return Unit.objects.none()
+    scope = None if actor.is_superuser else scope_for(actor)
+    offices = Q(kind=UnitKind.TERRITORIAL, division__level__in=[Level.DISTRICT, Level.STREET])
+    branches = Q(kind=UnitKind.DEPARTMENT) & (Q(division__isnull=False) | Q(grid__isnull=False))
+    departments = Q(kind=UnitKind.DEPARTMENT) & ~branches
+    if scope is None or scope.whole_city:
+        q = offices | departments | branches
+    else:
+        q = (offices & scope.territory_q("division__code")) | departments | (
+            branches & (scope.territory_q("division__code") | scope.territory_q("grid__code")))
+    return Unit.objects.filter(q, active=True).select_related("division").order_by("kind", "code")
+
+
+def patrol_reports(*, actor) -> QuerySet[WorkOrder]:
+    """The patrol reports (巡查上报) `actor` filed, newest first, as far as they may still see them."""
+    if not _authenticated(actor):
+        return WorkOrder.objects.none()
+    return (_base(actor).filter(channel=Channel.PATROL, created_by_id=actor.pk).order_by("-created_at", "-id"))
+

@@ -9,6 +9,7 @@ urlpatterns = [
     path("report/subjects/", views.subjects, name="subjects"),
     path("track/", views.track, name="track"),
     path("intake/", views.intake, name="intake"),
+    path("patrol/", views.patrol, name="patrol"),
     path("board/", views.board, name="board"),
     path("queue/", views.queue, name="queue"),
     path("<int:pk>/", views.detail, name="detail"),

@@ -5,11 +5,12 @@ Every action form posts the order's version; a stale one comes back as a clear m
 never a silent overwrite. Orders outside the viewer's scope are 404, as the selectors decide.
 """
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,8 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from huying.core.errors import DomainError
 from huying.people.models import RoleCode
+from huying.people.scope import scope_for
 
-from . import selectors, services, spine
+from . import selectors, services
 from .forms import (
     CallbackForm,
     DispatchForm,
@@ -31,10 +33,12 @@ from .forms import (
     IntakeForm,
     NoteForm,
     OrderFilterForm,
+    PatrolForm,
     ReasonForm,
     ReportForm,
     ResolveForm,
     ReturnForm,
+    SubjectChangeForm,
     TrackForm,
     new_key,
     subject_groups,
@@ -59,7 +63,7 @@ def _has_role(user, *roles) -> bool:
         return False
     if user.is_superuser:
         return True
-    return spine.scope_for(user).has_any_role(*roles, RoleCode.ADMIN)
+    return scope_for(user).has_any_role(*roles, RoleCode.ADMIN)
 
 
 def _require_role(user, *roles) -> None:
@@ -125,13 +129,25 @@ def report(request):
     return render(request, "dispatch/report.html", {"form": form}, status=status)
 
 
+SUBJECT_FIELD_NAME = re.compile(r"^(?:[a-z_]{1,40}-)?subject$")
+
+
 @require_GET
 def subjects(request):
-    """The second level of the subject picker, loaded by htmx when the first level changes."""
-    root = request.GET.get("subject_root", "").strip()
+    """The second level of the subject picker, loaded by htmx when the first level changes.
+
+    A picker under a form prefix sends its prefixed `…-subject_root` and the leaf's `name`.
+    """
+    root = request.GET.get("subject_root", "")
+    if not root:
+        root = next((v for k, v in request.GET.items() if k.endswith("-subject_root")), "")
+    root = root.strip()
+    name = request.GET.get("name", "subject")
+    if not SUBJECT_FIELD_NAME.match(name):
+        name = "subject"
     return render(request, "dispatch/_subject_select.html",
                   {"groups": subject_groups(root) if root else [], "selected": request.GET.get("subject", ""),
-                   "root": root})
+                   "root": root, "name": name})
 
 
 @require_GET
@@ -161,17 +177,15 @@ def track(request):
 def intake(request):
     """话务受理: the operator takes a call, may name another unit with a reason, and sees where it went."""
     _require_role(request.user, RoleCode.OPERATOR, RoleCode.DISPATCHER)
-    can_override = _has_role(request.user, RoleCode.DISPATCHER)
     status = 200
     if request.method == "POST":
-        form = IntakeForm(request.POST, request.FILES, actor=request.user, can_override=can_override)
+        form = IntakeForm(request.POST, request.FILES, actor=request.user)
         if form.is_valid():
             try:
-                order = _intake_submit(request.user, form)
+                order = services.work_order_create(channel=Channel.HOTLINE, actor=request.user,
+                                                   **form.service_kwargs())
             except DomainError as exc:
                 status = exc.status
-                if exc.field == "reason":
-                    exc.field = "override_reason"
                 if exc.code == "dispatch.idempotency_mismatch":
                     form.data = form.data.copy()
                     form.data["idempotency_key"] = new_key()
@@ -188,21 +202,54 @@ def intake(request):
         else:
             status = 400
     else:
-        form = IntakeForm(initial={"idempotency_key": new_key()}, actor=request.user, can_override=can_override)
+        form = IntakeForm(initial={"idempotency_key": new_key()}, actor=request.user)
     return render(request, "dispatch/intake.html", {"form": form}, status=status)
 
 
-def _intake_submit(actor, form: IntakeForm) -> WorkOrder:
-    # The console takes the call and, when the operator names a unit, dispatches it there: one
-    # submission, so both happen or neither (a refused dispatch stores no order).
-    # TODO(dispatch services): an intake override in work_order_create would make this one call.
-    with transaction.atomic():
-        order = services.work_order_create(channel=Channel.HOTLINE, actor=actor, **form.service_kwargs())
-        unit = form.cleaned_data.get("unit")
-        if unit and order.state == State.SUBMITTED:
-            order = services.work_order_dispatch(order, actor=actor, unit=int(unit),
-                                                 reason=form.cleaned_data["override_reason"], version=order.version)
-    return WorkOrder.objects.select_related("lead_unit", "proposed_unit").get(pk=order.pk)
+def _patrol_home(user) -> tuple[float, float] | None:
+    """The centre of the grid (else the community) the grid worker patrols: where the point starts."""
+    for m in (user.memberships.filter(active=True, unit__active=True, role__code=RoleCode.GRID_WORKER)
+              .select_related("unit__grid", "unit__division").order_by("unit__code")):
+        place = m.unit.grid or m.unit.division
+        if place is not None and place.lng is not None and place.lat is not None:
+            return round(place.lng, 7), round(place.lat, 7)
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patrol(request):
+    """巡查上报: a grid worker reports what they found in their grid, with a photo, from the phone."""
+    _require_role(request.user, RoleCode.GRID_WORKER)
+    status = 200
+    if request.method == "POST":
+        form = PatrolForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                order = services.work_order_create(channel=Channel.PATROL, actor=request.user,
+                                                   **form.service_kwargs())
+            except DomainError as exc:
+                status = exc.status
+                if exc.code == "dispatch.idempotency_mismatch":
+                    form.data = form.data.copy()
+                    form.data["idempotency_key"] = new_key()
+                    exc = DomainError(exc.code, _("此表单已提交过。如需再次上报，请检查内容后重新提交。"))
+                form.add_domain_error(exc)
+            else:
+                messages.success(request, _("已上报，工单编号 %(code)s。") % {"code": order.code})
+                return redirect("dispatch:patrol")
+        else:
+            status = 400
+    else:
+        initial = {"idempotency_key": new_key()}
+        home = _patrol_home(request.user)
+        if home is not None:
+            initial.update(lng=home[0], lat=home[1])
+        form = PatrolForm(initial=initial)
+    return render(request, "dispatch/patrol.html", {
+        "form": form, "page": _page(request, selectors.patrol_reports(actor=request.user), size=10),
+        "now": timezone.now(),
+    }, status=status)
 
 
 @login_required
@@ -251,9 +298,13 @@ def board(request):
     })
 
 
+# Kept to the order's own page: lists stay light.
+DETAIL_ONLY_ACTIONS = ("change_subject",)
+
+
 def _row(order: WorkOrder, actor) -> dict:
-    actions = selectors.available_actions(order, actor=actor)
-    return {"order": order, "actions": actions, "forms": _action_forms(order, actions)}
+    actions = [a for a in selectors.available_actions(order, actor=actor) if a not in DETAIL_ONLY_ACTIONS]
+    return {"order": order, "actions": actions, "forms": _action_forms(order, actions, actor=actor)}
 
 
 @login_required
@@ -296,6 +347,7 @@ ACTION_FORMS = {
     "suspend": ReasonForm,
     "resume": NoteForm,
     "extension_request": ExtensionRequestForm,
+    "change_subject": SubjectChangeForm,
 }
 
 
@@ -321,6 +373,9 @@ def _call(action: str, order: WorkOrder, actor, d: dict):
         return services.work_order_resume(order, actor=actor, note=d.get("note", ""), version=v)
     if action == "extension_request":
         return services.extension_request(order, actor=actor, new_due=d["new_due"], reason=d["reason"], version=v)
+    if action == "change_subject":
+        return services.work_order_change_subject(order, actor=actor, subject=d["subject"], reason=d["reason"],
+                                                  version=v)
     raise Http404
 
 
@@ -328,25 +383,28 @@ DONE_MESSAGES = {
     "dispatch": _l("已派单。"), "redispatch": _l("已改派。"), "reject": _l("已作不予受理处理。"),
     "accept": _l("已签收。"), "return": _l("已退单。"), "resolve": _l("已办结，等待回访。"), "suspend": _l("已挂账。"),
     "resume": _l("已恢复办理。"), "extension_request": _l("延期申请已提交，等待派单员审批。"),
+    "change_subject": _l("已修改事项分类，办理时限已按新分类重新计算。"),
 }
 
 
-def _form_for(action: str, order: WorkOrder, data=None, files=None):
+def _form_for(action: str, order: WorkOrder, data=None, files=None, *, actor):
     cls = ACTION_FORMS[action]
     kwargs = {"prefix": action, "initial": {"version": order.version}}
     if cls is DispatchForm:
+        kwargs.update(order=order, actor=actor)
+    elif cls is SubjectChangeForm:
         kwargs["order"] = order
     return cls(data, files, **kwargs) if data is not None else cls(**kwargs)
 
 
-def _action_forms(order: WorkOrder, actions: list[str], bound: tuple | None = None) -> list[tuple]:
+def _action_forms(order: WorkOrder, actions: list[str], bound: tuple | None = None, *, actor) -> list[tuple]:
     """(action, form) for each action the viewer has; the callback has its own screen (form None)."""
     out = []
     for action in actions:
         if bound and bound[0] == action:
             out.append((action, bound[1]))
         else:
-            out.append((action, _form_for(action, order) if action in ACTION_FORMS else None))
+            out.append((action, _form_for(action, order, actor=actor) if action in ACTION_FORMS else None))
     return out
 
 
@@ -363,7 +421,7 @@ def _detail(request, order: WorkOrder, *, bound: tuple | None = None, decide_for
         "extensions": order.extensions.select_related("unit").order_by("-requested_at"),
         "attachments": order.attachments.all(),
         "actions": actions,
-        "forms": _action_forms(order, actions, bound),
+        "forms": _action_forms(order, actions, bound, actor=request.user),
         "open_action": bound[0] if bound else "",
         "pending": pending,
         "decide_form": (decide_form or ExtensionDecideForm(prefix=f"ext{pending.pk}")) if can_decide else None,
@@ -384,7 +442,7 @@ def act(request, pk: int, action: str):
     if action not in ACTION_FORMS:
         raise Http404
     order = _get_order(request, pk)
-    form = _form_for(action, order, request.POST, request.FILES)
+    form = _form_for(action, order, request.POST, request.FILES, actor=request.user)
     status = 400
     if form.is_valid():
         try:

@@ -4,8 +4,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
 
 from huying.core.errors import DomainError
@@ -39,9 +40,46 @@ def _map_labels() -> dict[str, str]:
 
 @login_required
 def home(request):
-    memberships = (request.user.memberships.filter(active=True)
-                   .select_related("role", "unit").order_by("role__code", "unit__code"))
-    return render(request, "web/home.html", {"memberships": memberships})
+    memberships = list(request.user.memberships.filter(active=True)
+                       .select_related("role", "unit").order_by("role__code", "unit__code"))
+    return render(request, "web/home.html", {"memberships": memberships,
+                                             "shortcuts": home_shortcuts(request.user, memberships)})
+
+
+# Each role's first screens, in the order the home page shows them: (url name, title, description).
+ROLE_SHORTCUTS = {
+    "resident": [("dispatch:report", _lazy("我要反映"), _lazy("报告问题，获取查询码")),
+                 ("dispatch:track", _lazy("查询进度"), _lazy("凭查询码查看办理进度"))],
+    "operator": [("dispatch:intake", _lazy("来电受理"), _lazy("登记来电，自动定位与分派")),
+                 ("dispatch:list", _lazy("工单列表"), _lazy("查找与跟踪工单"))],
+    "dispatcher": [("dispatch:board", _lazy("派单台"), _lazy("待派、退单、延期申请、超期"))],
+    "handler": [("dispatch:queue", _lazy("待办工单"), _lazy("按期限排列的本单位工单"))],
+    "unit_leader": [("dispatch:queue", _lazy("本单位工单"), _lazy("办理进度与期限")),
+                    ("insight:dashboard", _lazy("驾驶舱"), _lazy("本辖区运行态势"))],
+    "grid_worker": [("dispatch:patrol", _lazy("巡查上报"), _lazy("网格巡查发现问题即报")),
+                    ("dispatch:queue", _lazy("待办工单"), _lazy("派给本网格的工单"))],
+    "party_secretary": [("party:org", _lazy("党组织工作台"), _lazy("报到审核、服务记录、评星")),
+                        ("party:summary", _lazy("党建统计"), _lazy("双报到与服务成效"))],
+    "party_member": [("party:member", _lazy("我的党建"), _lazy("报到、服务、积分"))],
+    "leader": [("insight:dashboard", _lazy("驾驶舱"), _lazy("一屏观天下：全辖区运行态势")),
+               ("insight:rankings", _lazy("单位排名"), _lazy("三率与综合得分排名")),
+               ("party:summary", _lazy("党建统计"), _lazy("双报到与服务成效"))],
+}
+
+
+def home_shortcuts(user, memberships) -> list[dict]:
+    """The links a person's roles lead to first, each once, skipping pages that are not installed."""
+    seen, out = set(), []
+    for m in memberships:
+        for name, title, description in ROLE_SHORTCUTS.get(m.role.code, []):
+            if name in seen:
+                continue
+            seen.add(name)
+            try:
+                out.append({"url": reverse(name), "title": title, "description": description})
+            except NoReverseMatch:
+                continue
+    return out
 
 
 def _expand_path(roots: list, path_codes: list[str]) -> None:

@@ -119,3 +119,66 @@ def test_classification_lists(as_user, world):
     assert [t["name"] for t in types] == ["咨询", "求助", "投诉", "举报", "建议"]
     tops = c.get(f"{URL}/subjects").json()
     assert len(tops) == 28 and c.get(f"{URL}/subjects", {"parent": "E01"}).json()[3]["name"] == "道路不洁"
+
+
+@pytest.fixture
+def receivers_off():
+    """Dispatch's signal receivers (outbox, rollups) read what they need; these tests count intake's reads."""
+    from django.dispatch import Signal
+
+    from huying.dispatch import signals
+
+    saved = {}
+    for sig in [v for v in vars(signals).values() if isinstance(v, Signal)]:
+        saved[sig] = sig.receivers
+        sig.receivers = []
+        sig.sender_receivers_cache.clear()
+    yield
+    for sig, receivers in saved.items():
+        sig.receivers = receivers
+        sig.sender_receivers_cache.clear()
+
+
+def test_create_answers_from_what_intake_wrote(as_user, world, settings, receivers_off):
+    """The create response has the detail shape, and its timeline and co-handlers come from the rows
+    intake just wrote, not from reading them back."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from huying.dispatch.models import RoutingRule, Subject
+
+    settings.HUYING_DISPATCH_AUTO = True
+    RoutingRule.objects.create(priority=1, name="路面归城管", subject=Subject.objects.get(code="Q01"),
+                               target_unit=world.units["dept"])
+    c = as_user("resident")
+    post(c, "/orders", body(world, title="预热"), **{"Idempotency-Key": "warm"})
+    with CaptureQueriesContext(connection) as ctx:
+        r = post(c, "/orders", body(world), **{"Idempotency-Key": "fresh-1"})
+    assert r.status_code == 201, r.content
+    reads = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT")]
+    for table in ("dispatch_transition", "dispatch_workorder_cohandlers"):
+        assert not [q for q in reads if f'FROM "{table}"' in q], table
+    created = r.json()
+    assert created["state"] == "dispatched" and created["lead_unit"] == "城市管理和综合执法局"
+    assert created["cohandler_ids"] == [world.units["community_a"].pk]
+    assert [s["action"] for s in created["timeline"]] == ["created", "dispatched"]
+    # Exactly what reading the order answers, field for field.
+    assert created == c.get(f"{URL}/orders/{created['code']}").json()
+    # A retry is answered from the stored order, the same way.
+    assert post(c, "/orders", body(world), **{"Idempotency-Key": "fresh-1"}).json() == created
+
+
+def test_an_operator_overrides_routing_when_creating_over_the_api(as_user, world):
+    c = as_user("operator")
+    payload = body(world, channel="hotline", unit_id=world.units["dept"].pk)
+    r = post(c, "/orders", payload, **{"Idempotency-Key": "ov-1"})
+    assert r.status_code == 400 and r.json()["field"] == "override_reason"
+    r = post(c, "/orders", {**payload, "override_reason": "占道经营归城管"}, **{"Idempotency-Key": "ov-1"})
+    assert r.status_code == 201, r.content
+    order = r.json()
+    assert order["state"] == "dispatched" and order["lead_unit_id"] == world.units["dept"].pk
+    assert order["timeline"][-1]["note"] == "占道经营归城管"
+    r = post(as_user("resident"), "/orders", {**payload, "channel": "api", "override_reason": "想指定"},
+             **{"Idempotency-Key": "ov-2"})
+    assert r.status_code == 403 and r.json()["field"] == "unit"
+    assert WorkOrder.objects.count() == 1

@@ -165,3 +165,76 @@ def test_callback_unsatisfied_sends_back_for_rework(page, login, world, report):
     expect(page.locator("#order-state")).to_have_text("已签收")
     order.refresh_from_db()
     assert order.rework_count == 1
+
+
+def test_grid_worker_patrol_report_from_the_phone(phone, world):
+    from .images import PNG_1x1
+
+    page = phone
+    page.goto("/login/")
+    page.fill("input[name=username]", world.users["grid_a"].username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    page.goto("/orders/patrol/")
+    grid = world.grids[0]
+    assert float(page.input_value("#id_lng")) == pytest.approx(grid.lng, abs=1e-6)  # starts at the grid centre
+    page.select_option("#id_subject_root", "E01")
+    expect(page.locator("#id_subject optgroup").first).to_be_attached()
+    page.select_option("#id_subject", "E0104")
+    page.fill("#id_description", "路口垃圾散落")
+    page.click("#patrol-submit")
+    expect(page.locator("#field-photos .field-error")).to_contain_text("请拍摄或上传至少一张现场照片")
+    assert WorkOrder.objects.count() == 0
+    page.set_input_files("#id_photos", files=[{"name": "scene.png", "mimeType": "image/png", "buffer": PNG_1x1}])
+    page.click("#locate-btn")
+    expect(page.locator("#locate-status")).to_contain_text("已获取位置")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "patrol-report-390")
+    page.click("#patrol-submit")
+    expect(page.locator(".msg-success")).to_contain_text("已上报")
+    order = WorkOrder.objects.get()
+    assert order.channel == "patrol" and order.grid_id == grid.pk and order.attachments.count() == 1
+    expect(page.locator(f"#my-patrol-reports li[data-order='{order.code}']")).to_contain_text("道路不洁")
+
+
+def test_operator_overrides_routing_at_intake(page, login, world):
+    login(world.users["operator"].username, PASSWORD)
+    page.goto("/orders/intake/")
+    page.fill("#id_reporter_phone", "020-83331234")
+    page.select_option("#id_request_type", "complaint")
+    page.select_option("#id_subject_root", "Q01")
+    page.select_option("#id_subject", "Q010101")
+    page.fill("#id_title", "商铺占道经营")
+    page.fill("#id_address", "仓边社区")
+    page.locator("#override summary").click()
+    page.select_option("#id_unit", str(world.units["dept"].pk))
+    page.click("#intake-submit")
+    expect(page.locator("#field-override_reason .field-error")).to_contain_text("请填写理由")
+    page.fill("#id_override_reason", "占道经营归城管执法")
+    page.click("#intake-submit")
+    expect(page.locator(".msg-success")).to_contain_text("已派至 城市管理和综合执法局")
+    expect(page.locator("#order-state")).to_have_text("已派单")
+    expect(page.locator("#order-timeline li[data-action=dispatched] .note")).to_have_text("占道经营归城管执法")
+    order = WorkOrder.objects.get()
+    assert order.lead_unit_id == world.units["dept"].pk
+
+
+def test_dispatcher_changes_the_subject_on_the_detail_page(page, login, world, report):
+    order = report()
+    order = work_order_dispatch(order, actor=world.users["dispatcher"], unit=world.units["community_a"].pk,
+                                reason="属地社区", version=order.version)
+    due = order.resolve_due
+    login(world.users["dispatcher"].username, PASSWORD)
+    page.goto(f"/orders/{order.pk}/")
+    box = page.locator("details[data-action=change_subject]")
+    box.locator("summary").click()
+    box.locator("#id_change_subject-subject_root").select_option("E01")
+    expect(box.locator("#id_change_subject-subject optgroup").first).to_be_attached()  # loaded by htmx
+    box.locator("#id_change_subject-subject").select_option("E0104")
+    box.locator("#id_change_subject-reason").fill("实为道路保洁")
+    box.locator("button[type=submit]").click()
+    expect(page.locator(".msg-success")).to_contain_text("已修改事项分类")
+    expect(page.locator("#order-timeline li[data-action=subject_changed]")).to_contain_text("实为道路保洁")
+    order.refresh_from_db()
+    assert order.subject.code == "E0104" and order.resolve_due < due

@@ -202,25 +202,21 @@ def test_intake_phone_required(as_user, world):
     assert WorkOrder.objects.count() == 0
 
 
-@pytest.fixture
-def operator_dispatcher(world):
-    """A hotline seat that may also dispatch (话务派单员): the one who may override routing at intake."""
-    from huying.people.models import RoleCode
-    from huying.people.services import membership_grant
-
-    operator = world.users["operator"]
-    membership_grant(operator, unit=world.units["command"], role_code=RoleCode.DISPATCHER, actor=None)
-    return operator
-
-
-def test_intake_override_only_for_who_may_dispatch(as_user, world):
+def test_intake_offers_override_units_to_the_operator(as_user, world):
     html = as_user(world.users["operator"]).get(reverse("dispatch:intake")).content.decode()
-    assert 'name="unit"' not in html and 'id="override-hint"' in html
+    unit_field = field_html(html, "unit")
+    for key in ("dept", "district", "street_a", "street_b"):
+        assert f'value="{world.units[key].pk}"' in unit_field
+    # Communities and grids are picked by the routing, or by the dispatcher once the order is located.
+    assert f'value="{world.units["community_a"].pk}"' not in unit_field
+    assert 'name="override_reason"' in html
 
 
-def test_intake_override_needs_reason_then_dispatches_there(as_user, world, operator_dispatcher):
-    c = as_user(operator_dispatcher)
-    assert 'name="unit"' in c.get(reverse("dispatch:intake")).content.decode()
+def test_intake_override_needs_reason_then_dispatches_there(as_user, world):
+    from huying.core.models import AuditEntry
+
+    operator = world.users["operator"]  # an operator, not a dispatcher
+    c = as_user(operator)
     r = c.post(reverse("dispatch:intake"), intake_data(world, unit=str(world.units["dept"].pk)))
     assert r.status_code == 400 and "请填写理由" in field_html(r.content.decode(), "override_reason")
     assert WorkOrder.objects.count() == 0
@@ -229,8 +225,23 @@ def test_intake_override_needs_reason_then_dispatches_there(as_user, world, oper
     assert r.status_code == 302
     order = WorkOrder.objects.get()
     assert order.state == State.DISPATCHED and order.lead_unit_id == world.units["dept"].pk
-    assert order.assignments.get().override_reason == "占道经营归城管"
+    assert order.proposed_unit_id == world.units["community_a"].pk  # what routing proposed stays on record
+    a = order.assignments.get()
+    assert a.override_reason == "占道经营归城管" and a.dispatched_by_id == operator.pk
+    step = order.transitions.get(action="dispatched")
+    assert step.actor_id == operator.pk and step.note == "占道经营归城管"
+    assert step.data["override"] is True and step.data["proposed_unit_id"] == world.units["community_a"].pk
+    audit = AuditEntry.objects.get(action="dispatch.order.dispatched", target_id=str(order.pk))
+    assert audit.reason == "占道经营归城管" and audit.actor_id == operator.pk
     assert "已派至 城市管理和综合执法局" in c.get(r["Location"]).content.decode()
+
+
+def test_intake_override_unit_must_serve_the_place(as_user, world):
+    c = as_user(world.users["operator"])
+    r = c.post(reverse("dispatch:intake"), intake_data(world, unit=str(world.units["street_b"].pk),
+                                                       override_reason="指定人民街道"))
+    assert r.status_code == 400 and "不负责该位置" in field_html(r.content.decode(), "unit")
+    assert WorkOrder.objects.count() == 0 and IdempotencyKey.objects.count() == 0
 
 
 # --- lists, board, scope ----------------------------------------------------------------------
@@ -417,3 +428,106 @@ def test_callback_unsatisfied_sends_back_then_satisfied_closes(as_user, world, r
     steps = re.findall(r'<li data-action="(\w+)"', timeline)
     assert steps == ["created", "dispatched", "accepted", "resolved", "reworked", "resolved", "closed"]
     assert "回访不满意，返工" in timeline
+
+
+# --- grid worker's patrol report ----------------------------------------------------------------
+
+def patrol_data(world, **over):
+    lng, lat = world.point("a")
+    data = {"idempotency_key": "p" * 32, "subject_root": "E01", "subject": "E0104", "title": "",
+            "description": "路口垃圾散落", "address": "", "lng": lng, "lat": lat,
+            "photos": SimpleUploadedFile("scene.png", PNG_1x1, content_type="image/png")}
+    data.update(over)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_patrol_page_is_for_grid_workers_and_starts_at_their_grid(as_user, world, client):
+    url = reverse("dispatch:patrol")
+    assert client.get(url).status_code == 302  # to login
+    assert as_user(world.users["resident"]).get(url).status_code == 403
+    assert as_user(world.users["operator"]).get(url).status_code == 403
+    html = as_user(world.users["grid_a"]).get(url).content.decode()
+    grid = world.grids[0]
+    assert f'value="{round(grid.lng, 7)}"' in field_html(html, "location")
+    assert f'value="{round(grid.lat, 7)}"' in field_html(html, "location")
+    assert 'id="locate-btn"' in html and len(key_of(html)) == 32
+    roots = field_html(html, "subject")
+    assert 'value="E01"' in roots and 'value="C01"' in roots and 'value="Q01"' not in roots
+    assert 'name="request_type"' not in html and 'name="reporter_phone"' not in html
+    assert 'id="no-patrol-reports"' in html
+
+
+def test_patrol_report_goes_through_intake_and_is_listed(as_user, world):
+    c = as_user(world.users["grid_a"])
+    r = c.post(reverse("dispatch:patrol"), patrol_data(world))
+    assert r.status_code == 302 and r["Location"] == reverse("dispatch:patrol")
+    order = WorkOrder.objects.get()
+    assert order.channel == "patrol" and order.created_by_id == world.users["grid_a"].pk
+    assert order.title == "道路不洁" and order.subject.code == "E0104"  # the title defaults to the subject
+    assert order.grid_id == world.grids[0].pk and order.attachments.get().kind == "report"
+    html = c.get(r["Location"]).content.decode()
+    assert f"已上报，工单编号 {order.code}" in html
+    mine = html[html.index('id="my-patrol-reports"'):]
+    assert f'data-order="{order.code}"' in mine
+    # A retry of the same form is the same report.
+    assert c.post(reverse("dispatch:patrol"), patrol_data(world)).status_code == 302
+    assert WorkOrder.objects.count() == 1
+
+
+@pytest.mark.parametrize("over, field, status, message", [
+    ({"photos": None}, "photos", 400, "请拍摄或上传至少一张现场照片"),
+    ({"photos": SimpleUploadedFile("scan.png", PDF, content_type="image/png")}, "photos", 415, "不是有效的图片"),
+    ({"subject": ""}, "subject", 400, "请选择事项分类"),
+    ({"lng": "", "lat": ""}, "location", 400, "请在地图上选点或填写地址"),
+    ({"point": "b"}, "location", 403, "不在您负责的网格"),
+])
+def test_patrol_bad_input_is_shown_at_the_field_and_stores_nothing(as_user, world, over, field, status, message):
+    if over.pop("point", None):
+        over["lng"], over["lat"] = world.point("b")
+    r = as_user(world.users["grid_a"]).post(reverse("dispatch:patrol"), patrol_data(world, **over))
+    assert r.status_code == status
+    html = r.content.decode()
+    assert message in field_html(html, field)
+    assert WorkOrder.objects.count() == 0 and IdempotencyKey.objects.count() == 0 and Attachment.objects.count() == 0
+    assert "路口垃圾散落" in html
+
+
+# --- change of subject on the order's page --------------------------------------------------------
+
+def test_change_subject_on_the_detail_page_recomputes_the_deadline(as_user, world, report):
+    order = dispatched(report, world)
+    assert order.resolve_due is not None
+    url = reverse("dispatch:detail", args=[order.pk])
+    assert 'data-action="change_subject"' not in as_user(world.users["comm_a"]).get(url).content.decode()
+    c = as_user(world.users["dispatcher"])
+    html = c.get(url).content.decode()
+    form = html[html.index('data-action="change_subject"'):]
+    assert 'name="change_subject-subject_root"' in form and 'name="change_subject-subject"' in form
+    assert 'value="Q010101" selected' in form  # the current subject is preselected
+    act = reverse("dispatch:act", args=[order.pk, "change_subject"])
+    r = c.post(act, {"change_subject-version": order.version, "change_subject-subject_root": "E01",
+                     "change_subject-subject": "E0104"})
+    assert r.status_code == 400 and "请填写修改理由" in field_html(r.content.decode(), "change_subject-reason")
+    r = c.post(act, {"change_subject-version": order.version, "change_subject-subject_root": "E01",
+                     "change_subject-subject": "NOPE", "change_subject-reason": "分类有误"})
+    assert r.status_code == 400 and "事项分类“NOPE”不存在" in field_html(r.content.decode(), "change_subject-subject")
+    before = order.resolve_due
+    r = c.post(act, {"change_subject-version": order.version, "change_subject-subject_root": "E01",
+                     "change_subject-subject": "E0104", "change_subject-reason": "实为道路保洁"})
+    assert r.status_code == 302
+    order.refresh_from_db()
+    assert order.subject.code == "E0104" and order.resolve_due < before  # 5 working hours beat 15 days
+    html = c.get(url).content.decode()
+    assert "已修改事项分类" in html and '<li data-action="subject_changed">' in html
+    stale = c.post(act, {"change_subject-version": order.version - 1, "change_subject-subject": "Q010101",
+                         "change_subject-reason": "改回"})
+    assert stale.status_code == 409 and STALE in stale.content.decode()
+
+
+def test_prefixed_subject_picker_loads_its_leaves_under_its_own_name(client, world):
+    r = client.get(reverse("dispatch:subjects"), {"change_subject-subject_root": "E01",
+                                                  "name": "change_subject-subject"})
+    html = r.content.decode()
+    assert 'name="change_subject-subject"' in html and 'value="E0104"' in html
+    bad = client.get(reverse("dispatch:subjects"), {"subject_root": "E01", "name": '"><script>'}).content.decode()
+    assert 'name="subject"' in bad and "<script>" not in bad

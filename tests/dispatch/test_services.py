@@ -267,7 +267,7 @@ def test_events_go_to_the_grid_and_components_to_their_owner(world, report):
     event = report(channel="patrol", subject="E0104", request_type=None, actor=u["grid_a"])
     assert event.proposed_unit_id == world.units["grid_a"].pk and event.routing["level"] == "grid"
     # No grid station in street b's grid: the event climbs to its community (属地兜底).
-    event_b = report(channel="patrol", subject="E0104", request_type=None, actor=u["grid_a"],
+    event_b = report(channel="patrol", subject="E0104", request_type=None, actor=u["street_b"],
                      point=world.point("b"))
     assert event_b.proposed_unit_id == world.units["community_b"].pk
     lamp = Subject.objects.get(code="C0112")

@@ -28,6 +28,29 @@ def test_home_shows_name_and_roles(client_in, user, territory):
     html = client_in.get("/").content.decode()
     assert "王芳" in html and "网格员" in html and "洪桥街道办事处" in html
     assert reverse("admin:index") not in html  # not staff
+    # A grid worker's first screens: the patrol report and their queue, and nobody else's.
+    shortcuts = _shortcuts(html)
+    assert reverse("dispatch:patrol") in shortcuts and reverse("dispatch:queue") in shortcuts
+    assert reverse("dispatch:board") not in shortcuts and reverse("insight:dashboard") not in shortcuts
+
+
+def _shortcuts(html: str) -> str:
+    start = html.index('id="shortcuts"')
+    return html[start:html.index("</section>", start)]
+
+
+def test_home_shortcuts_follow_each_role_once(client_in, user, territory):
+    from django.contrib.auth.models import Group
+
+    from huying.people.models import Membership, Role, Unit
+
+    unit = Unit.objects.create(code="yx-hq", name="洪桥街道办事处", kind="territorial", division=territory["hongqiao"])
+    for code in ("handler", "unit_leader"):
+        role = Role.objects.create(code=code, name=code, group=Group.objects.create(name=code))
+        Membership.objects.create(user=user, unit=unit, role=role)
+    shortcuts = _shortcuts(client_in.get("/").content.decode())
+    assert shortcuts.count(f'href="{reverse("dispatch:queue")}"') == 1
+    assert reverse("insight:dashboard") in shortcuts and reverse("dispatch:intake") not in shortcuts
 
 
 def test_territory_page_totals_and_roots(client_in, territory):

@@ -87,6 +87,15 @@ def require_lead_member(actor, order: WorkOrder) -> None:
         raise DomainError("dispatch.forbidden", _("只有承办单位的人员可以办理此工单。"), status=403)
 
 
+def unit_level(unit) -> str:
+    """The handling level a unit works at: "department" for a unit without territory, else its level."""
+    if unit.grid_id:
+        return "grid"
+    if unit.division_id is None:
+        return "department"
+    return unit.division.level
+
+
 def required_text(value: str | None, field: str, message) -> str:
     value = (value or "").strip()
     if not value:

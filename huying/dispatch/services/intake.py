@@ -33,7 +33,8 @@ from huying.core.audit import audit_row
 from huying.core.errors import DomainError
 from huying.core.models import AuditEntry
 from huying.core.worktime import get_calendar
-from huying.people.models import RoleCode
+from huying.people.models import RoleCode, Unit
+from huying.people.scope import scope_for
 from huying.territory import locator
 from huying.territory.locator import locate_address, locate_point
 from huying.territory.models import Division, Grid
@@ -57,9 +58,9 @@ from ..routing import Route
 from ..signals import order_created, order_transitioned, send_on_commit
 from ..workflow import transition_check
 from . import reference, rows
-from .common import actor_label, has_any_role, now_or
+from .common import actor_label, has_any_role, now_or, unit_level
 from .photos import Photo, photos_attach, photos_check
-from .routing import route_for
+from .routing import place_units_q, route_for
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,18}[0-9]$")
 
@@ -68,6 +69,8 @@ CHANNEL_ROLES = {
     Channel.HOTLINE: (RoleCode.OPERATOR, RoleCode.DISPATCHER),
     Channel.PATROL: (RoleCode.GRID_WORKER, RoleCode.HANDLER),
 }
+# Who may name the handling unit at intake instead of the routing's proposal (with a reason).
+OVERRIDE_ROLES = (RoleCode.OPERATOR, RoleCode.DISPATCHER)
 
 # A write that fails on a unique or foreign-key constraint is tried again this many times in all:
 # a tracking code drawn twice (1 in 10^10), or a cached row deleted meanwhile by another process.
@@ -76,7 +79,7 @@ ATTEMPTS = 3
 # What a batch item may contain: `work_order_create`'s arguments except the batch-wide ones.
 ITEM_FIELDS = frozenset({
     "channel", "subject", "title", "idempotency_key", "description", "request_type", "lng", "lat", "address",
-    "reporter_name", "reporter_phone", "anonymous", "urgency", "photos", "auto_dispatch",
+    "reporter_name", "reporter_phone", "anonymous", "urgency", "photos", "auto_dispatch", "unit", "override_reason",
 })
 
 
@@ -231,11 +234,27 @@ class _Draft:
     area: dict | None = None
     urgency: str = Urgency.NORMAL
     route: Route | None = None
+    unit: Unit | None = None  # named at intake by an operator: dispatched there at once
+    override_reason: str = ""
+
+
+def _named_unit(unit, actor) -> Unit:
+    if not has_any_role(actor, *OVERRIDE_ROLES):
+        raise DomainError("dispatch.forbidden", _("只有话务员或派单员可以在受理时指定承办单位。"), field="unit",
+                          status=403)
+    pk = getattr(unit, "pk", unit)
+    try:
+        found = Unit.objects.select_related("division").filter(pk=int(pk), active=True).first()
+    except (TypeError, ValueError):
+        found = None
+    if found is None:
+        raise DomainError("dispatch.unknown_unit", _("承办单位不存在或已停用。"), field="unit")
+    return found
 
 
 def _check(*, channel, subject, title, idempotency_key, description="", request_type=None, lng=None, lat=None,
            address="", reporter_name="", reporter_phone="", anonymous=False, urgency=None, photos=(),
-           auto_dispatch=None, actor=None) -> _Draft:
+           auto_dispatch=None, unit=None, override_reason="", actor=None) -> _Draft:
     """Every check that needs no location, in the order the single path has always made them."""
     try:
         channel = Channel(channel)
@@ -260,6 +279,10 @@ def _check(*, channel, subject, title, idempotency_key, description="", request_
             urgency = Urgency(urgency)
         except ValueError:
             raise DomainError("dispatch.bad_urgency", _("未知的紧急程度。"), field="urgency") from None
+    named = _named_unit(unit, actor) if unit not in (None, "") else None
+    override_reason = (override_reason or "").strip() if named else ""
+    if len(override_reason) > 255:
+        raise DomainError("dispatch.too_long", _("理由不能超过 255 个字。"), field="override_reason")
     subject = subject_resolve(subject)
     request_type = request_type_resolve(request_type)
     checked = photos_check(photos)
@@ -275,21 +298,57 @@ def _check(*, channel, subject, title, idempotency_key, description="", request_
         "reporter_name": (reporter_name or "").strip(), "reporter_phone": reporter_phone,
         "anonymous": bool(anonymous), "urgency": urgency or "", "photos": [p.sha256 for p in checked],
     }
+    if named is not None:
+        # Only when named, so the keys stored before intake could name a unit keep their hashes.
+        body.update(unit=named.pk, override_reason=override_reason)
     if auto_dispatch is None:
         auto_dispatch = getattr(settings, "HUYING_DISPATCH_AUTO", False)
     return _Draft(
         channel=channel, subject=subject, chain=reference.subject_chain(subject), request_type=request_type,
         body=body, scope=f"user:{actor.pk}" if getattr(actor, "pk", None) else f"channel:{channel}", key=key,
         request_hash=_request_hash(body), photos=checked, point=point, auto_dispatch=bool(auto_dispatch),
+        unit=named, override_reason=override_reason,
     )
 
 
-def _route(d: _Draft, area: dict, now) -> None:
+def _check_patrol_place(area: dict, actor) -> None:
+    """A patrol reports what it finds in its own territory (a grid worker, their grid).
+
+    Staff of a unit without territory (a citywide department's inspectors) patrol the whole city.
+    """
+    scope = scope_for(actor)
+    if scope.whole_city or not scope.division_codes or scope.covers(area.get("area_code")):
+        return
+    raise DomainError("dispatch.outside_territory", _("该位置不在您负责的网格（辖区）内，请核对位置后再上报。"),
+                      field="location", status=403)
+
+
+def _check_named_unit(d: _Draft, area: dict, actor) -> None:
+    """The unit an operator names must serve the located place, and naming another unit than the
+    routing's proposal is an override that needs a reason."""
+    if not (getattr(actor, "is_superuser", False) or scope_for(actor).covers(area.get("area_code"))):
+        raise DomainError("dispatch.forbidden", _("该位置不在您的管辖范围内，不能指定承办单位。"), field="unit",
+                          status=403)
+    here = place_units_q(district_code=area.get("district_code", ""), street_code=area.get("street_code", ""),
+                         community_code=area.get("community_code", ""), grid_id=area.get("grid_id"))
+    if not Unit.objects.filter(here, pk=d.unit.pk).exists():
+        raise DomainError("dispatch.unit_not_here", _("所选承办单位不负责该位置，请另选单位。"), field="unit")
+    if d.unit.pk != d.route.unit_id and not d.override_reason:
+        raise DomainError("dispatch.override_reason_required", _("改变系统建议的承办单位时，请填写理由。"),
+                          field="override_reason")
+
+
+def _route(d: _Draft, area: dict, now, actor) -> None:
+    """Place, route and check a draft against its location; raises before anything is written."""
+    if d.channel == Channel.PATROL:
+        _check_patrol_place(area, actor)
     d.area = area
     subject_urgency = next((s.urgency for s in d.chain if s.urgency), Urgency.NORMAL)
     d.urgency = max([d.body["urgency"] or Urgency.NORMAL, subject_urgency], key=lambda u: URGENCY_RANK[Urgency(u)])
     d.route = route_for(subject=d.subject, subject_chain=d.chain, request_type=d.request_type, urgency=d.urgency,
                         area=area, now=now)
+    if d.unit is not None:
+        _check_named_unit(d, area, actor)
 
 
 class _MemoCalendar:
@@ -323,6 +382,8 @@ class _Dispatch:
     level: str
     limits: object
     plan: object
+    by_actor: bool = False  # an operator named the unit; else the system dispatched by the proposal
+    override_reason: str = ""
 
 
 def _order(d: _Draft, code: str, *, actor, now, cal, plans: dict) -> tuple[WorkOrder, _Dispatch | None]:
@@ -339,7 +400,7 @@ def _order(d: _Draft, code: str, *, actor, now, cal, plans: dict) -> tuple[WorkO
         area_code=a["area_code"], area_label=a["area_label"], state=State.SUBMITTED, version=1,
         proposed_unit_id=route.unit_id, routing=route.as_dict(), created_at=now, updated_at=now,
     )
-    if not (d.auto_dispatch and route.unit_id is not None):
+    if d.unit is None and not (d.auto_dispatch and route.unit_id is not None):
         return order, None
     transition_check(State.SUBMITTED, State.DISPATCHED)
     key = (d.request_type.pk if d.request_type else None, order.emergency, tuple(s.pk for s in d.chain))
@@ -348,20 +409,54 @@ def _order(d: _Draft, code: str, *, actor, now, cal, plans: dict) -> tuple[WorkO
                                    start=now, cal=cal)
         plans[key] = (limits, plan_clocks(start=now, limits=limits, cal=cal))
     limits, plan = plans[key]
-    unit_id = route.unit_id
+    if d.unit is not None:
+        unit_id, level, cohandlers = d.unit.pk, unit_level(d.unit), []
+    else:
+        unit_id, level = route.unit_id, route.level
+        cohandlers = [c for c in dict.fromkeys(route.cohandler_ids or ()) if c and c != unit_id]
     order.state = State.DISPATCHED
     order.version = 2  # created (1), then dispatched (2): what the two-step path has always recorded
+    if d.unit is not None:
+        order.lead_unit = d.unit  # loaded already: whoever answers the submission reads its name
     order.lead_unit_id = unit_id
-    order.handling_level = route.level
+    order.handling_level = level
     order.dispatched_at = now
     order.response_due, order.resolve_due, order.warn_at = plan.response_due, plan.resolve_due, plan.warn_at
     order.deadline_state = deadline_state_at(now=now, warn_at=plan.warn_at, resolve_due=plan.resolve_due)
-    cohandlers = [c for c in dict.fromkeys(route.cohandler_ids or ()) if c and c != unit_id]
-    return order, _Dispatch(unit_id, cohandlers, route.level, limits, plan)
+    override = d.override_reason if d.unit is not None and unit_id != route.unit_id else ""
+    return order, _Dispatch(unit_id, cohandlers, level, limits, plan, by_actor=d.unit is not None,
+                            override_reason=override)
 
 
-def _write(drafts: list[_Draft], *, actor, now) -> list[WorkOrder]:
-    """Insert the drafts' orders and all their rows, one INSERT per table; the caller holds the transaction."""
+def _prefetched(order: WorkOrder, name: str, objs: list) -> None:
+    """Leave `objs` in Django's prefetch cache of `order.<name>`, as prefetch_related would."""
+    qs = getattr(order, name).all()
+    qs._result_cache = objs
+    qs._prefetch_done = True
+    order._prefetched_objects_cache[name] = qs
+
+
+def _remember(orders: list[WorkOrder], made: list, steps: list[dict], step_ids: list[int]) -> None:
+    """Hand the rows just written back on the orders (their timeline and co-handlers), so whoever
+    answers the submission — the API's create response — reads nothing back."""
+    by_order: dict[int, list] = {o.pk: [] for o in orders}
+    for step, pk in zip(steps, step_ids, strict=True):
+        t = Transition(id=pk, **step)
+        t._state.adding, t._state.db = False, orders[0]._state.db
+        by_order[step["order_id"]].append(t)
+    for order, (_o, dx) in zip(orders, made, strict=True):
+        order._prefetched_objects_cache = {}
+        _prefetched(order, "transitions", by_order[order.pk])
+        # Only their ids are known here: the rest of each row loads if someone reads it (deferred fields).
+        units = [Unit.from_db(order._state.db, ["id"], (c,)) for c in (dx.cohandler_ids if dx else ())]
+        _prefetched(order, "cohandlers", units)
+
+
+def _write(drafts: list[_Draft], *, actor, now, remember: bool = False) -> list[WorkOrder]:
+    """Insert the drafts' orders and all their rows, one INSERT per table; the caller holds the transaction.
+
+    With `remember`, the orders come back carrying their timeline and co-handlers (see `_remember`).
+    """
     cal = _MemoCalendar(get_calendar())
     plans: dict = {}
     made = [_order(d, code, actor=actor, now=now, cal=cal, plans=plans)
@@ -369,9 +464,11 @@ def _write(drafts: list[_Draft], *, actor, now) -> list[WorkOrder]:
     orders = rows.insert_objects([o for o, _x in made])
 
     dispatched = [(o, dx) for o, dx in made if dx is not None]
+    who = actor.pk if getattr(actor, "pk", None) else None
     assignment_ids = rows.insert_rows(Assignment, [
         {"order_id": o.pk, "unit_id": dx.unit_id, "cohandler_ids": dx.cohandler_ids, "level": dx.level,
-         "binding": False, "override_reason": "", "dispatched_by_id": None, "dispatched_at": now,
+         "binding": False, "override_reason": dx.override_reason,
+         "dispatched_by_id": who if dx.by_actor else None, "dispatched_at": now,
          "response_due": dx.plan.response_due, "resolve_due": dx.plan.resolve_due, "warn_at": dx.plan.warn_at,
          "limits": dx.limits.as_dict(), "outcome": Assignment.Outcome.ACTIVE.value}
         for o, dx in dispatched
@@ -385,8 +482,7 @@ def _write(drafts: list[_Draft], *, actor, now) -> list[WorkOrder]:
     audits = []
     signals: list[tuple] = []
     label, system = actor_label(actor), actor_label(None)
-    who = actor.pk if getattr(actor, "pk", None) else None
-    note = _("自动派单")
+    auto_note = _("自动派单")
     for (order, dx), d in zip(made, drafts, strict=True):
         if d.photos:
             photos_attach(order, d.photos, kind=Attachment.Kind.REPORT, actor=actor, now=now)
@@ -404,18 +500,29 @@ def _write(drafts: list[_Draft], *, actor, now) -> list[WorkOrder]:
             continue
         plan = dx.plan
         data = {"assignment_id": assignment_of[order.pk], "unit_id": dx.unit_id,
-                "cohandler_ids": dx.cohandler_ids, "level": dx.level, "binding": False, "override": False,
+                "cohandler_ids": dx.cohandler_ids, "level": dx.level, "binding": False,
+                "override": bool(dx.override_reason),
                 "response_due": plan.response_due.isoformat(), "resolve_due": plan.resolve_due.isoformat(),
                 "limits": dx.limits.as_dict()}
+        if dx.by_actor:
+            # The operator named the unit while taking the call (受理即派): their step, their reason.
+            data.update(at_intake=True, proposed_unit_id=d.route.unit_id)
+            note, step_actor = d.override_reason, actor
+        else:
+            note, step_actor = auto_note, None
         steps.append({"order_id": order.pk, "action": "dispatched", "from_state": State.SUBMITTED.value,
-                      "to_state": State.DISPATCHED.value, "actor_id": None, "actor_label": system,
-                      "unit_id": dx.unit_id, "at": now, "note": note, "data": data})
-        audits.append(audit_row(order, "dispatch.order.dispatched", actor=None, old={"state": State.SUBMITTED},
-                                  new={"state": State.DISPATCHED, "version": 2}, data=data, reason=note))
+                      "to_state": State.DISPATCHED.value, "actor_id": who if dx.by_actor else None,
+                      "actor_label": label if dx.by_actor else system, "unit_id": dx.unit_id, "at": now,
+                      "note": note, "data": data})
+        audits.append(audit_row(order, "dispatch.order.dispatched", actor=step_actor,
+                                old={"state": State.SUBMITTED}, new={"state": State.DISPATCHED, "version": 2},
+                                data=data, reason=note))
         signals.append((order_transitioned, {"order_id": order.pk, "action": "dispatched",
                                              "from_state": State.SUBMITTED, "to_state": State.DISPATCHED,
                                              "unit_id": dx.unit_id}))
-    rows.insert_rows(Transition, steps)
+    step_ids = rows.insert_rows(Transition, steps)
+    if remember:
+        _remember(orders, made, steps, step_ids)
     rows.insert_rows(AuditEntry, audits)
     rows.insert_rows(IdempotencyKey, [
         {"scope": d.scope, "key": d.key, "request_hash": d.request_hash, "order_id": o.pk, "created_at": now}
@@ -446,6 +553,8 @@ def work_order_create(
     actor=None,
     photos=(),
     auto_dispatch: bool | None = None,
+    unit=None,
+    override_reason: str = "",
     now=None,
 ) -> WorkOrder:
     """Take in one call (受理) from any channel; a retry with the same key returns the same order.
@@ -454,6 +563,15 @@ def work_order_create(
     location outside the city, a bad photo or a key reused for another body each raise
     DomainError (4xx) and store nothing. The order is routed at once (its proposed unit);
     with `auto_dispatch` (default: setting HUYING_DISPATCH_AUTO, off) it is also dispatched.
+
+    `unit` (a Unit or its id): a hotline operator or dispatcher names the handling unit while
+    taking the call, and the order is dispatched there at once, by them. The unit must serve the
+    located place; another unit than the routing's proposal is an override and needs
+    `override_reason`, kept on the assignment, the timeline step and the audit row.
+    A patrol report (channel "patrol") must lie in the reporter's own territory.
+    A new order comes back with its timeline steps and co-handlers in Django's prefetch cache
+    (`order.transitions.all()`, `order.cohandlers.all()`), so answering the submission reads
+    nothing back; `refresh_from_db()` drops them, as it drops any prefetch.
     Atomic: inside a caller's transaction it is a savepoint, otherwise its own transaction, and
     it returns after that commits.
     """
@@ -461,7 +579,7 @@ def work_order_create(
     args = dict(channel=channel, subject=subject, title=title, idempotency_key=idempotency_key,
                 description=description, request_type=request_type, lng=lng, lat=lat, address=address,
                 reporter_name=reporter_name, reporter_phone=reporter_phone, anonymous=anonymous, urgency=urgency,
-                photos=photos, auto_dispatch=auto_dispatch)
+                photos=photos, auto_dispatch=auto_dispatch, unit=unit, override_reason=override_reason)
     d = _check(actor=actor, **args)
     if d.photos:
         # Photos are written to storage before the rows; a replay should not write them again.
@@ -475,10 +593,10 @@ def work_order_create(
             # A cached row may be gone (deleted by another process): check again with fresh caches.
             reference.reset()
             d = _check(actor=actor, **args)
-        _route(d, area, now)
+        _route(d, area, now, actor)
         try:
             with transaction.atomic():
-                return _write([d], actor=actor, now=now)[0]
+                return _write([d], actor=actor, now=now, remember=True)[0]
         except IntegrityError:
             existing = IdempotencyKey.objects.filter(scope=d.scope, key=d.key).first()
             if existing is not None:
@@ -532,7 +650,10 @@ def work_orders_create_many(items, *, actor, now=None) -> list[WorkOrder]:
             reference.reset()
             drafts = _check_all(items, actor=actor)
         for i, d in enumerate(drafts):
-            _route(d, areas[i], now)
+            try:
+                _route(d, areas[i], now, actor)
+            except DomainError as exc:
+                raise _in_batch(i, exc) from None
         try:
             with transaction.atomic():
                 return _create_batch(drafts, actor=actor, now=now)

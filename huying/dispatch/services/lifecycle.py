@@ -26,6 +26,7 @@ from .common import (
     require_role,
     required_text,
     save,
+    unit_level,
 )
 from .photos import photos_attach, photos_check
 from .routing import route_for_order
@@ -126,8 +127,7 @@ def work_order_dispatch(order, *, actor, unit=None, cohandlers=None, reason: str
         override = ""
     else:
         target = _unit(unit)
-        level = "department" if target.division_id is None and target.grid_id is None else (
-            "grid" if target.grid_id else target.division.level)
+        level = unit_level(target)
         co_ids = [_unit(c).pk for c in (cohandlers or ())]
         if target.pk != order.proposed_unit_id:
             if not reason:

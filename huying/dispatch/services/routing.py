@@ -6,8 +6,10 @@ Both come from the per-process caches in `reference`, so routing an order reads 
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Q
 
-from huying.territory.models import Division
+from huying.people.models import UnitKind
+from huying.territory.models import Division, Level
 
 from ..models import RoutingRule, WorkOrder
 from ..routing import Route, RouteContext, route
@@ -19,6 +21,20 @@ def territorial_units(*, grid_id: int | None, district_code: str, street_code: s
     """Level → the territorial unit (块) covering that place at that level (smallest id at each level)."""
     return reference.territorial_units(grid_id=grid_id, district_code=district_code, street_code=street_code,
                                        community_code=community_code)
+
+
+def place_units_q(*, district_code: str, street_code: str, community_code: str, grid_id: int | None) -> Q:
+    """Q on Unit: the units that may take an order at this place (active or not; callers add that).
+
+    The territorial offices (块) covering it at each level, and the departments (条) — citywide
+    ones, and a department's branch only where its territory covers the place.
+    """
+    codes = [c for c in (district_code, street_code, community_code) if c]
+    here = Q(division__code__in=codes) if codes else Q(pk__in=[])
+    if grid_id:
+        here |= Q(grid_id=grid_id)
+    citywide = Q(division__isnull=True, grid__isnull=True) | Q(division__level=Level.CITY)
+    return (Q(kind=UnitKind.TERRITORIAL) & here) | (Q(kind=UnitKind.DEPARTMENT) & (citywide | here))
 
 
 def community_code_of(order: WorkOrder) -> str:

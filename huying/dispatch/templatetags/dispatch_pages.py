@@ -42,6 +42,7 @@ BUTTON_LABELS = {
     "resume": _l("恢复办理"),
     "extension_request": _l("申请延期"),
     "callback": _l("回访"),
+    "change_subject": _l("修改分类"),
 }
 
 DEADLINE_LABELS = {"ok": _l("正常"), "warning": _l("临期"), "overdue": _l("超期"), "none": ""}
@@ -105,18 +106,18 @@ def time_left(due: datetime | None, now: datetime | None = None) -> str:
 @register.inclusion_tag("dispatch/_nav.html", takes_context=True)
 def dispatch_nav(context, current: str = ""):
     """The dispatch sub-navigation: only the pages the viewer's roles open."""
-    from huying.dispatch import spine
     from huying.people.models import RoleCode as R
+    from huying.people.scope import scope_for
 
     user = context["request"].user
-    scope = spine.scope_for(user) if user.is_authenticated and not user.is_superuser else None
+    scope = scope_for(user) if user.is_authenticated and not user.is_superuser else None
 
     def has(*codes):
         return user.is_superuser or (scope is not None and scope.has_any_role(*codes, R.ADMIN))
 
     return {"current": current, "authenticated": user.is_authenticated,
             "intake": has(R.OPERATOR, R.DISPATCHER), "board": has(R.OPERATOR, R.DISPATCHER),
-            "queue": has(R.HANDLER, R.UNIT_LEADER, R.GRID_WORKER)}
+            "queue": has(R.HANDLER, R.UNIT_LEADER, R.GRID_WORKER), "patrol": has(R.GRID_WORKER)}
 
 
 @register.filter
