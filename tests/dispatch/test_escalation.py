@@ -214,3 +214,9 @@ def test_pages_refuse_outsiders_with_a_clear_message(esc, order, client):
     assert "您没有执行此操作的权限。" in resp.content.decode()
     resp = client.post(f"/escalation/orders/{order.pk}/whistle/", {"kind": "tough", "reason": ""})
     assert resp.status_code == 400 and "请至少选择一个被召集部门。" in resp.content.decode()
+
+
+def test_order_detail_links_to_the_whistle_page_while_the_order_is_open(esc, order, client):
+    client.force_login(esc.users["street_a"])
+    html = client.get(f"/orders/{order.pk}/").content.decode()
+    assert f'href="/escalation/orders/{order.pk}/whistle/"' in html
