@@ -136,14 +136,9 @@ class ReportStatus(models.TextChoices):
     ENDED = "ended", _("已结束")
 
 
-class UnitReport(models.Model):
-    """A unit Party organisation reports to the street where it sits (单位党组织到街道报到)."""
+class ReportBase(models.Model):
+    """What a unit report and a member report share: a pending → confirmed/rejected decision."""
 
-    organisation = models.ForeignKey(PartyOrganisation, verbose_name=_("报到党组织"), on_delete=models.PROTECT,
-                                     related_name="unit_reports")
-    street = models.ForeignKey(Division, verbose_name=_("报到街道"), on_delete=models.PROTECT,
-                               related_name="unit_reports")
-    commitments = models.TextField(_("服务承诺"), blank=True)
     status = models.CharField(_("状态"), max_length=12, choices=ReportStatus.choices, default=ReportStatus.PENDING,
                               db_index=True)
     reported_at = models.DateTimeField(_("报到时间"))
@@ -153,9 +148,22 @@ class UnitReport(models.Model):
     note = models.CharField(_("说明"), max_length=255, blank=True)
 
     class Meta:
+        abstract = True
+        ordering = ["-reported_at"]
+
+
+class UnitReport(ReportBase):
+    """A unit Party organisation reports to the street where it sits (单位党组织到街道报到)."""
+
+    organisation = models.ForeignKey(PartyOrganisation, verbose_name=_("报到党组织"), on_delete=models.PROTECT,
+                                     related_name="unit_reports")
+    street = models.ForeignKey(Division, verbose_name=_("报到街道"), on_delete=models.PROTECT,
+                               related_name="unit_reports")
+    commitments = models.TextField(_("服务承诺"), blank=True)
+
+    class Meta(ReportBase.Meta):
         verbose_name = _("单位报到")
         verbose_name_plural = _("单位报到")
-        ordering = ["-reported_at"]
         indexes = [models.Index(fields=["street", "status"])]
         constraints = [models.UniqueConstraint(
             fields=["organisation"], condition=models.Q(status__in=["pending", "confirmed"]),
@@ -165,25 +173,17 @@ class UnitReport(models.Model):
         return f"{self.organisation} → {self.street.name}"
 
 
-class MemberReport(models.Model):
+class MemberReport(ReportBase):
     """An in-service member reports to the community where they live (在职党员到社区报到)."""
 
     member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="reports")
     community = models.ForeignKey(Division, verbose_name=_("报到社区"), on_delete=models.PROTECT,
                                   related_name="member_reports")
-    status = models.CharField(_("状态"), max_length=12, choices=ReportStatus.choices, default=ReportStatus.PENDING,
-                              db_index=True)
     skills = models.CharField(_("特长/服务意向"), max_length=255, blank=True)
-    reported_at = models.DateTimeField(_("报到时间"))
-    decided_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("确认人"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
-    note = models.CharField(_("说明"), max_length=255, blank=True)
 
-    class Meta:
+    class Meta(ReportBase.Meta):
         verbose_name = _("党员报到")
         verbose_name_plural = _("党员报到")
-        ordering = ["-reported_at"]
         indexes = [models.Index(fields=["community", "status"])]
         constraints = [models.UniqueConstraint(
             fields=["member"], condition=models.Q(status__in=["pending", "confirmed"]),

@@ -76,6 +76,19 @@ def _run(request, form, call, *, success: str):
     return None
 
 
+def _post_action(request, forms: dict, actions: dict):
+    """Run the posted `action` of a page with several forms: `actions` maps it to (form class, call, success).
+
+    The bound form replaces forms[action] so its errors show; None on success, else the HTTP status.
+    """
+    action = request.POST.get("action")
+    if action not in actions:
+        return 400
+    form_class, call, success = actions[action]
+    forms[action] = form = form_class(request.POST)
+    return _run(request, form, call, success=success)
+
+
 def _refuse(request, exc: DomainError) -> int:
     messages.error(request, exc.message)
     return exc.status
@@ -408,18 +421,12 @@ def visit_detail(request, pk: int):
     forms = {"reply": VisitReplyForm(), "order": VisitToOrderForm()}
     status = 200
     if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "reply":
-            forms["reply"] = form = VisitReplyForm(request.POST)
-            status = _run(request, form, lambda d: st.studio_visit_reply(visit, reply=d["reply"], actor=actor),
-                          success=_("已答复。"))
-        elif action == "order":
-            forms["order"] = form = VisitToOrderForm(request.POST)
-            status = _run(request, form, lambda d: st.studio_visit_to_work_order(
-                visit, subject=d["subject"], request_type=d["request_type"] or None, actor=actor),
-                success=_("已转为工单。"))
-        else:
-            status = 400
+        status = _post_action(request, forms, {
+            "reply": (VisitReplyForm, lambda d: st.studio_visit_reply(visit, reply=d["reply"], actor=actor),
+                      _("已答复。")),
+            "order": (VisitToOrderForm, lambda d: st.studio_visit_to_work_order(
+                visit, subject=d["subject"], request_type=d["request_type"] or None, actor=actor), _("已转为工单。")),
+        })
         if status is None:
             return redirect(request.get_full_path())
     row = studio_selectors.visit_row(visit.pk, actor=actor)

@@ -40,7 +40,7 @@ from .forms import (
     TeamFilterForm,
 )
 from .models import CommitmentStatus
-from .views import _paged, _refuse, _run
+from .views import _paged, _post_action, _refuse, _run
 
 
 def _community_param(request, choices) -> Division | None:
@@ -254,18 +254,12 @@ def problem_detail(request, pk: int):
     forms = {"solve": ProblemSolveForm(), "order": ProblemToOrderForm()}
     status = 200
     if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "solve":
-            forms["solve"] = form = ProblemSolveForm(request.POST)
-            status = _run(request, form, lambda d: s.problem_solve(problem, resolution=d["resolution"], actor=actor),
-                          success=_("已记录解决情况。"))
-        elif action == "order":
-            forms["order"] = form = ProblemToOrderForm(request.POST)
-            status = _run(request, form, lambda d: s.problem_to_work_order(
-                problem, subject=d["subject"], request_type=d["request_type"] or None, actor=actor),
-                success=_("已转为工单。"))
-        else:
-            status = 400
+        status = _post_action(request, forms, {
+            "solve": (ProblemSolveForm, lambda d: s.problem_solve(problem, resolution=d["resolution"], actor=actor),
+                      _("已记录解决情况。")),
+            "order": (ProblemToOrderForm, lambda d: s.problem_to_work_order(
+                problem, subject=d["subject"], request_type=d["request_type"] or None, actor=actor), _("已转为工单。")),
+        })
         if status is None:
             return redirect(request.get_full_path())
     return render(request, "party/problem.html", {

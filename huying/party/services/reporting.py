@@ -99,7 +99,8 @@ def unit_report_submit(organisation: PartyOrganisation, *, actor, commitments: s
     return report
 
 
-def _decide(model, report, *, confirm: bool, actor, territory: str, now, reason: str = ""):
+def _decide(model, report, *, confirm: bool, actor, territory: str, event: str, now, reason: str = ""):
+    """Confirm or reject a pending unit/member report and audit it as `<event>.confirmed|rejected`."""
     report = model.objects.select_for_update(of=("self",)).get(pk=report.pk)
     require_territory(actor, getattr(report, territory))
     if report.status != ReportStatus.PENDING:
@@ -107,26 +108,23 @@ def _decide(model, report, *, confirm: bool, actor, territory: str, now, reason:
     report.status = ReportStatus.CONFIRMED if confirm else ReportStatus.REJECTED
     report.decided_at, report.decided_by, report.note = now, actor, reason
     report.save(update_fields=["status", "decided_at", "decided_by", "note"])
+    audit_log(report, f"{event}.{'confirmed' if confirm else 'rejected'}", actor=actor, old={"status": "pending"},
+              new={"status": report.status}, reason=reason)
     return report
 
 
 @transaction.atomic
 def unit_report_confirm(report: UnitReport, *, actor, now=None) -> UnitReport:
     """The street confirms a unit organisation's report."""
-    report = _decide(UnitReport, report, confirm=True, actor=actor, territory="street", now=now_or(now))
-    audit_log(report, "party.unit_report.confirmed", actor=actor, old={"status": "pending"},
-              new={"status": report.status})
-    return report
+    return _decide(UnitReport, report, confirm=True, actor=actor, territory="street", event="party.unit_report",
+                   now=now_or(now))
 
 
 @transaction.atomic
 def unit_report_reject(report: UnitReport, *, actor, reason: str, now=None) -> UnitReport:
     reason = _reason(reason)
-    report = _decide(UnitReport, report, confirm=False, actor=actor, territory="street", now=now_or(now),
-                     reason=reason)
-    audit_log(report, "party.unit_report.rejected", actor=actor, old={"status": "pending"},
-              new={"status": report.status}, reason=reason)
-    return report
+    return _decide(UnitReport, report, confirm=False, actor=actor, territory="street", event="party.unit_report",
+                   now=now_or(now), reason=reason)
 
 
 # -- members → community -----------------------------------------------------------------------
@@ -155,20 +153,15 @@ def member_report_submit(member: Member, *, actor, skills: str = "", now=None) -
 @transaction.atomic
 def member_report_confirm(report: MemberReport, *, actor, now=None) -> MemberReport:
     """The community confirms a member's report."""
-    report = _decide(MemberReport, report, confirm=True, actor=actor, territory="community", now=now_or(now))
-    audit_log(report, "party.member_report.confirmed", actor=actor, old={"status": "pending"},
-              new={"status": report.status})
-    return report
+    return _decide(MemberReport, report, confirm=True, actor=actor, territory="community",
+                   event="party.member_report", now=now_or(now))
 
 
 @transaction.atomic
 def member_report_reject(report: MemberReport, *, actor, reason: str, now=None) -> MemberReport:
     reason = _reason(reason)
-    report = _decide(MemberReport, report, confirm=False, actor=actor, territory="community", now=now_or(now),
-                     reason=reason)
-    audit_log(report, "party.member_report.rejected", actor=actor, old={"status": "pending"},
-              new={"status": report.status}, reason=reason)
-    return report
+    return _decide(MemberReport, report, confirm=False, actor=actor, territory="community",
+                   event="party.member_report", now=now_or(now), reason=reason)
 
 
 # -- service teams and grid instructors --------------------------------------------------------

@@ -1,10 +1,8 @@
 """`huying escalation sweep [--once]`: flag missed whistle reports and issue or escalate supervision."""
 
-import signal
-import time
-
 from django.core.management.base import BaseCommand
 
+from huying.core.loop import run_forever
 from huying.dispatch.escalation.services import escalation_sweep
 
 
@@ -18,20 +16,8 @@ class Command(BaseCommand):
         s.add_argument("--interval", type=float, default=60.0, help="两次扫描间隔秒数（默认 60）")
 
     def handle(self, *args, action, once=False, interval=60.0, **options):
-        stop = {"now": False}
-
-        def _stop(*_args):
-            stop["now"] = True
-
-        if not once:
-            signal.signal(signal.SIGTERM, _stop)
-            signal.signal(signal.SIGINT, _stop)
-        while True:
+        def step(_stopping):
             counts = escalation_sweep()
-            self.stdout.write(f"flagged={counts['flagged']} supervised={counts['supervised']}")
-            if once or stop["now"]:
-                return
-            slept = 0.0
-            while slept < interval and not stop["now"]:
-                time.sleep(min(1.0, interval - slept))
-                slept += 1.0
+            return f"flagged={counts['flagged']} supervised={counts['supervised']}"
+
+        run_forever(step, once=once, interval=interval, stdout=self.stdout)

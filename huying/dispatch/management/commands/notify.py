@@ -5,11 +5,9 @@ and held until its outcome is written, so none is delivered twice. Failed delive
 after a growing delay (30 s doubling to an hour) and are never dropped.
 """
 
-import signal
-import time
-
 from django.core.management.base import BaseCommand
 
+from huying.core.loop import run_forever
 from huying.dispatch.notify.services import notify_deliver
 
 
@@ -22,26 +20,14 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=100, help="messages per round (default 100)")
 
     def handle(self, *args, once=False, interval=5.0, batch=100, **options):
-        stop = {"now": False}
-
-        def _stop(*_args):
-            stop["now"] = True
-
-        if not once:
-            signal.signal(signal.SIGTERM, _stop)
-            signal.signal(signal.SIGINT, _stop)
-        while True:
+        def step(stopping):
             total = {"sent": 0, "failed": 0}
             while True:  # drain what is due before resting
                 counts = notify_deliver(limit=batch)
                 for k in total:
                     total[k] += counts[k]
-                if counts["sent"] + counts["failed"] < batch or stop["now"]:
+                if counts["sent"] + counts["failed"] < batch or stopping():
                     break
-            self.stdout.write(f"sent={total['sent']} failed={total['failed']}")
-            if once or stop["now"]:
-                return
-            slept = 0.0
-            while slept < interval and not stop["now"]:
-                time.sleep(min(1.0, interval - slept))
-                slept += 1.0
+            return f"sent={total['sent']} failed={total['failed']}"
+
+        run_forever(step, once=once, interval=interval, stdout=self.stdout)

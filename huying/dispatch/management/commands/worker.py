@@ -4,11 +4,9 @@ Several workers may run at once on PostgreSQL: each batch takes its rows with
 SELECT … FOR UPDATE SKIP LOCKED, so they split the work instead of repeating it.
 """
 
-import signal
-import time
-
 from django.core.management.base import BaseCommand
 
+from huying.core.loop import run_forever
 from huying.dispatch.services import deadline_sweep
 
 
@@ -21,20 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=500, help="orders per transaction (default 500)")
 
     def handle(self, *args, once=False, interval=30.0, batch=500, **options):
-        stop = {"now": False}
-
-        def _stop(*_args):
-            stop["now"] = True
-
-        if not once:
-            signal.signal(signal.SIGTERM, _stop)
-            signal.signal(signal.SIGINT, _stop)
-        while True:
+        def step(_stopping):
             counts = deadline_sweep(batch=batch)
-            self.stdout.write(" ".join(f"{k}={v}" for k, v in counts.items()))
-            if once or stop["now"]:
-                return
-            slept = 0.0
-            while slept < interval and not stop["now"]:
-                time.sleep(min(1.0, interval - slept))
-                slept += 1.0
+            return " ".join(f"{k}={v}" for k, v in counts.items())
+
+        run_forever(step, once=once, interval=interval, stdout=self.stdout)
