@@ -283,6 +283,15 @@ class ReasonForm(VersionForm):
                              error_messages={"required": _l("请填写理由。")})
 
 
+class MergeForm(VersionForm):
+    """一事多诉: fold this order into the order that already handles the same problem."""
+
+    into = forms.CharField(label=_l("合并到工单编号"), max_length=20,
+                           error_messages={"required": _l("请填写要合并到的工单编号。")})
+    reason = forms.CharField(label=_l("合并理由"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+                             error_messages={"required": _l("请填写合并理由。")})
+
+
 class NoteForm(VersionForm):
     note = forms.CharField(label=_l("说明"), required=False, max_length=2000)
 

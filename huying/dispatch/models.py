@@ -141,6 +141,9 @@ class Subject(LimitFields):
     closing_condition = models.CharField(_("结案条件"), max_length=200, blank=True)
     source = models.CharField(_("来源"), max_length=200, blank=True)
     active = models.BooleanField(_("启用"), default=True)
+    # Potholes repeat within a street, noise complaints across a block: the search radius is data.
+    duplicate_radius_m = models.PositiveIntegerField(_("查重半径(米)"), null=True, blank=True,
+                                                     help_text=_("留空为 250 米"))
 
     class Meta:
         verbose_name = _("事项分类")

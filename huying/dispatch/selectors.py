@@ -10,7 +10,8 @@ The reporter's phone number is shown only to hotline operators, to the assigned 
 and to the reporter; everyone else gets it masked.
 """
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -20,7 +21,8 @@ from huying.people.models import RoleCode, Unit, UnitKind
 from huying.people.scope import scope_for
 from huying.territory.models import Level
 
-from .models import Channel, Extension, State, Transition, WorkOrder
+from . import duplicates as dup
+from .models import Channel, Extension, State, Subject, Transition, WorkOrder
 from .services.common import STAFF_ROLES, has_any_role, in_territory
 from .services.routing import place_units_q
 from .workflow import CLOCK_RUNNING, TERMINAL, WITH_UNIT, next_states
@@ -199,6 +201,11 @@ def available_actions(order: WorkOrder, *, actor) -> list[str]:
             out.append("extension_request")
     if order.state == State.RESOLVED and role(RoleCode.OPERATOR, RoleCode.DISPATCHER):
         out.append("callback")
+    if (order.state == State.MERGED and order.merged_into_id and role(RoleCode.OPERATOR, RoleCode.DISPATCHER)
+            and order.merged_into.state in (State.RESOLVED, State.CLOSED)):
+        out.append("callback")
+    if State.MERGED in targets and role(RoleCode.OPERATOR, RoleCode.DISPATCHER) and covers():
+        out.append("merge")
     if order.state not in TERMINAL and role(RoleCode.OPERATOR, RoleCode.DISPATCHER) and covers():
         out.append("change_subject")
     return out
@@ -253,3 +260,65 @@ def patrol_reports(*, actor) -> QuerySet[WorkOrder]:
         return WorkOrder.objects.none()
     return (_base(actor).filter(channel=Channel.PATROL, created_by_id=actor.pk).order_by("-created_at", "-id"))
 
+
+
+# --- duplicates (一事多诉) ------------------------------------------------------------------------
+
+@dataclass
+class DuplicateCandidate:
+    order: WorkOrder
+    distance_m: float
+    similarity: float
+    score: float
+
+
+def duplicate_radius(subject: Subject) -> int:
+    """The subject's own search radius, else the nearest ancestor's, else 250 m."""
+    for node in subject.ancestors():
+        if node.duplicate_radius_m:
+            return node.duplicate_radius_m
+    return dup.DEFAULT_RADIUS_M
+
+
+def duplicate_candidates(*, subject, lng: float, lat: float, text: str, now: datetime, days: int | None = None,
+                         radius_m: float | None = None, limit: int = 5, exclude=None) -> list[DuplicateCandidate]:
+    """Open orders that are likely the same problem: the same subject or a sibling (same parent),
+    within the subject's radius, filed in the last `days`, with similar text; best first.
+
+    Shows no personal data by itself; pages decide what of each order to show to whom.
+    """
+    if not isinstance(subject, Subject):
+        subject = Subject.objects.filter(code=str(subject)).first()
+        if subject is None:
+            return []
+    if lng is None or lat is None:
+        return []
+    radius = float(radius_m or duplicate_radius(subject))
+    days = days or dup.DEFAULT_DAYS
+    related = Q(pk=subject.pk) | (Q(parent_id=subject.parent_id) if subject.parent_id else NOTHING)
+    x0, y0, x1, y1 = dup.bounding_box(lng, lat, radius)
+    qs = (WorkOrder.objects.filter(subject__in=Subject.objects.filter(related), lng__gte=x0, lng__lte=x1,
+                                   lat__gte=y0, lat__lte=y1, created_at__gte=now - timedelta(days=days),
+                                   created_at__lte=now)
+          .exclude(state__in=TERMINAL).select_related("subject"))
+    if exclude is not None:
+        qs = qs.exclude(pk=getattr(exclude, "pk", exclude))
+    window = days * 86400.0
+    out = []
+    for order in qs[:500]:
+        distance = dup.haversine_m(lng, lat, order.lng, order.lat)
+        if distance > radius:
+            continue
+        sim = dup.text_similarity(text, f"{order.title}{order.description}")
+        if sim < dup.TEXT_THRESHOLD:
+            continue
+        score = dup.duplicate_score(distance_m=distance, radius_m=radius,
+                                    age_s=(now - order.created_at).total_seconds(), window_s=window, similarity=sim)
+        out.append(DuplicateCandidate(order, round(distance, 1), round(sim, 3), score))
+    out.sort(key=lambda c: (-c.score, c.distance_m, c.order.pk))
+    return out[:limit]
+
+
+def merged_orders_for_callback(order: WorkOrder) -> QuerySet[WorkOrder]:
+    """The callers merged into `order` who still await their own callback (回访), oldest first."""
+    return WorkOrder.objects.filter(merged_into=order, state=State.MERGED).order_by("created_at", "id")

@@ -31,6 +31,7 @@ from .forms import (
     ExtensionDecideForm,
     ExtensionRequestForm,
     IntakeForm,
+    MergeForm,
     NoteForm,
     OrderFilterForm,
     PatrolForm,
@@ -106,11 +107,19 @@ def report(request):
     status = 200
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES)
+        follow = (request.POST.get("follow") or "").strip()[:20]
         if form.is_valid():
             try:
-                order = services.work_order_create(channel=Channel.WEB, actor=user, **form.service_kwargs())
+                if follow:
+                    order = services.work_order_follow(follow, channel=Channel.WEB, actor=user,
+                                                       **form.service_kwargs())
+                else:
+                    order = services.work_order_create(channel=Channel.WEB, actor=user, **form.service_kwargs())
             except DomainError as exc:
                 status = exc.status
+                if exc.code == "dispatch.follow_unavailable":
+                    return render(request, "dispatch/report.html", {"form": form, "follow_error": exc.message},
+                                  status=status)
                 if exc.code == "dispatch.idempotency_mismatch":
                     # This form was sent before with other content: a fresh key makes the edit a new report.
                     form.data = form.data.copy()
@@ -127,6 +136,23 @@ def report(request):
             initial.update(reporter_name=user.display_name or "", reporter_phone=user.phone or "")
         form = ReportForm(initial=initial)
     return render(request, "dispatch/report.html", {"form": form}, status=status)
+
+
+@require_GET
+def similar(request):
+    """htmx partial for the resident page: open reports of the same problem nearby, to follow instead.
+
+    Shows subject, place, date and state only: other residents' words and names stay private.
+    """
+    g = request.GET
+    try:
+        lng, lat = float(g.get("lng", "")), float(g.get("lat", ""))
+    except ValueError:
+        lng = lat = None
+    found = selectors.duplicate_candidates(subject=g.get("subject", ""), lng=lng, lat=lat,
+                                           text=f"{g.get('title', '')}{g.get('description', '')}",
+                                           now=timezone.now(), limit=3) if lng is not None else []
+    return render(request, "dispatch/_follow.html", {"duplicates": found, "searched": lng is not None})
 
 
 SUBJECT_FIELD_NAME = re.compile(r"^(?:[a-z_]{1,40}-)?subject$")
@@ -348,6 +374,7 @@ ACTION_FORMS = {
     "resume": NoteForm,
     "extension_request": ExtensionRequestForm,
     "change_subject": SubjectChangeForm,
+    "merge": MergeForm,
 }
 
 
@@ -376,6 +403,8 @@ def _call(action: str, order: WorkOrder, actor, d: dict):
     if action == "change_subject":
         return services.work_order_change_subject(order, actor=actor, subject=d["subject"], reason=d["reason"],
                                                   version=v)
+    if action == "merge":
+        return services.work_order_merge(order, into=d["into"], actor=actor, reason=d["reason"], version=v)
     raise Http404
 
 
@@ -384,6 +413,7 @@ DONE_MESSAGES = {
     "accept": _l("已签收。"), "return": _l("已退单。"), "resolve": _l("已办结，等待回访。"), "suspend": _l("已挂账。"),
     "resume": _l("已恢复办理。"), "extension_request": _l("延期申请已提交，等待派单员审批。"),
     "change_subject": _l("已修改事项分类，办理时限已按新分类重新计算。"),
+    "merge": _l("已合并，该诉求将随目标工单一并办理和回访。"),
 }
 
 
@@ -426,7 +456,32 @@ def _detail(request, order: WorkOrder, *, bound: tuple | None = None, decide_for
         "pending": pending,
         "decide_form": (decide_form or ExtensionDecideForm(prefix=f"ext{pending.pk}")) if can_decide else None,
         "now": timezone.now(),
+        "duplicates": _duplicates_for(order) if "merge" in actions else [],
+        "merged_callers": order.merged_orders.order_by("created_at", "id"),
     }, status=status)
+
+
+def _duplicates_for(order: WorkOrder, now=None) -> list:
+    """Likely duplicates of an open order, for the operator who may merge it (一事多诉)."""
+    return selectors.duplicate_candidates(subject=order.subject, lng=order.lng, lat=order.lat,
+                                          text=f"{order.title}{order.description}", now=now or timezone.now(),
+                                          exclude=order)
+
+
+@login_required
+@require_GET
+def duplicates(request):
+    """htmx partial for the operator console: likely duplicates of the call being typed in."""
+    _require_role(request.user, RoleCode.OPERATOR, RoleCode.DISPATCHER)
+    g = request.GET
+    try:
+        lng, lat = float(g.get("lng", "")), float(g.get("lat", ""))
+    except ValueError:
+        lng = lat = None
+    found = selectors.duplicate_candidates(subject=g.get("subject", ""), lng=lng, lat=lat,
+                                           text=f"{g.get('title', '')}{g.get('description', '')}",
+                                           now=timezone.now()) if lng is not None else []
+    return render(request, "dispatch/_duplicates.html", {"duplicates": found, "searched": lng is not None})
 
 
 @login_required
@@ -512,6 +567,7 @@ def callback(request, pk: int):
                 return redirect(_safe_next(request, reverse("dispatch:detail", args=[order.pk])))
     return render(request, "dispatch/callback.html", {
         "order": order, "form": form, "allowed": allowed,
+        "merged_callers": selectors.merged_orders_for_callback(order),
         "reporter": selectors.reporter_for(order, actor=request.user),
         "results": order.attachments.filter(kind="result"),
     }, status=status)

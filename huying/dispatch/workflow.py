@@ -36,8 +36,12 @@ ALLOWED_TRANSITIONS: dict[tuple[str, str], str] = {
     (S.RETURNED, S.DISPATCHED): "re-dispatch after a return",
     # ... or concludes, after the return, that no government unit should take it.
     (S.RETURNED, S.REJECTED): "not acceptable, found after a return",
+    # 一事多诉: a merged order is handled once, by the order it was merged into; when that order
+    # is resolved, each merged caller is still owed their own callback, which closes their order.
+    (S.MERGED, S.CLOSED): "merged caller's callback after the target is resolved",
 }
 
+# MERGED is terminal for the work (nobody handles it again); only its caller's callback follows.
 TERMINAL = frozenset({S.CLOSED, S.REJECTED, S.MERGED})
 # States in which a unit's clock is running (the worker sweeps these).
 CLOCK_RUNNING = frozenset({S.DISPATCHED, S.ACCEPTED})

@@ -1,6 +1,7 @@
 """The one write path of dispatch. Import services from here: `from huying.dispatch.services import …`."""
 
 from . import reference
+from .duplicates import work_order_follow, work_order_merge
 from .intake import locate, work_order_create, work_orders_create_many
 from .lifecycle import (
     work_order_accept,
@@ -28,6 +29,8 @@ __all__ = [
     "work_order_change_subject",
     "work_order_create",
     "work_order_dispatch",
+    "work_order_follow",
+    "work_order_merge",
     "work_order_redispatch",
     "work_order_reject",
     "work_order_resolve",

@@ -215,8 +215,15 @@ def work_order_callback(order, *, actor, satisfaction: str = "", solved: bool | 
     else:
         satisfaction = ""
         note = required_text(note, "note", _("未联系上诉求人时，请说明情况。"))
-    rework = reached and satisfaction == Satisfaction.UNSATISFIED
     from_state = order.state
+    if from_state == State.MERGED:
+        # A merged caller is called back once the order that handled the problem is resolved; their
+        # dissatisfaction is recorded (and counted) but the rework belongs to that order's own callback.
+        target = order.merged_into
+        if target is None or target.state not in (State.RESOLVED, State.CLOSED):
+            raise DomainError("dispatch.merge_target_open",
+                              _("合并目标工单尚未办结，暂不能回访本工单的诉求人。"), status=409)
+    rework = reached and satisfaction == Satisfaction.UNSATISFIED and from_state != State.MERGED
     transition_check(from_state, State.ACCEPTED if rework else State.CLOSED)
     callback = Callback.objects.create(order=order, actor=actor if getattr(actor, "pk", None) else None, at=now,
                                        reached=reached, solved=solved, satisfaction=satisfaction, note=note)

@@ -25,6 +25,7 @@ ACTION_LABELS = {
     "resumed": _l("恢复办理"),
     "rejected": _l("不予受理"),
     "merged": _l("合并"),
+    "duplicate_merged": _l("并入重复诉求"),
     "extension_requested": _l("申请延期"),
     "extension_approved": _l("批准延期"),
     "extension_refused": _l("不批准延期"),
@@ -43,6 +44,7 @@ BUTTON_LABELS = {
     "extension_request": _l("申请延期"),
     "callback": _l("回访"),
     "change_subject": _l("修改分类"),
+    "merge": _l("合并到此工单"),
 }
 
 DEADLINE_LABELS = {"ok": _l("正常"), "warning": _l("临期"), "overdue": _l("超期"), "none": ""}
