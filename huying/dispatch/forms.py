@@ -292,6 +292,29 @@ class MergeForm(VersionForm):
                              error_messages={"required": _l("请填写合并理由。")})
 
 
+class SplitForm(VersionForm):
+    """拆分工单: up to 10 rows of unit + title; rows left blank are ignored, the service checks the count."""
+
+    ROWS = 10
+
+    reason = forms.CharField(label=_l("拆分理由"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+                             error_messages={"required": _l("请填写拆分理由。")})
+
+    def __init__(self, *args, order: WorkOrder, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "—")] + _unit_choices(selectors.dispatch_candidates(order, actor=actor)[:300])
+        for i in range(1, self.ROWS + 1):
+            self.fields[f"unit_{i}"] = forms.ChoiceField(label=_("子工单%(n)s 承办单位") % {"n": i},
+                                                         choices=choices, required=False)
+            self.fields[f"title_{i}"] = forms.CharField(label=_("子工单%(n)s 标题") % {"n": i}, max_length=120,
+                                                        required=False)
+
+    def parts(self) -> list[dict]:
+        d = self.cleaned_data
+        return [{"unit": int(d[f"unit_{i}"]) if d.get(f"unit_{i}") else None, "title": d.get(f"title_{i}", "")}
+                for i in range(1, self.ROWS + 1) if d.get(f"unit_{i}") or d.get(f"title_{i}")]
+
+
 class NoteForm(VersionForm):
     note = forms.CharField(label=_l("说明"), required=False, max_length=2000)
 

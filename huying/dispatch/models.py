@@ -271,6 +271,9 @@ class WorkOrder(models.Model):
     extension_count = models.PositiveIntegerField(_("延期次数"), default=0)
     merged_into = models.ForeignKey("self", verbose_name=_("合并至"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="merged_orders")
+    # 拆分: one level only — a child is never split again and a parent is never a child.
+    parent = models.ForeignKey("self", verbose_name=_("拆分自"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="children")
 
     created_at = models.DateTimeField(_("受理时间"), db_index=True)
     updated_at = models.DateTimeField(_("更新时间"))

@@ -25,7 +25,7 @@ from . import duplicates as dup
 from .models import Channel, Extension, State, Subject, Transition, WorkOrder
 from .services.common import STAFF_ROLES, has_any_role, in_territory
 from .services.routing import place_units_q
-from .workflow import CLOCK_RUNNING, TERMINAL, WITH_UNIT, next_states
+from .workflow import CHILD_DONE, CLOCK_RUNNING, SPLIT_FROM, TERMINAL, WITH_UNIT, next_states
 
 NOTHING = Q(pk__in=[])
 
@@ -190,6 +190,13 @@ def available_actions(order: WorkOrder, *, actor) -> list[str]:
     lead = scope is None or (order.lead_unit_id is not None and order.lead_unit_id in scope.unit_ids)
     targets = set(next_states(order.state))
     out = []
+    can_split = False
+    if order.state in SPLIT_FROM and not order.parent_id:
+        # A split parent is handled through its children: it offers nothing until they are all done.
+        states = set(WorkOrder.objects.filter(parent_id=order.pk).values_list("state", flat=True))
+        if states - CHILD_DONE:
+            return []
+        can_split = not states and role(RoleCode.DISPATCHER) and covers()
     if State.DISPATCHED in targets and role(RoleCode.DISPATCHER) and covers():
         out.append("dispatch" if order.state == State.SUBMITTED else "redispatch")
     if State.REJECTED in targets and role(RoleCode.OPERATOR, RoleCode.DISPATCHER) and covers():
@@ -208,6 +215,8 @@ def available_actions(order: WorkOrder, *, actor) -> list[str]:
         out.append("merge")
     if order.state not in TERMINAL and role(RoleCode.OPERATOR, RoleCode.DISPATCHER) and covers():
         out.append("change_subject")
+    if can_split:
+        out.append("split")
     return out
 
 

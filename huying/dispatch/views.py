@@ -39,6 +39,7 @@ from .forms import (
     ReportForm,
     ResolveForm,
     ReturnForm,
+    SplitForm,
     SubjectChangeForm,
     TrackForm,
     new_key,
@@ -325,7 +326,7 @@ def board(request):
 
 
 # Kept to the order's own page: lists stay light.
-DETAIL_ONLY_ACTIONS = ("change_subject",)
+DETAIL_ONLY_ACTIONS = ("change_subject", "split")
 
 
 def _row(order: WorkOrder, actor) -> dict:
@@ -375,6 +376,7 @@ ACTION_FORMS = {
     "extension_request": ExtensionRequestForm,
     "change_subject": SubjectChangeForm,
     "merge": MergeForm,
+    "split": SplitForm,
 }
 
 
@@ -405,6 +407,8 @@ def _call(action: str, order: WorkOrder, actor, d: dict):
                                                   version=v)
     if action == "merge":
         return services.work_order_merge(order, into=d["into"], actor=actor, reason=d["reason"], version=v)
+    if action == "split":
+        return services.work_order_split(order, actor=actor, parts=d["parts"], reason=d["reason"], version=v)
     raise Http404
 
 
@@ -414,13 +418,14 @@ DONE_MESSAGES = {
     "resume": _l("已恢复办理。"), "extension_request": _l("延期申请已提交，等待派单员审批。"),
     "change_subject": _l("已修改事项分类，办理时限已按新分类重新计算。"),
     "merge": _l("已合并，该诉求将随目标工单一并办理和回访。"),
+    "split": _l("已拆分，子工单已派给各承办单位；全部子工单结案后本工单转为已办结，等待回访。"),
 }
 
 
 def _form_for(action: str, order: WorkOrder, data=None, files=None, *, actor):
     cls = ACTION_FORMS[action]
     kwargs = {"prefix": action, "initial": {"version": order.version}}
-    if cls is DispatchForm:
+    if cls in (DispatchForm, SplitForm):
         kwargs.update(order=order, actor=actor)
     elif cls is SubjectChangeForm:
         kwargs["order"] = order
@@ -501,7 +506,8 @@ def act(request, pk: int, action: str):
     status = 400
     if form.is_valid():
         try:
-            _call(action, order, request.user, form.cleaned_data)
+            data = {**form.cleaned_data, "parts": form.parts()} if isinstance(form, SplitForm) else form.cleaned_data
+            _call(action, order, request.user, data)
         except DomainError as exc:
             form.add_domain_error(exc)
             status = exc.status

@@ -41,6 +41,13 @@ ALLOWED_TRANSITIONS: dict[tuple[str, str], str] = {
     (S.MERGED, S.CLOSED): "merged caller's callback after the target is resolved",
 }
 
+# 拆分: a split parent waits in the state it had (submitted, dispatched or accepted) while its
+# children are handled; when the last child closes it is resolved from that state, so the
+# resident's callback happens once, on the order they reported. Only the split service uses this.
+SPLIT_FROM = frozenset({S.SUBMITTED, S.DISPATCHED, S.ACCEPTED})
+# A child counts as done once closed or rejected; a merged child still owes its caller a callback.
+CHILD_DONE = frozenset({S.CLOSED, S.REJECTED})
+
 # MERGED is terminal for the work (nobody handles it again); only its caller's callback follows.
 TERMINAL = frozenset({S.CLOSED, S.REJECTED, S.MERGED})
 # States in which a unit's clock is running (the worker sweeps these).

@@ -103,7 +103,7 @@ def test_board_timeline_actions_and_tracking(world, report, two_orders):
     assert [t.action for t in work_order_timeline(a)] == ["created", "dispatched", "accepted", "extension_requested"]
     assert available_actions(a, actor=u["comm_a"]) == ["resolve", "suspend", "extension_request"]
     assert available_actions(a, actor=u["comm_b"]) == []
-    assert available_actions(fresh, actor=u["dispatcher"]) == ["dispatch", "reject", "merge", "change_subject"]
+    assert available_actions(fresh, actor=u["dispatcher"]) == ["dispatch", "reject", "merge", "change_subject", "split"]
     assert available_actions(fresh, actor=u["operator"]) == ["reject", "merge", "change_subject"]
     tracked = work_order_track(code=a.code)
     assert tracked["state"] == "accepted" and [s["action"] for s in tracked["steps"]] == ["created", "dispatched",

@@ -15,6 +15,7 @@ from .lifecycle import (
     work_order_suspend,
 )
 from .photos import photos_check
+from .split import work_order_split
 from .timing import deadline_sweep, extension_decide, extension_request, work_order_change_subject
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "work_order_resolve",
     "work_order_resume",
     "work_order_return",
+    "work_order_split",
     "work_order_suspend",
     "work_orders_create_many",
 ]

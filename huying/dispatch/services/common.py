@@ -131,3 +131,15 @@ def save(order: WorkOrder, now, fields: list[str]) -> None:
     order.version += 1
     order.updated_at = now
     order.save(update_fields=sorted(set(fields) | {"version", "updated_at"}))
+
+
+def require_children_done(order: WorkOrder) -> None:
+    """A split parent is handled through its children: nothing moves it while one is still open."""
+    from ..workflow import CHILD_DONE
+
+    open_codes = list(WorkOrder.objects.filter(parent_id=order.pk).exclude(state__in=CHILD_DONE)
+                      .values_list("code", flat=True)[:3])
+    if open_codes:
+        raise DomainError("dispatch.split_children_open",
+                          _("本工单已拆分，子工单 %(codes)s 尚未结案，请等待全部子工单结案。")
+                          % {"codes": "、".join(open_codes)}, status=409)

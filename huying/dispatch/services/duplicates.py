@@ -8,7 +8,7 @@ from huying.people.models import RoleCode
 
 from ..models import Assignment, DeadlineState, State, WorkOrder
 from ..workflow import transition_check
-from .common import lock_order, now_or, record, require_dispatcher, required_text, save
+from .common import lock_order, now_or, record, require_children_done, require_dispatcher, required_text, save
 
 # An order that others were merged into cannot itself be merged away: its callers would hang off
 # a merged order (a chain). The operator merges the other way round instead.
@@ -57,6 +57,7 @@ def _fold(order: WorkOrder, target: WorkOrder, *, actor, reason: str, now) -> Wo
         raise DomainError("dispatch.merge_target_closed",
                           _("工单 %(code)s 已%(state)s，不能合并到已结束的工单。")
                           % {"code": target.code, "state": State(target.state).label}, field="into", status=409)
+    require_children_done(order)
     if WorkOrder.objects.filter(merged_into=order).exists():
         raise DomainError("dispatch.merge_has_merged",
                           _("已有其他工单合并到本工单，请把 %(code)s 合并到本工单。") % {"code": target.code},

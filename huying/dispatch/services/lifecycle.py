@@ -21,6 +21,7 @@ from .common import (
     lock_order,
     now_or,
     record,
+    require_children_done,
     require_dispatcher,
     require_lead_member,
     require_role,
@@ -105,6 +106,7 @@ def work_order_dispatch(order, *, actor, unit=None, cohandlers=None, reason: str
     """
     now = now_or(now)
     order = lock_order(order, version=version)
+    require_children_done(order)
     require_dispatcher(actor, order)
     transition_check(order.state, State.DISPATCHED)
     reason = (reason or "").strip()
@@ -159,6 +161,7 @@ def work_order_accept(order, *, actor, note: str = "", version: int | None = Non
     """The assigned unit signs for the order (签收); the response clock stops."""
     now = now_or(now)
     order = lock_order(order, version=version)
+    require_children_done(order)
     require_lead_member(actor, order)
     from_state = order.state
     transition_check(from_state, State.ACCEPTED)
@@ -179,6 +182,7 @@ def work_order_resolve(order, *, actor, result: str, photos=(), version: int | N
     result = required_text(result, "result", _("请填写办理结果。"))
     checked = photos_check(photos)
     order = lock_order(order, version=version)
+    require_children_done(order)
     require_lead_member(actor, order)
     from_state = order.state
     transition_check(from_state, State.RESOLVED)
@@ -206,6 +210,7 @@ def work_order_callback(order, *, actor, satisfaction: str = "", solved: bool | 
     """
     now = now_or(now)
     order = lock_order(order, version=version)
+    require_children_done(order)
     require_role(actor, RoleCode.OPERATOR, RoleCode.DISPATCHER)
     if reached:
         try:
@@ -243,6 +248,7 @@ def work_order_callback(order, *, actor, satisfaction: str = "", solved: bool | 
             outcome=Assignment.Outcome.DONE, ended_at=now)
         record(order, action="closed", from_state=from_state, actor=actor, now=now, note=note,
                unit_id=order.lead_unit_id, data=data)
+        _after_child_done(order, actor=actor, now=now)
     return order
 
 
@@ -254,6 +260,7 @@ def work_order_return(order, *, actor, reason: str, legal_basis: str, version: i
     reason = required_text(reason, "reason", _("请填写退单理由。"))
     legal_basis = required_text(legal_basis, "legal_basis", _("请填写退单的法律法规或职责依据。"))
     order = lock_order(order, version=version)
+    require_children_done(order)
     require_lead_member(actor, order)
     from_state = order.state
     transition_check(from_state, State.RETURNED)
@@ -289,6 +296,7 @@ def work_order_suspend(order, *, actor, reason: str, version: int | None = None,
     now = now_or(now)
     reason = required_text(reason, "reason", _("请填写挂账理由。"))
     order = lock_order(order, version=version)
+    require_children_done(order)
     require_lead_member(actor, order)
     from_state = order.state
     transition_check(from_state, State.SUSPENDED)
@@ -332,6 +340,7 @@ def work_order_reject(order, *, actor, reason: str, version: int | None = None, 
     now = now_or(now)
     reason = required_text(reason, "reason", _("请填写不予受理的理由。"))
     order = lock_order(order, version=version)
+    require_children_done(order)
     require_dispatcher(actor, order, RoleCode.OPERATOR, RoleCode.DISPATCHER)
     from_state = order.state
     transition_check(from_state, State.REJECTED)
@@ -339,4 +348,12 @@ def work_order_reject(order, *, actor, reason: str, version: int | None = None, 
     order.closed_at = now
     save(order, now, ["state", "closed_at"])
     record(order, action="rejected", from_state=from_state, actor=actor, now=now, note=reason)
+    _after_child_done(order, actor=actor, now=now)
     return order
+
+
+def _after_child_done(order: WorkOrder, *, actor, now) -> None:
+    if order.parent_id:
+        from .split import parent_resolve_if_done  # split builds on dispatch_to here: imported late
+
+        parent_resolve_if_done(order, actor=actor, now=now)

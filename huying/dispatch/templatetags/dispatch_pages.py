@@ -30,6 +30,8 @@ ACTION_LABELS = {
     "extension_approved": _l("批准延期"),
     "extension_refused": _l("不批准延期"),
     "subject_changed": _l("修改分类"),
+    "split": _l("拆分工单"),
+    "split_resolved": _l("子工单全部结案，转为办结"),
 }
 
 BUTTON_LABELS = {
@@ -45,6 +47,7 @@ BUTTON_LABELS = {
     "callback": _l("回访"),
     "change_subject": _l("修改分类"),
     "merge": _l("合并到此工单"),
+    "split": _l("拆分工单"),
 }
 
 DEADLINE_LABELS = {"ok": _l("正常"), "warning": _l("临期"), "overdue": _l("超期"), "none": ""}
