@@ -175,7 +175,15 @@ def reporter_for(order: WorkOrder, *, actor) -> dict:
     }
 
 
-def available_actions(order: WorkOrder, *, actor) -> list[str]:
+def child_states(orders) -> dict[int, set[str]]:
+    """The states of each order's split children, in one query, for list pages."""
+    out = {o.pk: set() for o in orders}
+    for parent_id, state in WorkOrder.objects.filter(parent_id__in=list(out)).values_list("parent_id", "state"):
+        out[parent_id].add(state)
+    return out
+
+
+def available_actions(order: WorkOrder, *, actor, children: set[str] | None = None) -> list[str]:
     """The service actions `actor` could try on `order` now (pages show these buttons only)."""
     if not _authenticated(actor):
         return []
@@ -193,7 +201,8 @@ def available_actions(order: WorkOrder, *, actor) -> list[str]:
     can_split = False
     if order.state in SPLIT_FROM and not order.parent_id:
         # A split parent is handled through its children: it offers nothing until they are all done.
-        states = set(WorkOrder.objects.filter(parent_id=order.pk).values_list("state", flat=True))
+        states = children if children is not None else set(
+            WorkOrder.objects.filter(parent_id=order.pk).values_list("state", flat=True))
         if states - CHILD_DONE:
             return []
         can_split = not states and role(RoleCode.DISPATCHER) and covers()

@@ -312,11 +312,12 @@ def board(request):
         qs = _narrow(qs, actor=request.user, filters=f)
     page = _page(request, qs)
     rows = []
+    children = selectors.child_states([] if tab == "extensions" else page)
     for item in page:
         if tab == "extensions":
             rows.append({"ext": item, "order": item.order, "form": ExtensionDecideForm(prefix=f"ext{item.pk}")})
         else:
-            rows.append(_row(item, request.user))
+            rows.append(_row(item, request.user, children=children.get(item.pk)))
     counts = {key: sections[key].count() for key, _label in BOARD_TABS}
     return render(request, "dispatch/board.html", {
         "tabs": [(key, label, counts[key]) for key, label in BOARD_TABS], "tab": tab, "filters": filters,
@@ -329,8 +330,9 @@ def board(request):
 DETAIL_ONLY_ACTIONS = ("change_subject", "split")
 
 
-def _row(order: WorkOrder, actor) -> dict:
-    actions = [a for a in selectors.available_actions(order, actor=actor) if a not in DETAIL_ONLY_ACTIONS]
+def _row(order: WorkOrder, actor, *, children: set[str] | None = None) -> dict:
+    actions = [a for a in selectors.available_actions(order, actor=actor, children=children)
+               if a not in DETAIL_ONLY_ACTIONS]
     return {"order": order, "actions": actions, "forms": _action_forms(order, actions, actor=actor)}
 
 
@@ -355,10 +357,11 @@ def queue(request):
     except DomainError as exc:
         raise PermissionDenied(exc.message) from None
     page = _page(request, _narrow(qs, actor=request.user, filters=filters.filters()))
+    children = selectors.child_states(page)
     return render(request, "dispatch/queue.html", {
         "units": units, "unit": unit, "filters": filters, "page": page, "now": timezone.now(),
         "unit_keep": [("unit", unit.pk)],
-        "rows": [_row(o, request.user) for o in page],
+        "rows": [_row(o, request.user, children=children.get(o.pk)) for o in page],
     })
 
 
