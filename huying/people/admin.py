@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from huying.core.adminkit import AuditedModelAdmin, add_refusal_to_form, adopt, service_refusal
 from huying.core.errors import DomainError
-from huying.territory.admin import AuditedModelAdmin, add_refusal_to_form, adopt, service_refusal
 
 from . import services
 from .masking import mask_id_number, mask_phone
