@@ -78,3 +78,13 @@ def test_drill_from_the_city_to_a_grid_and_back(page, login, live_city):
     ready(page, "440100")
     expect(page.locator("#tiles [data-tile=open]")).to_have_text(str(city_open))
     assert page.evaluate("window.__samePage") is True
+
+
+def test_monthly_report_page_and_a_bad_month(page, login, live_city):
+    district = live_city[0]
+    login("leader", "leader-pass-2026")
+    page.goto(f"/insight/report/?code={district}")
+    expect(page.locator("#report-title")).to_contain_text("越秀区")
+    expect(page.locator("#report-children tbody tr").first).to_be_visible()
+    page.goto(f"/insight/report/?code={district}&month=2026-13")
+    expect(page.locator("[role=alert]")).to_have_text("月份格式应为 YYYY-MM。")
