@@ -15,7 +15,14 @@ the change itself (the notification outbox, `dispatch/notify`):
 
 - `order_event(announced, **kwargs)` — sent by `send_on_commit` just before it schedules the signal
   `announced`, with the arguments that signal will get after commit. Receivers must not do slow I/O.
+- `order_events(events)` — the same, once for a whole batch: `events` is a list of
+  `(announced, kwargs)`. `send_many_on_commit` (intake's batch path) sends it once and then
+  `order_event` for each item; `send_on_commit` sends it with one item. A receiver that can do a
+  batch's work in a few queries listens here (the outbox, the rollups); others listen to
+  `order_event` and see every item either way.
 """
+
+from functools import partial
 
 from django.db import transaction
 from django.dispatch import Signal
@@ -25,11 +32,22 @@ order_transitioned = Signal()
 order_deadline = Signal()
 order_changed = Signal()
 order_event = Signal()
+order_events = Signal()
 
 
 def send_on_commit(signal: Signal, **kwargs) -> None:
     """Send `signal` once the current transaction commits (immediately outside a transaction)."""
+    send_many_on_commit([(signal, kwargs)])
+
+
+def send_many_on_commit(events: list[tuple[Signal, dict]]) -> None:
+    """`send_on_commit` for many signals, announced inside the transaction as one batch."""
     from .models import WorkOrder
 
-    order_event.send(sender=WorkOrder, announced=signal, **kwargs)
-    transaction.on_commit(lambda: signal.send(sender=WorkOrder, **kwargs))
+    events = list(events)
+    if not events:
+        return
+    order_events.send(sender=WorkOrder, events=events)
+    for signal, kwargs in events:
+        order_event.send(sender=WorkOrder, announced=signal, **kwargs)
+        transaction.on_commit(partial(signal.send, sender=WorkOrder, **kwargs))

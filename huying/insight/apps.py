@@ -8,12 +8,10 @@ class InsightConfig(AppConfig):
 
     def ready(self):
         # Rollups follow every committed change of an order (ARCHITECTURE.md: insight subscribes to
-        # dispatch's after-commit signals). HUYING_INSIGHT_LIVE=False leaves them to `insight rebuild`.
+        # dispatch's changes: noted inside each transaction, refreshed in one batch after it commits).
+        # HUYING_INSIGHT_LIVE=False leaves them to `insight rebuild`.
         if not getattr(settings, "HUYING_INSIGHT_LIVE", True):
             return
-        from huying.dispatch import signals
+        from .rollups import connect
 
-        from .rollups import on_order_signal
-
-        for sig in (signals.order_transitioned, signals.order_deadline, signals.order_changed):
-            sig.connect(on_order_signal, dispatch_uid=f"insight.rollups.{id(sig)}")
+        connect()

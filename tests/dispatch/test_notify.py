@@ -226,3 +226,25 @@ def test_two_workers_deliver_each_message_exactly_once(world, senders):
     per_message = Counter(pk for pk, _ in DELIVERED)
     assert len(per_message) == 120 and set(per_message.values()) == {1}
     assert OutboxMessage.objects.filter(status=SENT).count() == 120
+
+
+def test_a_batch_intake_writes_its_dispatch_notices_in_a_fixed_number_of_queries(world, senders):
+    from django.test.utils import CaptureQueriesContext
+
+    from huying.dispatch.services import work_orders_create_many
+
+    lng, lat = world.point("a")
+
+    def batch(n, start):
+        return [dict(channel="web", subject="Q010101", request_type="complaint", title=f"井盖缺失{start + i}",
+                     description="路口井盖不见了", lng=lng, lat=lat, reporter_phone="13812345678",
+                     idempotency_key=f"nb-{start + i}", auto_dispatch=True) for i in range(n)]
+
+    counts = []
+    for n, start in ((2, 0), (20, 100)):
+        with CaptureQueriesContext(connection) as ctx:
+            orders = work_orders_create_many(batch(n, start), actor=world.users["operator"], now=T0)
+        counts.append(sum(1 for q in ctx.captured_queries if "dispatch_outboxmessage" in q["sql"]))
+        for o in orders:
+            assert [(m.event, m.recipient_id) for m in rows(order=o, channel="in_app")] == [("dispatch", o.lead_unit_id)]
+    assert counts[0] == counts[1], counts

@@ -203,3 +203,53 @@ def test_a_lost_signal_is_repaired_by_the_next_refresh(world, report, live):
     assert rollups.order_refresh(o.pk) is True
     assert selectors.area_counters(code) == direct_area(code)
     assert OrderFact.objects.get(pk=o.pk).rejected == 1
+
+
+def _batch(world, n: int, start: int):
+    lng, lat = world.point("a")
+    return [dict(channel="web", subject="Q010101", request_type="complaint", title=f"路灯不亮{start + i}",
+                 description="晚上一片漆黑", lng=lng, lat=lat, reporter_phone="13812345678",
+                 idempotency_key=f"batch-{start + i}", auto_dispatch=True) for i in range(n)]
+
+
+def test_a_batch_intake_is_refreshed_in_one_go_whatever_its_size(world, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from huying.dispatch.services import work_orders_create_many
+
+    queries = []
+    for n, start in ((3, 0), (30, 100)):
+        with django_capture_on_commit_callbacks() as callbacks:
+            work_orders_create_many(_batch(world, n, start), actor=world.users["operator"], now=T0)
+        refreshes = [cb for cb in callbacks if isinstance(cb, rollups._Batch)]
+        assert len(refreshes) == 1 and len(refreshes[0].ids) == n
+        with CaptureQueriesContext(connection) as ctx:
+            for cb in callbacks:
+                cb()
+        queries.append(len([q for q in ctx.captured_queries if "insight_" in q["sql"]]))
+    # The same number of rollup queries for 3 orders as for 30: one refresh per transaction.
+    assert queries[0] == queries[1], queries
+    code = world.grids[0].code
+    assert selectors.area_counters(code) == direct_area(code)
+    assert selectors.area_counters(code)["dispatches"] == 33
+
+
+def test_a_rolled_back_change_refreshes_nothing_and_the_next_one_still_does(world, report, live):
+    from django.db import transaction
+
+    from huying.dispatch.services import work_orders_create_many
+
+    class Boom(Exception):
+        pass
+
+    o = live(report, now=T0)
+    with pytest.raises(Boom):
+        with transaction.atomic():
+            work_orders_create_many(_batch(world, 2, 500), actor=world.users["operator"], now=T0)
+            raise Boom
+    assert OrderFact.objects.count() == 1
+    live(work_order_reject, o, actor=world.users["dispatcher"], reason="重复来电", now=T0)
+    code = world.grids[0].code
+    assert selectors.area_counters(code) == direct_area(code)
+    assert selectors.area_counters(code)["rejected"] == 1

@@ -1,9 +1,9 @@
 """Dispatch's signals → outbox rows.
 
 The outbox row must commit with the change it announces, or a crash between the commit and an
-after-commit hook would lose the notification. So the outbox listens to `order_event`, which
-dispatch sends inside the service's transaction (from `send_on_commit`): lifecycle transitions and
-the deadline sweep arrive there.
+after-commit hook would lose the notification. So the outbox listens to `order_events`, which
+dispatch sends inside the service's transaction (from `send_on_commit` / `send_many_on_commit`):
+lifecycle transitions, the deadline sweep and intake's batches arrive there, a batch at a time.
 
 Intake writes its orders in bulk and announces them only after commit (`order_transitioned` with
 action "dispatched" when it auto-dispatches). That one path is caught after commit as well; the
@@ -11,11 +11,12 @@ dedup key makes the second write of an already captured dispatch a no-op.
 """
 
 import threading
+from functools import partial
 
 from django.db import transaction
 from django.dispatch import receiver
 
-from ..signals import order_deadline, order_event, order_transitioned
+from ..signals import order_deadline, order_events, order_transitioned
 
 # Orders whose first dispatch was captured inside its transaction, so the after-commit hook can
 # skip them without a query. An order enters the set from an on_commit callback registered just
@@ -31,18 +32,23 @@ def _captured_set() -> set:
     return _captured.ids
 
 
-@receiver(order_event, dispatch_uid="huying.notify.order_event")
-def _in_transaction(sender, announced, **kwargs):
+def _capture(order_id: int) -> None:
+    _captured_set().add(order_id)
+
+
+@receiver(order_events, dispatch_uid="huying.notify.order_events")
+def _in_transaction(sender, events, **kwargs):
     from . import services
 
-    if announced is order_transitioned:
-        services.enqueue_for_transition(order_id=kwargs["order_id"], action=kwargs["action"],
-                                        unit_id=kwargs.get("unit_id"))
-        if kwargs["action"] == "dispatched":
-            order_id = kwargs["order_id"]
-            transaction.on_commit(lambda: _captured_set().add(order_id))
-    elif announced is order_deadline:
-        services.enqueue_for_deadline(order_id=kwargs["order_id"], kind=kwargs["kind"])
+    transitions = []
+    for announced, kw in events:
+        if announced is order_transitioned:
+            transitions.append(kw)
+            if kw["action"] == "dispatched":
+                transaction.on_commit(partial(_capture, kw["order_id"]))
+        elif announced is order_deadline:
+            services.enqueue_for_deadline(order_id=kw["order_id"], kind=kw["kind"])
+    services.enqueue_for_transitions(transitions)
 
 
 @receiver(order_transitioned, dispatch_uid="huying.notify.after_commit_dispatch")

@@ -64,6 +64,33 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
+def _outbox_rows(event: str, *, recipient_kind: str, recipient_id: int, title: str, body: str, dedup_key: str,
+                 order_id: int | None = None, channels: list[str] | None = None, data: dict | None = None,
+                 now=None) -> list[OutboxMessage]:
+    try:
+        event = NotifyEvent(event)
+        recipient_kind = RecipientKind(recipient_kind)
+    except ValueError:
+        raise DomainError("notify.bad_event", _("未知的通知类型或接收方。")) from None
+    now = now or timezone.now()
+    return [
+        OutboxMessage(event=event, channel=channel, recipient_kind=recipient_kind, recipient_id=recipient_id,
+                      order_id=order_id, dedup_key=f"{dedup_key}:{channel}"[:160], title=title[:120], body=body,
+                      data=data or {}, next_attempt_at=now, created_at=now)
+        for channel in (channels if channels is not None else channels_for(event))
+    ]
+
+
+def _insert(rows: list[OutboxMessage]) -> int:
+    """Write the rows, skipping dedup keys already there; returns how many were new."""
+    if not rows:
+        return 0
+    keys = [r.dedup_key for r in rows]
+    before = OutboxMessage.objects.filter(dedup_key__in=keys).count()
+    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return len(set(keys)) - before
+
+
 def notification_enqueue(event: str, *, recipient_kind: str, recipient_id: int, title: str, body: str,
                          dedup_key: str, order_id: int | None = None, channels: list[str] | None = None,
                          data: dict | None = None, now=None) -> int:
@@ -73,23 +100,9 @@ def notification_enqueue(event: str, *, recipient_kind: str, recipient_id: int, 
     nothing): supervision (督办) and other later events hook in here. `dedup_key` names the
     announcement; the same key enqueued again is ignored, so a repeated hook cannot notify twice.
     """
-    try:
-        event = NotifyEvent(event)
-        recipient_kind = RecipientKind(recipient_kind)
-    except ValueError:
-        raise DomainError("notify.bad_event", _("未知的通知类型或接收方。")) from None
-    now = now or timezone.now()
-    rows = [
-        OutboxMessage(event=event, channel=channel, recipient_kind=recipient_kind, recipient_id=recipient_id,
-                      order_id=order_id, dedup_key=f"{dedup_key}:{channel}"[:160], title=title[:120], body=body,
-                      data=data or {}, next_attempt_at=now, created_at=now)
-        for channel in (channels if channels is not None else channels_for(event))
-    ]
-    if not rows:
-        return 0
-    before = OutboxMessage.objects.filter(dedup_key__in=[r.dedup_key for r in rows]).count()
-    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows) - before
+    return _insert(_outbox_rows(event, recipient_kind=recipient_kind, recipient_id=recipient_id, title=title,
+                                body=body, dedup_key=dedup_key, order_id=order_id, channels=channels, data=data,
+                                now=now))
 
 
 # ---- from dispatch's signals to outbox rows -------------------------------------------------------
@@ -107,38 +120,31 @@ def _order_row(order_id: int) -> dict | None:
             .first())
 
 
+_STEP_FIELDS = ("id", "order_id", "action", "at", "order__code", "order__title", "order__lead_unit_id",
+                "order__response_due", "order__resolve_due", "order__reporter_id", "order__reporter_phone")
+
+
+def _step(row: dict) -> dict:
+    return {"step": row["id"], "at": row["at"], **{k[7:]: v for k, v in row.items() if k.startswith("order__")}}
+
+
 def _step_row(order_id: int, action: str) -> dict | None:
     """The order's newest step with this action (the one being announced) and the order's fields, in one query."""
     from ..models import Transition
 
-    row = (Transition.objects.filter(order_id=order_id, action=action).order_by("-id")
-           .values("id", "at", "order__code", "order__title", "order__lead_unit_id", "order__response_due",
-                   "order__resolve_due", "order__reporter_id", "order__reporter_phone")
-           .first())
-    if row is None:
-        return None
-    return {"step": row["id"], "at": row["at"], **{k[7:]: v for k, v in row.items() if k.startswith("order__")}}
+    row = Transition.objects.filter(order_id=order_id, action=action).order_by("-id").values(*_STEP_FIELDS).first()
+    return _step(row) if row is not None else None
 
 
-def enqueue_for_transition(*, order_id: int, action: str, unit_id: int | None = None) -> int:
-    """Outbox rows for one transition (see the table above); nothing for actions that notify nobody.
-
-    The rows are due from the step's own time (the service's `now`), so simulated and replayed
-    histories deliver in their own time line.
-    """
-    event = TRANSITION_EVENTS.get(action)
-    if event is None:
-        return 0
-    order = _step_row(order_id, action)
-    if order is None:
-        return 0
+def _transition_rows(order_id: int, action: str, unit_id: int | None, order: dict) -> list[OutboxMessage]:
+    event = TRANSITION_EVENTS[action]
     step, now = order["step"], order["at"]
     args = {"code": order["code"], "title": order["title"]}
     if event == NotifyEvent.DISPATCH:
         unit = unit_id or order["lead_unit_id"]
         if unit is None:
-            return 0
-        return notification_enqueue(
+            return []
+        return _outbox_rows(
             event, recipient_kind=RecipientKind.UNIT, recipient_id=unit, order_id=order_id, now=now,
             dedup_key=f"t{step}:unit{unit}",
             title=_("新派工单 %(code)s") % args,
@@ -150,13 +156,51 @@ def enqueue_for_transition(*, order_id: int, action: str, unit_id: int | None = 
     channels = [c for c in channels_for(event)
                 if (c == NotifyChannel.SMS and order["reporter_phone"])
                 or (c != NotifyChannel.SMS and order["reporter_id"])]
-    return notification_enqueue(
+    return _outbox_rows(
         event, recipient_kind=RecipientKind.REPORTER, recipient_id=order_id, order_id=order_id, now=now,
         channels=channels, dedup_key=f"t{step}:reporter",
         title=_("请评价工单 %(code)s 的办理结果") % args,
         body=_("您反映的问题（工单号 %(code)s）已办结，请对办理结果进行评价。") % args,
         data={"action": action},
     )
+
+
+def enqueue_for_transition(*, order_id: int, action: str, unit_id: int | None = None) -> int:
+    """Outbox rows for one transition (see the table above); nothing for actions that notify nobody.
+
+    The rows are due from the step's own time (the service's `now`), so simulated and replayed
+    histories deliver in their own time line.
+    """
+    if action not in TRANSITION_EVENTS:
+        return 0
+    order = _step_row(order_id, action)
+    if order is None:
+        return 0
+    return _insert(_transition_rows(order_id, action, unit_id, order))
+
+
+def enqueue_for_transitions(events: list[dict]) -> int:
+    """`enqueue_for_transition` for many transitions (order_id, action, unit_id) in three queries:
+    a batch intake of 500 auto-dispatched orders writes its 500 notices at once."""
+    from ..models import Transition
+
+    events = [e for e in events if e["action"] in TRANSITION_EVENTS]
+    if not events:
+        return 0
+    if len(events) == 1:
+        e = events[0]
+        return enqueue_for_transition(order_id=e["order_id"], action=e["action"], unit_id=e.get("unit_id"))
+    newest: dict[tuple[int, str], dict] = {}
+    for row in (Transition.objects.filter(order_id__in={e["order_id"] for e in events},
+                                          action__in={e["action"] for e in events})
+                .order_by("id").values(*_STEP_FIELDS)):
+        newest[(row["order_id"], row["action"])] = row
+    rows = []
+    for e in events:
+        row = newest.get((e["order_id"], e["action"]))
+        if row is not None:
+            rows.extend(_transition_rows(e["order_id"], e["action"], e.get("unit_id"), _step(row)))
+    return _insert(rows)
 
 
 def enqueue_for_deadline(*, order_id: int, kind: str) -> int:

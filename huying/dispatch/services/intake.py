@@ -55,7 +55,7 @@ from ..models import (
     WorkOrder,
 )
 from ..routing import Route
-from ..signals import order_created, order_transitioned, send_on_commit
+from ..signals import order_created, order_transitioned, send_many_on_commit
 from ..workflow import transition_check
 from . import reference, rows
 from .common import actor_label, has_any_role, now_or, unit_level
@@ -530,8 +530,7 @@ def _write(drafts: list[_Draft], *, actor, now, remember: bool = False) -> list[
     ])
     # Through send_on_commit, so whatever it does inside the transaction (the notify outbox's
     # order_event) happens for intake exactly as for every other change.
-    for signal, kwargs in signals:
-        send_on_commit(signal, **kwargs)
+    send_many_on_commit(signals)
     return orders
 
 
