@@ -103,3 +103,37 @@ def test_secretary_adjusts_a_rating_with_a_reason(page, login, city, members):
     expect(page.locator("#rating-adjustment")).to_have_text("5.0")
     expect(page.locator("#rating-reason")).to_contain_text("社区评价优秀")
     shot(page, "party-rating")
+
+
+def test_service_team_formed_by_staff_and_joined_by_a_confirmed_member(page, login, city, members):
+    from huying.party.models import ServiceTeamMember
+
+    u, comm = city.user, city.div["440104003001"]
+    login("lsj_secretary", "x")
+    page.goto(f"/party/teams/?community={comm.code}")
+    expect(page.locator("#team-rows")).to_contain_text("本社区还没有服务队")
+    page.fill("#id_team-name", "   ")  # passes the browser's own check, not the server's
+    page.click("#team-submit")
+    expect(page.locator("#team-form .field-error")).to_contain_text("请填写服务队名称")
+    page.fill("#id_team-name", "流水井党员先锋队")
+    page.fill("#id_team-speciality", "助老")
+    page.click("#team-submit")
+    expect(page.locator(".msg-success")).to_contain_text("服务队已成立")
+    expect(page.locator("#team-rows")).to_contain_text("流水井党员先锋队")
+    shot(page, "party-teams-staff")
+    # alice reports to the community, staff confirm her; she sees the team and joins it.
+    s.member_report_confirm(s.member_report_submit(members.alice, actor=members.alice.user), actor=u.lsj_secretary)
+    page.context.clear_cookies()
+    login(members.alice.user.username, "x")
+    page.goto("/party/teams/")
+    row = page.locator("#team-rows li", has_text="流水井党员先锋队")
+    expect(row).to_contain_text("0 名队员")
+    row.get_by_role("button", name="加入").click()
+    expect(page.locator(".msg-success")).to_contain_text("已加入")
+    row = page.locator("#team-rows li", has_text="流水井党员先锋队")
+    expect(row).to_contain_text("已加入")
+    expect(row).to_contain_text("1 名队员")
+    expect(page.locator("#team-form")).to_have_count(0)  # members cannot form teams
+    shot(page, "party-teams-member")
+    team = comm.service_teams.get()
+    assert ServiceTeamMember.objects.filter(team=team, member=members.alice).exists()
