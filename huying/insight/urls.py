@@ -8,6 +8,7 @@ urlpatterns = [
     path("tiles/", views.tiles, name="tiles"),
     path("report/", views.report, name="report"),
     path("report.xlsx", views.report_xlsx, name="report_xlsx"),
+    path("report.pdf", views.report_pdf, name="report_pdf"),
     path("api/summary/", views.api_summary, name="api_summary"),
     path("api/children/", views.api_children, name="api_children"),
     path("api/trend/", views.api_trend, name="api_trend"),

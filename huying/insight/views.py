@@ -174,3 +174,27 @@ def report_xlsx(request):
     resp["Content-Disposition"] = f'attachment; filename="huying-report-{code}-{year:04d}{month:02d}.xlsx"'
     wb.save(resp)
     return resp
+
+
+@login_required
+@require_GET
+def report_pdf(request):
+    """The same month as a PDF made on the server, with the map of the child areas (月报 PDF)."""
+    from urllib.parse import quote
+
+    from django.http import HttpResponse
+
+    from . import pdf
+
+    try:
+        code = selectors.dashboard_check(request.user, request.GET.get("code", ""))
+        year, month = _month(request)
+        figure = pdf.figure_check(request.GET.get("figure", ""))
+    except DomainError as exc:
+        return render(request, "insight/report.html", {"error": exc.message}, status=exc.status)
+    data = pdf.report_data(code, year=year, month=month)
+    body = pdf.monthly_report_pdf(code, year=year, month=month, figure=figure, data=data)
+    ascii_name, full_name = pdf.filename_of(data)
+    resp = HttpResponse(body, content_type="application/pdf")
+    resp["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(full_name)}"
+    return resp
