@@ -76,3 +76,26 @@ def test_alerts_page_shows_nothing_outside_the_territory(world, recent, page, lo
     login(world.users["street_b"].username, PASSWORD)
     page.goto("/hot/alerts/")
     expect(page.locator("#no-alerts")).to_be_visible()
+
+
+def test_dispatcher_sees_the_reply_score_before_closing(world, report, page, login):
+    from huying.dispatch.services import work_order_accept, work_order_dispatch, work_order_resolve
+
+    order = report(title="仓边路井盖缺失，行人容易跌落", description="仓边路口井盖缺失多日", now=timezone.now())
+    order = work_order_dispatch(order, actor=world.users["dispatcher"], unit=world.units["community_a"].pk,
+                                reason="属地社区", version=order.version)
+    order = work_order_accept(order, actor=world.users["comm_a"], version=order.version)
+    order = work_order_resolve(order, actor=world.users["comm_a"], result="已处理。", version=order.version)
+    login(world.users["dispatcher"].username, PASSWORD)
+    page.goto(f"/orders/{order.pk}/")
+    expect(page.locator("#reply-score #reply-total")).to_contain_text("分")
+    page.locator("[data-action=callback]").click()
+    score = page.locator("#callback #reply-score")
+    expect(score).to_be_visible()
+    expect(score.locator("#reply-low")).to_contain_text("返工")
+    expect(score.locator("#reply-hints")).to_contain_text("未回应诉求中的“仓边路井盖缺失”")
+    expect(score.locator("#reply-hints")).to_contain_text("未说明调查核实情况")
+    expect(score.locator("#reply-timeliness")).to_contain_text("100%")
+    total = float(score.get_attribute("data-total"))
+    assert total < 60
+    expect(page.locator("#callback-form")).to_be_visible()

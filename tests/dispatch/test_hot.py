@@ -19,6 +19,7 @@ from huying.dispatch.hot.models import Alert, AlertStatus
 from huying.dispatch.hot.reply_quality import reply_quality
 from huying.dispatch.hot.selectors import alert_list, hot_groups
 from huying.dispatch.hot.services import alert_acknowledge, alert_open_order, alert_raise, hot_scan
+from huying.dispatch.models import WorkOrder
 from huying.dispatch.notify.models import OutboxMessage
 
 from .conftest import at
@@ -147,6 +148,16 @@ def test_command_prints_the_top_groups(capsys):
     assert len(out) == 4
 
 
+def test_command_names_the_place_and_sample_titles(capsys):
+    call_command("hot", "run", "--csv", str(FIXTURES / "hot_sample.csv"), "--top", "2", "--samples", "2")
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith(" 1. size=7 ") and " place=" in out[1]
+    samples = [line for line in out if line.startswith("      - ")]
+    assert 2 <= len(samples) <= 4 and all(line[8:] not in out[1] for line in samples[:2])
+    with pytest.raises(CommandError, match="samples"):
+        call_command("hot", "run", "--csv", str(FIXTURES / "hot_sample.csv"), "--samples", "-1")
+
+
 def test_bad_csv_is_a_clear_error(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("id,title,body,time\n1,t,b,yesterday\n", encoding="utf-8")
@@ -181,15 +192,59 @@ def test_scan_raises_located_deduplicated_notified_alerts(world, spike):
     assert subject_alert.evidence["count"] == 5 and subject_alert.evidence["expected"] > 0
     assert len(subject_alert.evidence["orders"]) == 5 and subject_alert.area_code.startswith(world.streets[0].code)
     assert subject_alert.lng is not None and subject_alert.status == AlertStatus.OPEN
-    group_alerts = [a for k, a in by_key.items() if k.startswith("hot:group:")]
-    assert len(group_alerts) == 1 and "井盖" in group_alerts[0].title
-    recipients = set(OutboxMessage.objects.filter(event="alert").values_list("recipient_id", flat=True))
-    assert recipients == {world.units["street_a"].pk, world.units["district"].pk, world.units["command"].pk}
+    # The hot-issue group is the same surge: one alert carries both evidences, and units hear of it once.
+    assert len(alerts) == 1 and not [k for k in by_key if k.startswith("hot:group:")]
+    (group_key, group_ev), = subject_alert.evidence["linked"].items()
+    assert group_key.startswith("hot:group:") and "井盖" in group_ev["title"] and group_ev["heat"] > 0
+    assert sorted(group_ev["orders"]) == sorted(subject_alert.evidence["orders"])
+    recipients = list(OutboxMessage.objects.filter(event="alert").values_list("recipient_id", flat=True))
+    assert sorted(recipients) == sorted([world.units["street_a"].pk, world.units["district"].pk,
+                                         world.units["command"].pk])
     assert AuditEntry.objects.filter(action="dispatch.alert.raised").count() == len(alerts)
+    assert AuditEntry.objects.filter(action="dispatch.alert.evidence_linked").count() == 1
     before = OutboxMessage.objects.count()
     again = hot_scan(now=spike + timedelta(minutes=5))
     assert {a.pk for a in again} == {a.pk for a in alerts} and OutboxMessage.objects.count() == before
     assert Alert.objects.count() == len(alerts)
+    again[0].refresh_from_db()
+    assert list(again[0].evidence["linked"]) == [group_key]  # a rescan keeps the linked evidence
+    assert AuditEntry.objects.filter(action="dispatch.alert.evidence_linked").count() == 1
+
+
+def test_a_group_alert_raised_first_takes_the_subject_surge_as_evidence(world, spike):
+    from django.utils import timezone as tz
+
+    codes = [o.code for o in WorkOrder.objects.filter(title__contains="井盖")]
+    day = tz.localtime(spike).date().isoformat()
+    first, _ = alert_raise(kind="hot", dedup_key=f"hot:group:1:{day}", title="仓边路井盖缺失",
+                           evidence={"count": 5, "expected": 0.2, "orders": codes}, area_code=world.streets[0].code,
+                           street_code=world.streets[0].code, now=spike)
+    sent = OutboxMessage.objects.count()
+    alerts = hot_scan(now=spike)
+    assert [a.pk for a in alerts] == [first.pk] and Alert.objects.count() == 1
+    first.refresh_from_db()
+    linked = first.evidence["linked"]
+    assert any(k.startswith("hot:subject:Q010101:") for k in linked) and first.evidence["orders"] == codes
+    assert OutboxMessage.objects.count() == sent
+
+
+def test_a_closed_or_unrelated_alert_does_not_absorb_a_surge(world, spike):
+    from django.utils import timezone as tz
+
+    day = tz.localtime(spike).date().isoformat()
+    codes = [o.code for o in WorkOrder.objects.filter(title__contains="井盖")]
+    closed, _ = alert_raise(kind="hot", dedup_key=f"hot:group:1:{day}", title="旧", now=spike,
+                            evidence={"count": 5, "orders": codes})
+    closed.status = AlertStatus.CLOSED
+    closed.save()
+    other, _ = alert_raise(kind="hot", dedup_key=f"hot:group:2:{day}", title="别处", now=spike,
+                           evidence={"count": 3, "orders": ["X1", "X2", "X3"]})
+    alerts = hot_scan(now=spike)
+    assert len(alerts) == 1 and alerts[0].pk not in (closed.pk, other.pk)
+    closed.refresh_from_db()
+    other.refresh_from_db()
+    assert "linked" not in closed.evidence and "linked" not in other.evidence
+    assert list(alerts[0].evidence["linked"])[0].startswith("hot:group:")
 
 
 def test_alerts_are_scoped_and_acknowledged_once(world, spike):

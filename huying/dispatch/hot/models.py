@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["Alert", "AlertKind", "AlertStatus"]
+__all__ = ["Alert", "AlertKind", "AlertStatus", "HotSnapshot"]
 
 
 class AlertKind(models.TextChoices):
@@ -56,3 +56,32 @@ class Alert(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.title}"
+
+
+class HotSnapshot(models.Model):
+    """Hot-issue groups of one city as the worker last computed them (热点问题快照).
+
+    Grouping (text vectors and pairwise similarity) is the costly part, so the worker does it every
+    few minutes and pages read the newest snapshot; heat is recomputed from the live orders on
+    reading, which is cheap and keeps each viewer's territory exact. Derived data, like the
+    dashboard rollups: no audit row.
+    """
+
+    city_code = models.CharField(_("城市代码"), max_length=12, blank=True, db_index=True)
+    days = models.PositiveSmallIntegerField(_("最近天数"))
+    threshold = models.FloatField(_("相似度阈值"))
+    computed_at = models.DateTimeField(_("计算时间"), db_index=True)
+    order_count = models.PositiveIntegerField(_("参与工单数"), default=0)
+    elapsed_ms = models.PositiveIntegerField(_("计算耗时(毫秒)"), default=0)
+    # [{"orders": [id, …], "title": …, "size": n, "heat": h, "area_code": …}, …], hottest first.
+    groups = models.JSONField(_("分组"), default=list, blank=True)
+
+    class Meta:
+        app_label = "dispatch"
+        verbose_name = _("热点问题快照")
+        verbose_name_plural = _("热点问题快照")
+        ordering = ["-computed_at", "-id"]
+        indexes = [models.Index(fields=["city_code", "days", "computed_at"], name="dispatch_hot_snapshot_latest")]
+
+    def __str__(self):
+        return f"{self.city_code or '—'} {self.computed_at:%Y-%m-%d %H:%M}"

@@ -12,7 +12,8 @@
   "已收悉" is not an answer);
 - timeliness: 1 within `due_days` calendar days (default 15, the usual limit for a written
   answer), falling linearly to 0 at 4× that; a reply dated before the message is refused.
-Calendar days, not working days, so the scorer stays pure; `notes` says what is missing.
+Calendar days, not working days, so the scorer stays pure; `notes` says what is missing, including
+`unaddressed:<words>` for runs of the title that the reply never mentions (what it leaves unanswered).
 """
 
 from __future__ import annotations
@@ -64,6 +65,27 @@ def relevance(title: str, body: str, reply: str) -> float:
     return (coverage + cosine) / 2
 
 
+def unaddressed(title: str, reply: str, *, limit: int = 3) -> list[str]:
+    """Runs of at least two title characters not covered by any character bigram the reply shares."""
+    r = _bigrams(reply)
+    text = "".join(ch for ch in (title or "") if not ch.isspace())
+    covered = [False] * len(text)
+    for i in range(len(text) - 1):
+        if text[i:i + 2] in r:
+            covered[i] = covered[i + 1] = True
+    runs, run = [], ""
+    for ch, ok in zip(text, covered, strict=True):
+        if not ok and ch.isalnum():
+            run += ch
+            continue
+        if len(run) >= 2:
+            runs.append(run)
+        run = ""
+    if len(run) >= 2:
+        runs.append(run)
+    return runs[:limit]
+
+
 def completeness(reply: str) -> tuple[float, list[str]]:
     text = reply or ""
     found = {part: any(w in text for w in words) for part, words in PARTS.items()}
@@ -87,6 +109,8 @@ def reply_quality(message_title: str, message_body: str, reply_text: str, asked_
     notes = []
     rel = relevance(message_title or "", message_body or "", reply_text or "")
     comp, missing = completeness(reply_text or "")
+    if (reply_text or "").strip():
+        notes += [f"unaddressed:{words}" for words in unaddressed(message_title or "", reply_text)]
     notes += [f"missing:{part}" for part in missing]
     if len((reply_text or "").strip()) < FULL_LENGTH:
         notes.append("short")

@@ -3,6 +3,7 @@ and the scan that raises hot-issue alerts from the orders of the last weeks."""
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from huying.core.audit import audit_log
 from huying.core.errors import DomainError
 from huying.people.models import RoleCode, Unit, UnitKind
 from huying.people.scope import scope_for
+from huying.territory.models import Division, Level
 
 from ..models import Channel, Subject, WorkOrder
 from ..notify.models import NotifyEvent, RecipientKind
@@ -21,8 +23,8 @@ from ..notify.services import notification_enqueue
 from .alerts import detect
 from .grouping import group_calls
 from .heat import rank
-from .models import Alert, AlertKind, AlertStatus
-from .selectors import call_from_order
+from .models import Alert, AlertKind, AlertStatus, HotSnapshot
+from .selectors import SNAPSHOT_DAYS, call_from_order, group_by_street
 
 ALERT_ROLES = (RoleCode.DISPATCHER, RoleCode.OPERATOR, RoleCode.HANDLER, RoleCode.UNIT_LEADER,
                RoleCode.GRID_WORKER, RoleCode.LEADER, RoleCode.ADMIN)
@@ -70,6 +72,8 @@ def alert_raise(*, kind: str, dedup_key: str, title: str, evidence: dict, actor=
         raise DomainError("dispatch.required", _("请填写标题。"), field="title")
     existing = Alert.objects.select_for_update().filter(dedup_key=key).first()
     if existing is not None:
+        if (existing.evidence or {}).get("linked"):  # evidence attached by another detector stays
+            evidence = {**evidence, "linked": existing.evidence["linked"]}
         if existing.status != AlertStatus.CLOSED and existing.evidence != evidence:
             existing.evidence = evidence
             existing.updated_at = now
@@ -166,7 +170,9 @@ def _series(orders_by_key: dict, now, days: int) -> dict:
 def hot_scan(*, now=None, actor=None, lookback_days: int = 28, **detector) -> list[Alert]:
     """Raise alerts where a (subject, street) or a hot-issue group had an unusual last 24 hours.
 
-    Dedup keys carry the day, so a scan repeated the same day updates, not repeats, its alerts.
+    Dedup keys carry the day, so a scan repeated the same day updates, not repeats, its alerts. When
+    both detectors see one surge (mostly the same orders, the same day), the second's evidence is
+    attached to the first alert under evidence["linked"], so the area's units are notified once.
     """
     now = now or timezone.now()
     orders = list(WorkOrder.objects.filter(created_at__gte=now - timedelta(days=lookback_days), created_at__lt=now)
@@ -195,7 +201,46 @@ def hot_scan(*, now=None, actor=None, lookback_days: int = 28, **detector) -> li
         first = min(int(c.id) for c in g.calls)
         raised.append(_raise_for(members, kind_key=f"hot:group:{first}:{day}", trigger=t, title=g.title,
                                  actor=actor, now=now, series=gseries[t.key], heat=g.heat))
-    return raised
+    return list({a.pk: a for a in raised}.values())  # one per alert, as last updated
+
+
+@transaction.atomic
+def alert_link_evidence(alert: Alert, *, key: str, title: str, evidence: dict, actor=None, now=None) -> Alert:
+    """Attach a second detector's evidence of the same surge to an unclosed alert, notifying nobody again
+    (a subject-in-area surge and a hot-issue group are often one event seen twice)."""
+    now = now or timezone.now()
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.status == AlertStatus.CLOSED:
+        raise DomainError("dispatch.alert.closed", _("该预警已关闭。"), status=409)
+    current = dict(alert.evidence or {})
+    linked = dict(current.get("linked") or {})
+    first = key not in linked
+    entry = {"title": title, **evidence}
+    if linked.get(key) == entry:
+        return alert
+    linked[key] = entry
+    alert.evidence = {**current, "linked": linked}
+    alert.updated_at = now
+    alert.save(update_fields=["evidence", "updated_at"])
+    if first:
+        audit_log(alert, "dispatch.alert.evidence_linked", actor=actor, new={"key": key, "title": title,
+                                                                           "orders": evidence.get("orders", [])})
+    return alert
+
+
+def _same_surge(kind_key: str, codes: set[str]) -> Alert | None:
+    """The unclosed hot alert of the same day whose orders are mostly these (the same surge seen by the
+    other detector), oldest first; None when this key already has its own alert."""
+    if Alert.objects.filter(dedup_key=kind_key).exists():
+        return None
+    day = kind_key.rsplit(":", 1)[1]
+    candidates = (Alert.objects.filter(kind=AlertKind.HOT, dedup_key__startswith="hot:", dedup_key__endswith=f":{day}")
+                  .exclude(status=AlertStatus.CLOSED).order_by("raised_at", "id"))
+    for alert in candidates:
+        other = set((alert.evidence or {}).get("orders") or [])
+        if other and 2 * len(codes & other) >= min(len(codes), len(other)):
+            return alert
+    return None
 
 
 def _raise_for(members, *, kind_key, trigger, title, actor, now, series, heat=None) -> Alert:
@@ -208,6 +253,9 @@ def _raise_for(members, *, kind_key, trigger, title, actor, now, series, heat=No
                 "daily_counts": series, "orders": [o.code for o in members]}
     if heat is not None:
         evidence["heat"] = heat
+    same = _same_surge(kind_key, {o.code for o in members})
+    if same is not None:
+        return alert_link_evidence(same, key=kind_key, title=title, evidence=evidence, actor=actor, now=now)
     subjects = {o.subject_id for o in members}
     alert, _created = alert_raise(
         kind=AlertKind.HOT, dedup_key=kind_key, title=title, evidence=evidence, actor=actor,
@@ -217,3 +265,44 @@ def _raise_for(members, *, kind_key, trigger, title, actor, now, series, heat=No
         area_label=first.area_label if prefix == first.area_code else "",
         lng=sum(o.lng for o in members) / len(members), lat=sum(o.lat for o in members) / len(members), now=now)
     return alert
+
+
+# Snapshots older than this are deleted when a new one is taken (the page reads only the newest).
+SNAPSHOT_KEEP = timedelta(days=1)
+
+
+def hot_snapshot_take(*, now=None, days: int = SNAPSHOT_DAYS, threshold: float = 0.22) -> list[HotSnapshot]:
+    """Group each city's orders of the last `days` and store the groups (the worker's job, every few minutes).
+
+    One snapshot per city (its districts' orders); without a city in the territory, one of all orders.
+    """
+    now = now or timezone.now()
+    cities = list(Division.objects.filter(level=Level.CITY).order_by("code"))
+    out = []
+    for city in cities or [None]:
+        started = time.perf_counter()
+        qs = (WorkOrder.objects.filter(created_at__gte=now - timedelta(days=days), created_at__lt=now)
+              .exclude(state="merged").select_related("subject")
+              .only("id", "title", "description", "created_at", "area_code", "reporter", "reporter_phone",
+                    "subject__code", "urgency", "lng", "lat"))
+        if city is not None:
+            qs = qs.filter(district_code__in=Division.objects.filter(parent=city).values("code"))
+        calls = [call_from_order(o) for o in qs.iterator(chunk_size=2000)]
+        groups = rank(group_by_street(calls, days=days, threshold=threshold))
+        data = [{"orders": [int(c.id) for c in g.calls], "title": g.title[:200], "size": g.size, "heat": g.heat,
+                 "area_code": g.area_code} for g in groups]
+        code = city.code if city is not None else ""
+        with transaction.atomic():
+            snap = HotSnapshot.objects.create(city_code=code, days=days, threshold=threshold, computed_at=now,
+                                              order_count=len(calls), groups=data,
+                                              elapsed_ms=int((time.perf_counter() - started) * 1000))
+            HotSnapshot.objects.filter(city_code=code, days=days, computed_at__lt=now - SNAPSHOT_KEEP).delete()
+        out.append(snap)
+    return out
+
+
+def hot_snapshot_due(*, now=None, every: timedelta = timedelta(minutes=5), days: int = SNAPSHOT_DAYS) -> bool:
+    """Whether the newest snapshot is at least `every` old (or there is none)."""
+    now = now or timezone.now()
+    last = HotSnapshot.objects.filter(days=days).order_by("-computed_at").values_list("computed_at", flat=True).first()
+    return last is None or now - last >= every

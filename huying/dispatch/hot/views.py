@@ -17,9 +17,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from huying.core.errors import DomainError
+from huying.people.scope import scope_for
 
+from .. import selectors as order_selectors
+from ..services.common import STAFF_ROLES
 from . import selectors, services
 from .models import Alert, AlertKind, AlertStatus
+from .reply_review import order_reply_review
 
 PAGE_SIZE = 20
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -33,6 +37,27 @@ def _template(name: str):
 
 def render(request, name: str, context: dict, status: int = 200) -> HttpResponse:
     return HttpResponse(_template(name).render(context, request), status=status)
+
+
+def _may_review(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or scope_for(user).has_any_role(*STAFF_ROLES))
+
+
+def reply_score_html(request, order) -> str:
+    """The reply-quality block for `order` (empty when there is no reply yet or the viewer is not staff)."""
+    if not _may_review(request.user):
+        return ""
+    return _template("dispatch/hot/_reply_score.html").render({"review": order_reply_review(order)}, request)
+
+
+@login_required
+def reply_score(request, pk: int):
+    """htmx partial on the order page: the resolution's quality score (答复质量)."""
+    try:
+        order = order_selectors.work_order_get(actor=request.user, pk=pk)
+    except DomainError:
+        raise Http404(_("工单不存在。")) from None
+    return HttpResponse(reply_score_html(request, order))
 
 
 class HotFilterForm(forms.Form):
@@ -57,13 +82,15 @@ class AlertFilterForm(forms.Form):
 def hot_list(request):
     """热点问题: groups of similar calls in one place and time, hottest first, each with its orders."""
     form = HotFilterForm(request.GET or None)
-    groups = []
-    if not form.is_bound or form.is_valid():
+    groups, computed_at, valid = [], None, not form.is_bound or form.is_valid()
+    if valid:
         data = form.cleaned_data if form.is_bound else {}
-        groups = selectors.hot_groups(actor=request.user, now=timezone.now(), days=data.get("days") or 14,
-                                      min_size=data.get("min_size") or 2)
+        groups, computed_at = selectors.hot_groups_page(actor=request.user, now=timezone.now(),
+                                                        days=data.get("days") or selectors.SNAPSHOT_DAYS,
+                                                        min_size=data.get("min_size") or 2)
     page = Paginator(groups, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "dispatch/hot/groups.html", {"form": form, "page": page},
+    return render(request, "dispatch/hot/groups.html", {"form": form, "page": page, "computed_at": computed_at,
+                                                         "valid": valid},
                   status=400 if form.errors else 200)
 
 

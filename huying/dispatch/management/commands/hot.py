@@ -5,13 +5,14 @@ the top groups; without, groups the orders of the last --days days in the databa
 and raises alerts (预警) where something grows faster than usual (`--no-alerts` to only print).
 """
 
+from collections import Counter
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from huying.dispatch.hot.csvio import CsvError, read_calls
-from huying.dispatch.hot.grouping import group_calls
+from huying.dispatch.hot.grouping import DISTRICT_RE, Group, group_calls
 from huying.dispatch.hot.heat import rank
 
 
@@ -27,9 +28,12 @@ class Command(BaseCommand):
         r.add_argument("--threshold", type=float, default=0.22, help="文本相似度阈值（默认 0.22）")
         r.add_argument("--window", type=int, default=60, help="CSV 模式：时间窗口天数（默认 60）")
         r.add_argument("--no-alerts", action="store_true", help="数据库模式：只列出，不发预警")
+        r.add_argument("--samples", type=int, default=0, help="每组另列 N 个不同的标题（默认 0）")
 
     def handle(self, *args, action, csv=None, top=10, days=28, threshold=0.22, window=60, no_alerts=False,
-               **options):
+               samples=0, **options):
+        if samples < 0:
+            raise CommandError("--samples must not be negative")
         if not 0 < threshold <= 1:
             raise CommandError("--threshold must be in (0, 1]")
         if top < 1 or days < 1 or window < 1:
@@ -57,4 +61,16 @@ class Command(BaseCommand):
         for n, g in enumerate(groups[:top], start=1):
             c = g.components
             self.stdout.write(f"{n:>2}. size={g.size} heat={g.heat} residents={c['residents']} burst={c['burst']} "
-                              f"severity={c['severity']} {g.first_at:%Y-%m-%d}..{g.last_at:%Y-%m-%d} {g.title}")
+                              f"severity={c['severity']} place={_place(g)} {g.first_at:%Y-%m-%d}..{g.last_at:%Y-%m-%d} "
+                              f"{g.title}")
+            titles = list(dict.fromkeys(call.title for call in g.calls if call.title != g.title))
+            for title in titles[:samples]:
+                self.stdout.write(f"      - {title}")
+
+
+def _place(g: Group) -> str:
+    """The group's area code, else the district its texts name most (CSV rows carry no code)."""
+    if g.area_code:
+        return g.area_code
+    named = Counter(d for call in g.calls for d in set(DISTRICT_RE.findall(f"{call.title} {call.body[:120]}")))
+    return named.most_common(1)[0][0] if named else "—"
