@@ -103,4 +103,4 @@ class Command(BaseCommand):
         from .serve import serve
 
         self.stdout.write(f"\n打开 open http://{host}:{port}/")
-        serve(host, port, workers=2, threads=4)
+        serve(host, port, workers=2, threads=4, with_worker=True)
