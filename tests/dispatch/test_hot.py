@@ -143,17 +143,18 @@ def test_reply_quality_components():
 def test_command_prints_the_top_groups(capsys):
     call_command("hot", "run", "--csv", str(FIXTURES / "hot_sample.csv"), "--top", "3")
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "calls: 60  groups: 5"
-    assert out[1].startswith(" 1. size=7 ") and "伊景园" in out[1]
+    # One group of the sample's 伊景园 calls (the old single-link grouping split them 7 + 3).
+    assert out[0] == "calls: 60  groups: 4"
+    assert out[1].startswith(" 1. size=11 ") and "伊景园" in out[1]
     assert len(out) == 4
 
 
 def test_command_names_the_place_and_sample_titles(capsys):
     call_command("hot", "run", "--csv", str(FIXTURES / "hot_sample.csv"), "--top", "2", "--samples", "2")
     out = capsys.readouterr().out.splitlines()
-    assert out[1].startswith(" 1. size=7 ") and " place=" in out[1]
+    assert out[1].startswith(" 1. size=11 ") and " place=" in out[1]
     samples = [line for line in out if line.startswith("      - ")]
-    assert 2 <= len(samples) <= 4 and all(line[8:] not in out[1] for line in samples[:2])
+    assert 2 <= len(samples) <= 4 and all(not out[1].endswith(" " + line[8:]) for line in samples[:2])
     with pytest.raises(CommandError, match="samples"):
         call_command("hot", "run", "--csv", str(FIXTURES / "hot_sample.csv"), "--samples", "-1")
 
