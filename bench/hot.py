@@ -39,7 +39,8 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 from huying.dispatch.hot.csvio import read_calls  # noqa: E402
 from huying.dispatch.hot.heat import rank  # noqa: E402
 
-DEFAULT_CSV = Path("/work/shared/data/citizen-messages/hot.csv")
+# The data folder beside the checkout (../shared/data/citizen-messages), as the issue names it.
+DEFAULT_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "citizen-messages" / "hot.csv"
 
 # (label, pattern that must match, pattern that must not) over the title + the body's first 120 chars.
 ISSUES = [
