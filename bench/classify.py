@@ -49,6 +49,7 @@ def main() -> None:
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - c0
     chars = sum(len(t) + len(b) for t, b in texts) / len(texts)
+    print(f"model: {get_model().version}")
     print(f"messages: {len(texts)} (cycled from {len(messages)}, mean {chars:.0f} characters)")
     print(f"model load: {load_s:.2f} s")
     print(f"seconds: {elapsed:.2f}")

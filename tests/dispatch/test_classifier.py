@@ -23,6 +23,7 @@ from huying.dispatch.classifier import (
     ClassifierModel,
     classify,
     classify_many,
+    default_model_path,
     get_model,
     read_data_dir,
     read_messages,
@@ -31,6 +32,7 @@ from huying.dispatch.classifier import (
 )
 from huying.dispatch.classifier.data import Message, training_rows
 from huying.dispatch.classifier.model import choose_threshold
+from huying.dispatch.classifier.runtime import MODELS_DIR
 
 FIXTURE = Path(__file__).parent / "fixtures" / "messages_sample.csv"
 REPO = Path(__file__).resolve().parents[2]
@@ -238,7 +240,47 @@ def test_command_line_exit_code_and_message():
 
 def test_fast_features_equal_scikit_learn_tfidf(sample):
     model = get_model()
-    texts = [f"{m.title}。{m.body}" for m in sample] + ["A  B\n\nc\td", "x", "未见过的字𠀀"]
+    texts = [f"{m.title}。{m.body}" for m in sample] + ["A  B\n\nc\td", "x", "未见过的字𠀀", "İstanbul ΑΣ"]
     ours, theirs = model.features(texts), model._vec.transform(texts)
     assert ours.nnz == theirs.nnz
     assert abs(ours - theirs).max() < 1e-6
+
+
+def test_message_is_read_whole_and_as_title_and_body(sample):
+    """Decision = mean of the whole text's, the title's and the body's; a lone text is read whole."""
+    model = get_model()
+    vec, weights = model._vec, model.coef.T
+
+    def decision(texts):
+        return np.asarray(vec.transform(texts) @ weights) + model.intercept
+
+    pairs = [(m.title, m.body) for m in sample[:20]] + [("路灯 不亮  ", "  晚上\n\n一片漆黑")]
+    whole = [f"{t.strip()}。{b.strip()}" for t, b in pairs]
+    expected = (
+        decision(whole) + decision([t.strip() for t, _ in pairs]) + decision([b.strip() for _, b in pairs])
+    ) / 3
+    assert np.abs(model.decision(pairs) - expected).max() < 1e-5
+    # The same message given as one text in join_text's form is read the same way.
+    assert np.abs(model.decision(whole) - expected).max() < 1e-5
+    # A title alone, or a text with no 。 between two parts, is one document.
+    lone = ["出租车司机拒载还绕路多收费", "医院挂号难。", "。学校收费"]
+    assert np.abs(model.decision(lone) - decision(lone)).max() < 1e-5
+    assert np.abs(model.decision([("出租车拒载", "")]) - decision(["出租车拒载"])).max() < 1e-5
+    # Mixed batches give each item the same answer as on its own.
+    mixed = model.decision([pairs[0], lone[0], pairs[1]])
+    assert np.abs(mixed - np.vstack([expected[0], decision(lone[:1])[0], expected[1]])).max() < 1e-5
+
+
+def test_predictions_name_the_model_that_made_them(sample):
+    reset_model()
+    path = default_model_path()
+    preds = classify_many([(m.title, m.body) for m in sample[:3]])
+    assert {p.model_version for p in preds} == {path.stem}
+    assert classify("医院挂号难").model_version == get_model().version == path.stem
+    assert path.stem.startswith("model-")
+
+
+def test_only_one_model_is_shipped():
+    shipped = sorted(p.name for p in MODELS_DIR.iterdir())
+    assert len([n for n in shipped if n.endswith(".joblib")]) == 1
+    assert MODELS_DIR.joinpath(shipped[0]).stat().st_size < 10 * 1024 * 1024

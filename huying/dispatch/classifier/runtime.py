@@ -5,7 +5,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from .data import ClassifierError, join_text
+from .data import ClassifierError
 from .model import ClassifierModel, Prediction
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -55,15 +55,18 @@ def classify(title: str, body: str = "") -> Prediction:
 
 
 def classify_many(texts: Iterable[str | tuple[str, str]]) -> list[Prediction]:
-    """Classify many messages at once (much faster than one by one); items are text or (title, body)."""
-    docs = []
+    """Classify many messages at once (much faster than one by one); items are text or (title, body).
+
+    Each Prediction carries `model_version` (the model file's name without suffix).
+    """
+    items: list[str | tuple[str, str]] = []
     for item in texts:
         if isinstance(item, str):
-            docs.append(item.strip())
+            items.append(item.strip())
         else:
             title, body = item
-            docs.append(join_text(title, body))
-    for doc in docs:
-        if not doc:
+            items.append(((title or "").strip(), (body or "").strip()))
+    for item in items:
+        if not (item if isinstance(item, str) else item[0] or item[1]):
             raise ClassifierError("留言内容为空，无法分类")
-    return get_model().predict(docs)
+    return get_model().predict(items)
