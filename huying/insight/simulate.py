@@ -151,6 +151,20 @@ def reserve_ids(model, n: int) -> list[int]:
         return list(range(start, start + n))
 
 
+def reserve_order_ids(created: list[datetime]) -> list[int]:
+    """Ids for orders taken in at `created`: on a partitioned PostgreSQL table each carries its
+    order's month (D15), so a simulated year fills its monthly partitions; elsewhere as `reserve_ids`."""
+    from huying.dispatch import partitions
+    from huying.dispatch.models import WorkOrder
+
+    if not partitions.is_partitioned(connection):
+        return reserve_ids(WorkOrder, len(created))
+    with connection.cursor() as cur:
+        cur.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [partitions.SEQUENCE, len(created)])
+        ns = [r[0] for r in cur.fetchall()]
+    return [partitions.month_id(partitions.month_of(t), n) for t, n in zip(created, ns, strict=True)]
+
+
 # -- the world the calls come from -------------------------------------------------------------
 
 @dataclass
@@ -270,7 +284,6 @@ class Simulator:
     def batch(self, n: int, w) -> list:
         """Simulate and write n orders; returns their facts."""
         from huying.dispatch.deadlines import deadline_state
-        from huying.dispatch.models import WorkOrder
         from huying.dispatch.services.routing import route_for
 
         from .facts import fact_of
@@ -279,7 +292,7 @@ class Simulator:
         end = self.end
         times = sorted(self.draw_times(n))
         grids = self.np.choice(len(self.places), size=n, p=self.grid_w).tolist()
-        order_ids = reserve_ids(WorkOrder, n)
+        order_ids = reserve_order_ids(times)
         facts = []
         for k in range(n):
             oid = order_ids[k]
@@ -523,10 +536,14 @@ def simulate_year(opts: Options, *, progress=None) -> dict:
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    from huying.dispatch import partitions
+
     from . import rollups
 
     started = time.perf_counter()
     sim = Simulator(opts)
+    # Every month the year touches gets its partition before the first COPY (PostgreSQL).
+    partitions.ensure(months=partitions.months_between(sim.start_day, sim.end))
     w = Writer(opts.batch)
     sim.w = w
     done = 0
