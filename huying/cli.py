@@ -9,13 +9,14 @@
     huying territory stats
     huying simulate party --scale small|guangzhou
     huying simulate year --scale guangzhou [--orders N]
+    huying classifier-corrections --out FILE.csv   operators' label corrections for `classifier train --extra`
     huying <any Django command>     e.g. huying migrate, huying createsuperuser
 """
 
 import os
 import sys
 
-ALIASES = {"import": "import_data"}
+ALIASES = {"import": "import_data", "classifier-corrections": "classifier_corrections"}
 # `huying simulate <what>`: subjects other apps simulate under their own command name.
 SIMULATE_ALIASES = {"party": "simulate_party", "year": "simulate_year"}
 

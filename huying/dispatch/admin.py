@@ -62,3 +62,6 @@ class WorkOrderAdmin(ReadOnly):
 class AssignmentAdmin(ReadOnly):
     list_display = ["order", "unit", "dispatched_at", "resolve_due", "outcome", "binding"]
     list_filter = ["outcome", "binding"]
+
+
+from .triage import admin as _triage_admin  # noqa: E402,F401  registers the classification mapping and history

@@ -10,9 +10,14 @@ from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema, Status
 
 from huying.core.errors import DomainError
+from huying.people.masking import mask_phone
 
 from . import selectors, services
+from .hot.reply_review import order_reply_review
 from .models import Extension, RequestType, Subject, WorkOrder
+from .services.common import STAFF_ROLES, has_any_role
+from .triage import selectors as triage_selectors
+from .triage import services as triage_services
 
 router = Router(tags=["dispatch"])
 
@@ -30,7 +35,7 @@ class PhotoIn(Schema):
 
 class OrderIn(Schema):
     channel: str = "api"
-    subject: str
+    subject: str = Field(default="", description="事项分类代码；居民网页与接口渠道可不填，由系统自动分类")
     request_type: str | None = None
     title: str
     description: str = ""
@@ -94,6 +99,8 @@ class OrderDetailOut(OrderOut):
     cohandler_ids: list[int]
     actions: list[str]
     timeline: list[StepOut]
+    # 答复质量 of the resolution (relevance, completeness, timeliness, total, hints); null before there is one.
+    reply_score: dict | None = None
 
 
 class OrderPage(Schema):
@@ -225,6 +232,7 @@ def _detail(request, o: WorkOrder) -> dict:
         timeline=[{"at": t.at, "action": t.action, "from_state": t.from_state, "to_state": t.to_state,
                    "actor": t.actor_label, "unit_id": t.unit_id, "note": t.note}
                   for t in selectors.work_order_timeline(o)],
+        reply_score=order_reply_review(o) if has_any_role(request.user, *STAFF_ROLES) else None,
     )
     return out
 
@@ -337,6 +345,43 @@ def order_change_subject(request, code: str, payload: SubjectIn):
     return _detail(request, _get(request, code))
 
 
+class MergeIn(VersionIn):
+    into: str = Field(description="合并到的工单编号")
+    reason: str = ""
+
+
+class SplitPartIn(Schema):
+    unit_id: int
+    title: str
+    description: str = ""
+
+
+class SplitIn(VersionIn):
+    parts: list[SplitPartIn]
+    reason: str = ""
+
+
+class SplitOut(Schema):
+    parent: "OrderDetailOut"
+    children: list[str]
+
+
+@router.post("/orders/{code}/merge", response={200: OrderDetailOut, **ERRORS}, summary="合并重复工单")
+def order_merge(request, code: str, payload: MergeIn):
+    target = _get(request, payload.into.strip()) if payload.into.strip() else None  # not visible → 404
+    services.work_order_merge(_get(request, code), into=target or payload.into, actor=request.user,
+                              reason=payload.reason, version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/split", response={200: SplitOut, **ERRORS}, summary="拆分工单（2–10 个子工单）")
+def order_split(request, code: str, payload: SplitIn):
+    children = services.work_order_split(
+        _get(request, code), actor=request.user, reason=payload.reason, version=payload.version,
+        parts=[{"unit": p.unit_id, "title": p.title, "description": p.description} for p in payload.parts])
+    return {"parent": _detail(request, _get(request, code)), "children": [c.code for c in children]}
+
+
 @router.post("/orders/{code}/extensions", response={201: ExtensionOut, **ERRORS}, summary="申请延期")
 def extension_create(request, code: str, payload: ExtensionIn):
     ext = services.extension_request(_get(request, code), actor=request.user, new_due=payload.new_due,
@@ -364,3 +409,66 @@ def subjects(request, parent: str | None = None):
     qs = Subject.objects.filter(active=True)
     qs = qs.filter(parent__code=parent) if parent else qs.filter(parent__isnull=True)
     return [{"code": s.code, "name": s.name, "parent": parent, "kind": s.kind} for s in qs.order_by("code")]
+
+
+# --- triage (人工分拨) of orders the classifier was not sure about ---------------------------------
+
+class TriageOut(Schema):
+    code: str
+    version: int
+    title: str
+    description: str
+    created_at: datetime
+    area_label: str
+    reporter_phone: str = Field(description="已脱敏")
+    subject: str
+    label: str
+    confidence: float
+    runners_up: list[tuple[str, float]]
+
+
+class TriagePage(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[TriageOut]
+
+
+class TriageDispatchIn(VersionIn):
+    label: str
+    subject: str = ""
+    unit_id: int | None = None
+    reason: str = ""
+
+
+class TriageRejectIn(VersionIn):
+    reason: str = ""
+    label: str = ""
+
+
+@router.get("/triage", response={200: TriagePage, 403: ErrorOut}, summary="待分拨工单（最早受理的在前）")
+def triage_list(request, page: int = Query(1, ge=1), page_size: int = Query(20, ge=1, le=200)):
+    if not triage_selectors.can_triage(request.user):
+        raise DomainError("dispatch.forbidden", _("只有话务员或派单员可以查看待分拨工单。"), status=403)
+    qs = triage_selectors.triage_queue(actor=request.user)
+    rows = qs[(page - 1) * page_size: page * page_size]
+    return {"count": qs.count(), "page": page, "page_size": page_size, "results": [
+        {"code": o.code, "version": o.version, "title": o.title, "description": o.description,
+         "created_at": _utc(o.created_at), "area_label": o.area_label, "reporter_phone": mask_phone(o.reporter_phone),
+         "subject": o.subject.code, "label": o.classification.label, "confidence": o.classification.confidence,
+         "runners_up": [tuple(s) for s in o.classification.runners_up]} for o in rows]}
+
+
+@router.post("/orders/{code}/triage/dispatch", response={200: OrderDetailOut, **ERRORS}, summary="分拨：确认类别并派单")
+def triage_dispatch(request, code: str, payload: TriageDispatchIn):
+    triage_services.triage_dispatch(_get(request, code), actor=request.user, label=payload.label,
+                                    subject=payload.subject, unit=payload.unit_id, reason=payload.reason,
+                                    version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/triage/reject", response={200: OrderDetailOut, **ERRORS}, summary="分拨：不予受理")
+def triage_reject(request, code: str, payload: TriageRejectIn):
+    triage_services.triage_reject(_get(request, code), actor=request.user, reason=payload.reason,
+                                  label=payload.label, version=payload.version)
+    return _detail(request, _get(request, code))

@@ -127,7 +127,8 @@ class ReportForm(SubjectPicker, DomainForm):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
     request_type = forms.ChoiceField(label=_l("诉求类型"), choices=())
     subject_root = forms.ChoiceField(label=_l("事项大类"), choices=(), required=False)
-    subject = forms.CharField(label=_l("事项分类"), max_length=20,
+    # A resident may leave it out: the classifier then names it (dispatch/triage/intake.py).
+    subject = forms.CharField(label=_l("事项分类"), max_length=20, required=False,
                               error_messages={"required": _l("请选择事项分类。")})
     title = forms.CharField(label=_l("标题"), max_length=120, error_messages={"required": _l("请填写标题。")})
     description = forms.CharField(label=_l("诉求内容"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
@@ -175,6 +176,7 @@ class IntakeForm(ReportForm):
 
     def __init__(self, *args, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["subject"].required = True  # the operator classifies the call as they take it
         self.fields["reporter_phone"].required = True
         self.fields["reporter_phone"].label = _("来电号码")
         self.fields["reporter_phone"].error_messages["required"] = _("请填写来电号码。")
@@ -209,6 +211,7 @@ class PatrolForm(ReportForm):
         super().__init__(*args, **kwargs)
         for name in ("request_type", "reporter_name", "reporter_phone", "anonymous"):
             del self.fields[name]
+        self.fields["subject"].required = True
         self.fields["title"].required = False
         self.fields["title"].label = _("标题（可不填，默认为事项名称）")
         self.fields["description"].label = _("情况描述")

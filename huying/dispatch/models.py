@@ -472,3 +472,4 @@ from .escalation.models import *  # noqa: E402,F401,F403  whistles and supervisi
 from .hot.models import *  # noqa: E402,F401,F403  alerts (预警) live in dispatch/hot
 from .notify.models import *  # noqa: E402,F401,F403  outbox and inbox live in dispatch/notify
 from .open311.models import *  # noqa: E402,F401,F403  Open311 API keys live in dispatch/open311
+from .triage.models import *  # noqa: E402,F401,F403  classification at intake and triage live in dispatch/triage

@@ -92,4 +92,8 @@ def subjects_seed() -> int:
 
 
 def dispatch_seed() -> dict[str, int]:
-    return {"request_types": request_types_seed(), "subjects": subjects_seed()}
+    from .triage.seed import label_routes_seed
+
+    done = {"request_types": request_types_seed(), "subjects": subjects_seed()}
+    label_routes_seed()  # the classifier's seven families → the top-level subjects of the same name
+    return done

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("patrol/", views.patrol, name="patrol"),
     path("board/", views.board, name="board"),
     path("queue/", views.queue, name="queue"),
+    path("triage/", include("huying.dispatch.triage.urls")),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/callback/", views.callback, name="callback"),
     path("<int:pk>/<slug:action>/", views.act, name="act"),

@@ -115,7 +115,6 @@ def test_report_by_address_and_photo(client, world):
     ({"lng": "116.397", "lat": "39.909"}, "location", 422, "不在本市范围内"),
     ({"lng": "", "lat": "", "address": "北京市东城区东长安街"}, "location", 422, "不在本市范围内"),
     ({"subject": "Z999"}, "subject", 400, "事项分类“Z999”不存在"),
-    ({"subject": ""}, "subject", 400, "请选择事项分类"),
     ({"title": ""}, "title", 400, "请填写标题"),
     ({"lng": "abc"}, "location", 400, "经度"),
     ({"reporter_phone": "12ab"}, "reporter_phone", 400, "联系电话格式不正确"),

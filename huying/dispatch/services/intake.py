@@ -56,6 +56,7 @@ from ..models import (
 )
 from ..routing import Route
 from ..signals import order_created, order_transitioned, send_many_on_commit
+from ..triage import intake as classification
 from ..workflow import transition_check
 from . import reference, rows
 from .common import actor_label, has_any_role, now_or, unit_level
@@ -221,7 +222,7 @@ class _Draft:
     """A submission that passed every check: everything its rows need, nothing written yet."""
 
     channel: str
-    subject: Subject
+    subject: Subject | None  # None until the classifier names it (classification.classify_drafts)
     chain: list[Subject]
     request_type: RequestType | None
     body: dict
@@ -236,6 +237,8 @@ class _Draft:
     route: Route | None = None
     unit: Unit | None = None  # named at intake by an operator: dispatched there at once
     override_reason: str = ""
+    auto_requested: bool | None = None  # the caller's own auto_dispatch, before the setting's default
+    classified: classification.Classified | None = None
 
 
 def _named_unit(unit, actor) -> Unit:
@@ -283,7 +286,7 @@ def _check(*, channel, subject, title, idempotency_key, description="", request_
     override_reason = (override_reason or "").strip() if named else ""
     if len(override_reason) > 255:
         raise DomainError("dispatch.too_long", _("理由不能超过 255 个字。"), field="override_reason")
-    subject = subject_resolve(subject)
+    subject = None if classification.wants_classification(channel, subject) else subject_resolve(subject)
     request_type = request_type_resolve(request_type)
     checked = photos_check(photos)
     point = parse_point(lng, lat)
@@ -292,7 +295,8 @@ def _check(*, channel, subject, title, idempotency_key, description="", request_
         raise DomainError("dispatch.no_location", _("请在地图上选点或填写地址。"), field="location")
 
     body = {
-        "channel": channel, "subject": subject.code, "request_type": request_type.code if request_type else None,
+        "channel": channel, "subject": subject.code if subject else "",
+        "request_type": request_type.code if request_type else None,
         "title": title, "description": description or "", "lng": point[0] if point else None,
         "lat": point[1] if point else None, "address": address,
         "reporter_name": (reporter_name or "").strip(), "reporter_phone": reporter_phone,
@@ -301,13 +305,15 @@ def _check(*, channel, subject, title, idempotency_key, description="", request_
     if named is not None:
         # Only when named, so the keys stored before intake could name a unit keep their hashes.
         body.update(unit=named.pk, override_reason=override_reason)
+    auto_requested = auto_dispatch
     if auto_dispatch is None:
         auto_dispatch = getattr(settings, "HUYING_DISPATCH_AUTO", False)
     return _Draft(
-        channel=channel, subject=subject, chain=reference.subject_chain(subject), request_type=request_type,
+        channel=channel, subject=subject, chain=reference.subject_chain(subject) if subject else [],
+        request_type=request_type,
         body=body, scope=f"user:{actor.pk}" if getattr(actor, "pk", None) else f"channel:{channel}", key=key,
         request_hash=_request_hash(body), photos=checked, point=point, auto_dispatch=bool(auto_dispatch),
-        unit=named, override_reason=override_reason,
+        unit=named, override_reason=override_reason, auto_requested=auto_requested,
     )
 
 
@@ -347,6 +353,7 @@ def _route(d: _Draft, area: dict, now, actor) -> None:
     d.urgency = max([d.body["urgency"] or Urgency.NORMAL, subject_urgency], key=lambda u: URGENCY_RANK[Urgency(u)])
     d.route = route_for(subject=d.subject, subject_chain=d.chain, request_type=d.request_type, urgency=d.urgency,
                         area=area, now=now)
+    classification.apply_route(d)
     if d.unit is not None:
         _check_named_unit(d, area, actor)
 
@@ -520,6 +527,7 @@ def _write(drafts: list[_Draft], *, actor, now, remember: bool = False) -> list[
         signals.append((order_transitioned, {"order_id": order.pk, "action": "dispatched",
                                              "from_state": State.SUBMITTED, "to_state": State.DISPATCHED,
                                              "unit_id": dx.unit_id}))
+    audits += classification.record(orders, drafts, now=now)
     step_ids = rows.insert_rows(Transition, steps)
     if remember:
         _remember(orders, made, steps, step_ids)
@@ -528,7 +536,7 @@ def _write(drafts: list[_Draft], *, actor, now, remember: bool = False) -> list[
         {"scope": d.scope, "key": d.key, "request_hash": d.request_hash, "order_id": o.pk, "created_at": now}
         for o, d in zip(orders, drafts, strict=True)
     ])
-    # Through send_on_commit, so whatever it does inside the transaction (the notify outbox's
+    # Through send_many_on_commit, so whatever it does inside the transaction (the notify outbox's
     # order_event) happens for intake exactly as for every other change.
     send_many_on_commit(signals)
     return orders
@@ -568,6 +576,9 @@ def work_order_create(
     located place; another unit than the routing's proposal is an override and needs
     `override_reason`, kept on the assignment, the timeline step and the audit row.
     A patrol report (channel "patrol") must lie in the reporter's own territory.
+    Without `subject`, a web, API or other system's submission is classified (dispatch/triage/intake.py):
+    it gets the subject mapped to the predicted family and is dispatched at once when the classifier is
+    sure enough, else it waits for an operator's triage; its Classification row is written with it.
     A new order comes back with its timeline steps and co-handlers in Django's prefetch cache
     (`order.transitions.all()`, `order.cohandlers.all()`), so answering the submission reads
     nothing back; `refresh_from_db()` drops them, as it drops any prefetch.
@@ -587,11 +598,13 @@ def work_order_create(
             return _replay(existing, d.request_hash)
     point = d.point
     area = locate(lng=point[0] if point else None, lat=point[1] if point else None, address=d.body["address"])
+    classification.classify_drafts([d])
     for attempt in range(1, ATTEMPTS + 1):
         if attempt > 1:
             # A cached row may be gone (deleted by another process): check again with fresh caches.
             reference.reset()
             d = _check(actor=actor, **args)
+            classification.classify_drafts([d])
         _route(d, area, now, actor)
         try:
             with transaction.atomic():
@@ -641,6 +654,7 @@ def work_orders_create_many(items, *, actor, now=None) -> list[WorkOrder]:
                                   address=d.body["address"])
             except DomainError as exc:
                 raise _in_batch(i, exc) from None
+    classification.classify_drafts(drafts)  # one classifier call for the whole batch
 
     for attempt in range(1, ATTEMPTS + 1):
         if attempt > 1:
@@ -648,6 +662,7 @@ def work_orders_create_many(items, *, actor, now=None) -> list[WorkOrder]:
             # row deleted meanwhile is read again.
             reference.reset()
             drafts = _check_all(items, actor=actor)
+            classification.classify_drafts(drafts)
         for i, d in enumerate(drafts):
             try:
                 _route(d, areas[i], now, actor)
