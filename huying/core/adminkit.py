@@ -65,6 +65,19 @@ class AuditedModelAdmin(admin.ModelAdmin):
             super().delete_queryset(request, queryset)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History and records kept by the services: visible in the admin, never edited there."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class _DryRun(Exception):
     pass
 

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from huying.core.adminkit import ReadOnlyAdmin as ReadOnly
+
 from .models import Assignment, RequestType, RoutingRule, Subject, Transition, WorkOrder
 
 
@@ -26,17 +28,6 @@ class RoutingRuleAdmin(admin.ModelAdmin):
                     "target_unit", "cohandler_level", "active"]
     list_editable = ["active"]
     raw_id_fields = ["subject", "target_unit"]
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TransitionInline(admin.TabularInline):

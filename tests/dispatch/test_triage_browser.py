@@ -1,7 +1,5 @@
 """The triage queue in a real browser: an operator corrects a prediction and dispatches, via htmx."""
 
-import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -13,15 +11,9 @@ from huying.dispatch.triage import intake as step
 from huying.dispatch.triage.models import Classification, ClassifierCorrection, LabelRoute
 
 from .conftest import PASSWORD, at
+from .test_browser_pages import shot
 
 pytestmark = pytest.mark.browser
-
-
-def shot(page, name: str) -> None:
-    folder = os.environ.get("HUYING_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 def unsure(label):

@@ -1,8 +1,6 @@
 """Pages: the hot issues (热点问题) with their orders, and the alerts (预警) with acknowledge and
 open-an-order actions. Both are scoped by the viewer's territory through the selectors."""
 
-from functools import cache
-from pathlib import Path
 
 from django import forms
 from django.contrib import messages
@@ -10,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
-from django.template import engines
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,22 +18,14 @@ from huying.people.scope import scope_for
 
 from .. import selectors as order_selectors
 from ..services.common import STAFF_ROLES
+from ..templating import package_renderer
 from . import selectors, services
 from .models import Alert, AlertKind, AlertStatus
 from .reply_review import order_reply_review
 
 PAGE_SIZE = 20
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-
-@cache
-def _template(name: str):
-    # This package is not an app, so its templates are compiled by the project's engine (as escalation does).
-    return engines["django"].from_string((TEMPLATES / name).read_text(encoding="utf-8"))
-
-
-def render(request, name: str, context: dict, status: int = 200) -> HttpResponse:
-    return HttpResponse(_template(name).render(context, request), status=status)
+render = package_renderer(__file__)
+_template = render.template
 
 
 def _may_review(user) -> bool:

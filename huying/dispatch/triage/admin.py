@@ -3,7 +3,7 @@ corrections are read-only history."""
 
 from django.contrib import admin
 
-from huying.core.adminkit import AuditedModelAdmin
+from huying.core.adminkit import AuditedModelAdmin, ReadOnlyAdmin
 
 from .models import Classification, ClassifierCorrection, LabelRoute
 
@@ -16,26 +16,15 @@ class LabelRouteAdmin(AuditedModelAdmin):
     raw_id_fields = ["subject", "department"]
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Classification)
-class ClassificationAdmin(_ReadOnly):
+class ClassificationAdmin(ReadOnlyAdmin):
     list_display = ["order", "label", "confidence", "auto", "needs_triage", "final_label", "outcome", "at"]
     list_filter = ["label", "auto", "needs_triage", "outcome"]
     search_fields = ["order__code"]
 
 
 @admin.register(ClassifierCorrection)
-class ClassifierCorrectionAdmin(_ReadOnly):
+class ClassifierCorrectionAdmin(ReadOnlyAdmin):
     list_display = ["order", "predicted", "corrected", "source", "by", "at"]
     list_filter = ["predicted", "corrected", "source"]
     search_fields = ["order__code"]

@@ -5,8 +5,6 @@ count in the dispatch nav updates out of band; a refusal comes back as the same 
 message beside the field (status 200 for htmx, which swaps no 4xx answer).
 """
 
-from functools import cache
-from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +12,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
-from django.template import engines
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -24,21 +21,13 @@ from huying.people.masking import mask_phone
 
 from .. import selectors as order_selectors
 from ..models import State
+from ..templating import package_renderer
 from . import selectors, services
 from .models import Label
 
 PAGE_SIZE = 20
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-
-@cache
-def _template(name: str):
-    # This package is not an app, so its templates are compiled by the project's engine (as hot/ does).
-    return engines["django"].from_string((TEMPLATES / name).read_text(encoding="utf-8"))
-
-
-def render(request, name: str, context: dict, status: int = 200) -> HttpResponse:
-    return HttpResponse(_template(name).render(context, request), status=status)
+render = package_renderer(__file__)
+_template = render.template
 
 
 def _require(request) -> None:
