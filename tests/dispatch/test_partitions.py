@@ -196,3 +196,33 @@ def test_a_simulated_year_fills_twelve_monthly_partitions_and_rollups_match(tran
         assert partitions.order_month(o.id) == partitions.month_of(o.created_at)
     for code in (rollups.city_code(), "440104"):
         assert selectors.area_counters(code) == direct_area(code), code
+    # The bulk path wrote the code table itself (its triggers were off for the batch) …
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM {partitions.CODES} c JOIN dispatch_workorder o "
+                    "ON o.id = c.order_id AND o.code = c.code")
+        assert cur.fetchone()[0] == 1500
+    # … and every foreign key of what it wrote holds, as PostgreSQL would check it.
+    with connection.cursor() as cur:
+        for child, column, parent in (("dispatch_transition", "order_id", "dispatch_workorder"),
+                                      ("dispatch_assignment", "order_id", "dispatch_workorder"),
+                                      ("dispatch_assignment", "unit_id", "people_unit"),
+                                      ("dispatch_callback", "order_id", "dispatch_workorder"),
+                                      ("dispatch_workorder", "grid_id", "territory_grid"),
+                                      ("dispatch_workorder", "lead_unit_id", "people_unit")):
+            cur.execute(f"SELECT count(*) FROM {child} c WHERE c.{column} IS NOT NULL AND NOT EXISTS "
+                        f"(SELECT 1 FROM {parent} p WHERE p.id = c.{column})")
+            assert cur.fetchone()[0] == 0, (child, column)
+        cur.execute("SELECT count(*) FROM dispatch_transition")
+        assert cur.fetchone()[0] > 1500
+
+
+def test_the_bulk_path_refuses_a_batch_with_a_dangling_foreign_key(db):
+    from huying.dispatch.models import Assignment
+    from huying.insight.simulate import ForeignKeyViolation, Table, _check_foreign_keys
+
+    t = Table(Assignment, ("id", "order_id", "unit_id", "dispatched_at", "response_due", "resolve_due", "warn_at"),
+              with_pk=True)
+    now = at(2026, 3, 2, 9, 0)
+    t.add(1, 999_999_999, 1, now, now, now, now)
+    with pytest.raises(ForeignKeyViolation, match="order_id"):
+        _check_foreign_keys([(t, t.take())])
