@@ -648,6 +648,7 @@ def simulate_year(opts: Options, *, progress=None) -> dict:
     t0 = time.perf_counter()
     with transaction.atomic():
         rollups.aggregate()
+    rollups.vacuum()
     aggregate_s = time.perf_counter() - t0
     return {"orders": done, "seconds": round(simulated_s, 2), "orders_per_s": round(done / simulated_s, 1),
             "aggregate_seconds": round(aggregate_s, 2)}

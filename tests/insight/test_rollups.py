@@ -2,6 +2,7 @@
 signals refresh the rollups, and every dashboard figure equals a direct count of the order,
 assignment, timeline and callback tables — at every territorial level and for every unit."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -253,3 +254,27 @@ def test_a_rolled_back_change_refreshes_nothing_and_the_next_one_still_does(worl
     code = world.grids[0].code
     assert selectors.area_counters(code) == direct_area(code)
     assert selectors.area_counters(code)["rejected"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_vacuum_after_a_bulk_load_runs_outside_transactions_only():
+    from django.db import connection, transaction
+
+    def vacuums():
+        with connection.cursor() as cur:
+            cur.execute("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'insight_areaday'")
+            return cur.fetchone()[0]
+
+    if connection.vendor != "postgresql":
+        rollups.vacuum()  # nothing to do, nothing raised
+        return
+    before = vacuums()
+    with transaction.atomic():
+        rollups.vacuum()  # VACUUM cannot run in a transaction: skipped, not an error
+    assert vacuums() == before
+    rollups.vacuum()
+    for _ in range(50):  # the statistics collector reports with a short delay
+        if vacuums() > before:
+            break
+        time.sleep(0.1)
+    assert vacuums() == before + 1
