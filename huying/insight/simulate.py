@@ -12,13 +12,15 @@ hold open, warned and overdue orders like a live system.
 The rows are the ones the services write — order, assignments, timeline (Transition), audit
 (AuditEntry) and callbacks — with the same actions and data, marked `"simulated": true` in
 every timeline and audit row's data and in the order's `routing`. They are written with COPY on
-PostgreSQL (bulk_create elsewhere), one transaction per batch, and each order's rollup
+PostgreSQL (bulk_create elsewhere), one transaction per batch, the batches in time order, and each order's rollup
 contribution (`facts.fact_of`, the same function the live refresh uses) is written beside them;
 the rollups are re-aggregated at the end.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import math
 import random
@@ -247,15 +249,29 @@ class Simulator:
         self.count = 0
 
     # drawing --------------------------------------------------------------------------------
-    def draw_times(self, n: int) -> list[datetime]:
+    def schedule(self, n: int) -> None:
+        """Draw the instants of the next `n` calls at once and keep them in time order: the batches
+        then go through the year from its first day to its last, so each batch's rows land at the
+        growing end of the month partitions and of the order-id, time and timeline indexes instead
+        of all over them (at a year's scale the indexes no longer fit in memory)."""
         days = self.np.choice(len(self.day_w), size=n, p=self.day_w / self.day_w.sum())
         hours = self.np.choice(24, size=n, p=HOURLY / HOURLY.sum())
         secs = self.np.integers(0, 3600, size=n)
+        self._instants = np.sort(days.astype(np.int64) * 86400 + hours * 3600 + secs)
+        self._next = 0
+
+    def draw_times(self, n: int) -> list[datetime]:
+        """The next `n` call instants of the schedule, oldest first (a new schedule of `n` if none is left)."""
+        if getattr(self, "_instants", None) is None or self._next + n > len(self._instants):
+            self.schedule(n)
+        chunk = self._instants[self._next:self._next + n].tolist()
+        self._next += n
         out = []
-        for d, h, s in zip(days.tolist(), hours.tolist(), secs.tolist(), strict=True):
+        for offset in chunk:
+            d, rest = divmod(offset, 86400)
             day = self.start_day + timedelta(days=d)
             midnight = datetime(day.year, day.month, day.day, tzinfo=TZ)
-            t = midnight + timedelta(hours=h, seconds=s)
+            t = midnight + timedelta(seconds=rest)
             if t >= self.end:  # today, later than now: spread over the part of today that has passed
                 t = midnight + (self.end - midnight) * self.rng.random()
             out.append(t)
@@ -265,13 +281,19 @@ class Simulator:
         r = self.rng.random()
         kind = "request" if r < KIND_SHARE["request"] else ("event" if r < 1 - KIND_SHARE["component"] else "component")
         doy = t.timetuple().tm_yday
+        l1s, cum = self._season(kind, doy)
+        l1 = self.rng.choices(l1s, cum_weights=cum)[0]
+        return self.rng.choice(self.by_l1[l1]), kind
+
+    @functools.cache  # noqa: B019 - one simulator per run; (kind, day of year) has ~1,100 values
+    def _season(self, kind: str, doy: int) -> tuple[list[str], list[float]]:
+        """The level-1 subjects of a kind and their cumulative weights on a day of the year."""
         l1s = [c for c, k in self.l1_kind.items() if k == kind] or list(self.l1_kind)
         weights = []
         for c in l1s:
             amp, peak = SEASONS.get(c, (0.0, 0))
             weights.append(math.sqrt(len(self.by_l1[c])) * (1 + amp * math.cos(2 * math.pi * (doy - peak) / 365)))
-        l1 = self.rng.choices(l1s, weights)[0]
-        return self.rng.choice(self.by_l1[l1]), kind
+        return l1s, list(itertools.accumulate(weights))
 
     # the life --------------------------------------------------------------------------------
     def plan(self, order_rt, chain, emergency, start):
@@ -614,6 +636,7 @@ def simulate_year(opts: Options, *, progress=None) -> dict:
 
     started = time.perf_counter()
     sim = Simulator(opts)
+    sim.schedule(opts.orders)
     # Every month the year touches gets its partition before the first COPY (PostgreSQL).
     partitions.ensure(months=partitions.months_between(sim.start_day, sim.end))
     w = Writer(opts.batch)
