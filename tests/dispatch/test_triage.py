@@ -1,7 +1,7 @@
 """Classification at intake and triage: the mapping, the auto/triage decision, the queue, corrections."""
 
 import csv
-import itertools
+import functools
 import json
 
 import pytest
@@ -15,7 +15,7 @@ from huying.dispatch.classifier import LABELS, Prediction
 from huying.dispatch.classifier.data import read_csv
 from huying.dispatch.models import State, Subject, Transition, WorkOrder
 from huying.dispatch.seed import dispatch_seed
-from huying.dispatch.services import work_order_change_subject, work_order_create, work_orders_create_many
+from huying.dispatch.services import work_order_change_subject, work_orders_create_many
 from huying.dispatch.triage import intake as step
 from huying.dispatch.triage import selectors, services
 from huying.dispatch.triage.models import Classification, ClassifierCorrection, Label, LabelRoute
@@ -53,19 +53,9 @@ def stub(monkeypatch):
 
 
 @pytest.fixture
-def resident_report(world):
-    keys = itertools.count(1)
-
-    def _report(**kw):
-        lng, lat = kw.pop("point", world.point("a"))
-        args = dict(channel="web", subject="", request_type="complaint", title="路面坑洼",
-                    description="人行道地砖松动", lng=lng, lat=lat, reporter_name="张三",
-                    reporter_phone="13812345678", actor=world.users["resident"],
-                    idempotency_key=f"t-{next(keys)}", now=NOW)
-        args.update(kw)
-        return work_order_create(**args)
-
-    return _report
+def resident_report(report):
+    """A resident's web report with no subject, which intake has the classifier read."""
+    return functools.partial(report, subject="")
 
 
 def route_of(label):
