@@ -1,6 +1,6 @@
 """Double reporting (双报到) end to end: report, confirm, serve, record hours, send back, chase."""
 
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 
 import pytest
@@ -180,3 +180,29 @@ def test_reporting_needs_a_located_home_and_a_located_unit(city):
         s.member_report_submit(m, actor=m.user, now=at(2024, 1, 1, 9))
     assert e.value.code == "party.report.home_not_located"
     assert UnitReport.objects.count() == 0
+
+
+def test_dates_are_beijing_dates_after_midnight(city, members):
+    """At 01:00 Beijing time the UTC date is still yesterday: "today" must be Beijing's today.
+
+    `now` is given in UTC, as `timezone.now()` gives it."""
+
+    def utc(*args):
+        return at(*args).astimezone(UTC)
+
+    u, div = city.user, city.div
+    r = s.member_report_submit(members.alice, actor=members.alice.user, now=at(2024, 1, 10, 9))
+    s.member_report_confirm(r, actor=u.lsj_secretary, now=at(2024, 1, 11, 9))
+    # a service done today, recorded at 01:00, is not "in the future"
+    rec = s.service_record_add(member=members.alice, kind=ServiceKind.OTHER, hours=1, served_on=date(2024, 4, 6),
+                               actor=u.lsj_secretary, now=utc(2024, 4, 6, 1))
+    assert rec.served_on == date(2024, 4, 6)
+    # a need completed at 01:00 without a date was served today, Beijing time
+    need = s.need_post(community=div["440104003001"], kind=NeedKind.WISH, title="帮老人换灯泡",
+                       requester_name="刘阿姨", actor=u.lsj_director, now=at(2024, 4, 1, 9))
+    s.need_claim(need, member=members.alice, actor=members.alice.user, now=at(2024, 4, 2, 9))
+    done = s.need_complete(need, hours=1, actor=u.lsj_secretary, now=utc(2024, 4, 8, 1))
+    assert done.served_on == date(2024, 4, 8)
+    # the half year has ended at 01:00 on 1 July, Beijing time
+    assert s.half_year_returns_send(div["440104003001"], period="2024H1", actor=u.lsj_secretary,
+                                    now=utc(2024, 7, 1, 1)) == 1

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huying.core.audit import audit_log
@@ -301,7 +302,7 @@ def need_complete(need: Need, *, actor, hours, served_on: date | None = None, no
     record = ServiceRecord.objects.create(
         member=need.claimed_by_member, organisation=need.claimed_by_org, community=need.community,
         kind=ServiceKind.WISH if need.kind == NeedKind.WISH else ServiceKind.NEED, hours=hours,
-        served_on=served_on or now.date(), need=need, note=(note or "").strip()[:255], confirmed=True,
+        served_on=served_on or timezone.localdate(now), need=need, note=(note or "").strip()[:255], confirmed=True,
         recorded_at=now, recorded_by=actor)
     audit_log(need, "party.need.completed", actor=actor, old={"status": NeedStatus.CLAIMED},
               new={"status": need.status, "hours": str(hours), "service_record": record.pk})
@@ -347,7 +348,7 @@ def service_record_add(
     if kind not in ServiceKind.values:
         raise DomainError("party.service.bad_kind", _("服务类别无效。"), field="kind")
     hours = _hours(hours)
-    if served_on > now.date():
+    if served_on > timezone.localdate(now):
         raise DomainError("party.service.future", _("服务日期不能晚于今天。"), field="served_on")
     if team is not None:
         community = community or team.community
@@ -411,7 +412,7 @@ def half_year_returns_send(community: Division, *, period: str, actor, comment: 
     organisation (反馈); members already sent for the period are skipped. Returns how many were sent."""
     now = now_or(now)
     start, end = half_year_bounds(period)
-    if end >= now.date():
+    if end >= timezone.localdate(now):
         raise DomainError("party.return.too_early", _("半年度结束后才能反馈。"), field="period")
     require_territory(actor, community)
     reports = (MemberReport.objects.filter(community=community, status=ReportStatus.CONFIRMED,
