@@ -137,3 +137,14 @@ def test_fixture_rows_about_neither_issue_stay_alone():
         unrelated = {r["id"] for r in csv.DictReader(fh) if not any(w in r["title"] for w in ("伊景园", "丽发", "搅拌"))}
     grouped = [c for g in group_calls(read_calls(FIXTURES / "hot_sample.csv")) for c in g.calls if c.id in unrelated]
     assert len(grouped) <= 2
+
+
+@pytest.mark.parametrize("odd", ["\x00", "\ud800", "\x00\x00\udfff"])
+def test_any_text_groups_nul_and_lone_surrogates_included(odd):
+    # NUL was the separator of the texts, so one inside a title shifted every later row out of the
+    # matrix (IndexError: /hot/ answered 500); a lone surrogate could not be encoded at all.
+    counts, _vocab = grouping.char_ngram_counts(["路灯" + odd + "不亮", "", odd, "井盖缺失"])
+    assert counts.shape[0] == 4
+    titles = ["仓边路井盖缺失" + odd, "仓边路井盖缺失，很危险", "仓边路口井盖" + odd + "缺失", "A3区金茂小区烧烤油烟扰民"]
+    groups = group_calls(_calls(titles))
+    assert len(groups) == 1 and "仓边路井盖缺失，很危险" in [c.title for c in groups[0].calls]

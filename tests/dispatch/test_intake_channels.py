@@ -61,7 +61,7 @@ def test_naming_the_proposed_unit_needs_no_reason_and_is_no_override(world):
     ({"unit": "dept"}, "dispatch.override_reason_required", 400, "override_reason"),
     ({"unit": "street_b", "override_reason": "指定人民街道"}, "dispatch.unit_not_here", 400, "unit"),
     ({"unit": 999999, "override_reason": "不存在"}, "dispatch.unknown_unit", 400, "unit"),
-    ({"unit": "dept", "override_reason": "x" * 256}, "dispatch.too_long", 400, "override_reason"),
+    ({"unit": "dept", "override_reason": "x" * 256}, "core.text.too_long", 400, "override_reason"),
     ({"unit": "dept", "override_reason": "居民不能指定", "channel": "web", "actor": "resident"},
      "dispatch.forbidden", 403, "unit"),
 ])

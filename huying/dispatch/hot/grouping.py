@@ -176,7 +176,11 @@ def char_ngram_counts(texts: list[str]):
 
     n = len(texts)
     joined = "\0".join(texts) + "\0"
-    c = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if joined.count("\0") != n:
+        # NUL is the separator here: one inside a text (stored before intake refused it) is a blank.
+        joined = "\0".join(t.replace("\0", " ") for t in texts) + "\0"
+    # surrogatepass: a lone surrogate (not UTF-8-encodable) still counts as a code point of its own.
+    c = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
     doc = np.cumsum(c == 0) - (c == 0)  # the text each code point belongs to (a separator: the one it ends)
     blank = (c == 0) | np.isin(c, np.frombuffer(" \t\n\r\u3000".encode("utf-32-le"), dtype=np.uint32))
     ok2 = ~(blank[:-1] | blank[1:])

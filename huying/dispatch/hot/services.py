@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from huying.core.audit import audit_log
 from huying.core.errors import DomainError
+from huying.core.text import BAD_RE, clean_text
 from huying.people.models import RoleCode, Unit, UnitKind
 from huying.people.scope import scope_for
 from huying.territory.models import Division, Level
@@ -67,7 +68,8 @@ def alert_raise(*, kind: str, dedup_key: str, title: str, evidence: dict, actor=
     key = (dedup_key or "").strip()
     if not key or len(key) > 160:
         raise DomainError("dispatch.alert.bad_key", _("缺少去重键（1–160 个字符）。"), field="dedup_key")
-    title = (title or "").strip()[:200]
+    # Made from orders' titles: whatever they hold (rows stored before intake cleaned text) is dropped here.
+    title = clean_text(BAD_RE.sub("", title or ""), field="title")[:200]
     if not title:
         raise DomainError("dispatch.required", _("请填写标题。"), field="title")
     existing = Alert.objects.select_for_update().filter(dedup_key=key).first()
@@ -103,7 +105,7 @@ def alert_acknowledge(alert: Alert, *, actor, note: str = "", now=None) -> Alert
     if alert.status != AlertStatus.OPEN:
         raise DomainError("dispatch.alert.not_open", _("该预警已确认或已关闭。"), status=409)
     alert.status, alert.acknowledged_at, alert.acknowledged_by = AlertStatus.ACKNOWLEDGED, now, actor
-    alert.note = (note or "").strip()
+    alert.note = clean_text(note, field="note", multiline=True)
     alert.updated_at = now
     alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "note", "updated_at"])
     audit_log(alert, "dispatch.alert.acknowledged", actor=actor, old={"status": AlertStatus.OPEN},
@@ -120,8 +122,9 @@ def alert_close(alert: Alert, *, actor, note: str = "", now=None) -> Alert:
         raise DomainError("dispatch.alert.closed", _("该预警已关闭。"), status=409)
     old = alert.status
     alert.status, alert.closed_at, alert.updated_at = AlertStatus.CLOSED, now, now
+    note = clean_text(note, field="note", multiline=True)
     if note:
-        alert.note = note.strip()
+        alert.note = note
     alert.save(update_fields=["status", "closed_at", "updated_at", "note"])
     audit_log(alert, "dispatch.alert.closed", actor=actor, old={"status": old}, new={"status": alert.status})
     return alert

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from xml.etree import ElementTree as ET
 
 from django.http import HttpResponse
@@ -10,6 +11,13 @@ from django.http import HttpResponse
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 # A list under these keys becomes a wrapper element holding one child per item.
 ITEM_TAGS = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
+# What XML 1.0 cannot hold in any form, not even as a character reference: C0 controls but tab and
+# line breaks, surrogates, U+FFFE and U+FFFF. Whatever text a record carries (stored before intake
+# cleaned it, or from elsewhere), the document stays well-formed.
+_NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# An element name from a key: anything but a plain name becomes "item" (no key comes from input today).
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
 def _text(value) -> str:
@@ -17,11 +25,11 @@ def _text(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML_RE.sub("", str(value))
 
 
 def _fill(parent: ET.Element, tag: str, value) -> None:
-    el = ET.SubElement(parent, tag)
+    el = ET.SubElement(parent, tag if _NAME_RE.match(str(tag)) else "item")
     if isinstance(value, dict):
         for k, v in value.items():
             _fill(el, k, v)
@@ -47,7 +55,8 @@ def to_xml(root: str, body, item: str | None = None) -> bytes:
 
 def respond(fmt: str, body, *, root: str, item: str | None = None, status: int = 200) -> HttpResponse:
     if fmt == "json":
-        content = json.dumps(body, ensure_ascii=False).encode()
+        # A lone surrogate cannot be UTF-8: U+FFFD in its place (NUL and controls are escaped by json).
+        content = _SURROGATE_RE.sub("\ufffd", json.dumps(body, ensure_ascii=False)).encode()
     else:
         content = to_xml(root, body, item)
     return HttpResponse(content, status=status, content_type=CONTENT_TYPES[fmt])

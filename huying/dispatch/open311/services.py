@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from huying.core.audit import audit_log
 from huying.core.errors import DomainError
+from huying.core.text import clean_text
 
 from ..models import Channel, RequestType
 from ..services import work_order_create
@@ -99,7 +100,7 @@ def service_request_create(*, api_key: str | None, service_code: str, lat=None, 
     if subject is None:
         raise DomainError("open311.unknown_service", _("service_code“%(c)s”不存在。") % {"c": service_code},
                           field="service_code")
-    description = (description or "").strip()
+    description = clean_text(description, field="description", multiline=True)
     if len(description) > MAX_DESCRIPTION:
         raise DomainError("open311.too_long", _("description 不能超过 4000 个字符。"), field="description")
     email = (email or "").strip()
@@ -125,8 +126,8 @@ def service_request_create(*, api_key: str | None, service_code: str, lat=None, 
     token = secrets.token_hex(16)
     order = work_order_create(
         channel=Channel.API, subject=subject, request_type=request_type, title=title, description=description,
-        lng=long, lat=lat, address=(address_string or "").strip()[:255],
-        reporter_name=_full_name(first_name, last_name)[:60], reporter_phone=(phone or "").strip(),
+        lng=long, lat=lat, address=address_string or "",  # too long: intake's 400, never cut short
+        reporter_name=_full_name(first_name, last_name), reporter_phone=(phone or "").strip(),
         idempotency_key=f"open311:{token}", actor=None, now=now,
     )
     submission = Open311Submission.objects.create(

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from huying.core.audit import audit_log
 from huying.core.errors import DomainError
+from huying.core.text import clean_text
 from huying.people.models import RoleCode
 from huying.people.scope import scope_for
 
@@ -96,8 +97,9 @@ def unit_level(unit) -> str:
     return unit.division.level
 
 
-def required_text(value: str | None, field: str, message) -> str:
-    value = (value or "").strip()
+def required_text(value: str | None, field: str, message, *, max_length: int | None = None) -> str:
+    """Free text a step needs (a reason, a result), cleaned (huying.core.text); empty is `message`."""
+    value = clean_text(value, field=field, max_length=max_length, multiline=True)
     if not value:
         raise DomainError("dispatch.required", message, field=field)
     return value
@@ -113,6 +115,7 @@ def record(order: WorkOrder, *, action: str, from_state: str, actor, now, note: 
            data: dict | None = None, unit_id: int | None = None) -> Transition:
     """Append the timeline row and the audit row for one step, and announce it after commit."""
     data = data or {}
+    note = clean_text(note, field="note", multiline=True)  # every service's note, whoever cleaned it before
     step = Transition.objects.create(
         order=order, action=action, from_state=from_state or "", to_state=order.state,
         actor=actor if getattr(actor, "pk", None) else None, actor_label=actor_label(actor),

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from huying.core.audit import audit_row
 from huying.core.errors import DomainError
 from huying.core.models import AuditEntry
+from huying.core.text import check_text, clean_text
 from huying.core.worktime import get_calendar
 from huying.people.models import RoleCode, Unit
 from huying.people.scope import scope_for
@@ -65,6 +66,18 @@ from .routing import place_units_q, route_for
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,18}[0-9]$")
 
+
+def _max(name: str) -> int:
+    return WorkOrder._meta.get_field(name).max_length
+
+
+# The order's text columns, checked here so that both databases answer the same (SQLite would store
+# a longer value whole, PostgreSQL refuse it).
+TITLE_MAX, ADDRESS_MAX = _max("title"), _max("address")
+REPORTER_NAME_MAX, REPORTER_PHONE_MAX = _max("reporter_name"), _max("reporter_phone")
+OVERRIDE_REASON_MAX = Assignment._meta.get_field("override_reason").max_length
+KEY_MAX = IdempotencyKey._meta.get_field("key").max_length
+
 # Who may submit through which channel; web and API take anyone the page or API let in.
 CHANNEL_ROLES = {
     Channel.HOTLINE: (RoleCode.OPERATOR, RoleCode.DISPATCHER),
@@ -87,7 +100,7 @@ ITEM_FIELDS = frozenset({
 def subject_resolve(subject) -> Subject:
     if isinstance(subject, Subject):
         return subject
-    code = str(subject or "").strip()
+    code = check_text(subject, field="subject").strip()
     found = reference.subject(code) if code else None
     if found is None:
         raise DomainError("dispatch.unknown_subject", _("事项分类“%(code)s”不存在。") % {"code": code},
@@ -98,7 +111,7 @@ def subject_resolve(subject) -> Subject:
 def request_type_resolve(request_type) -> RequestType | None:
     if request_type is None or request_type == "" or isinstance(request_type, RequestType):
         return request_type or None
-    found = reference.request_type(str(request_type).strip())
+    found = reference.request_type(check_text(request_type, field="request_type").strip())
     if found is None:
         raise DomainError("dispatch.unknown_request_type",
                           _("诉求类型“%(code)s”不存在。") % {"code": request_type}, field="request_type")
@@ -191,7 +204,9 @@ def locate_many(points: list[tuple[float, float]]) -> list[dict | None]:
 
 
 def _request_hash(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    # surrogatepass: a lone surrogate hashes instead of crashing (the same bytes as before for any other text).
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _draw_codes(now: datetime, n: int) -> list[str]:
@@ -265,16 +280,19 @@ def _check(*, channel, subject, title, idempotency_key, description="", request_
         raise DomainError("dispatch.bad_channel", _("未知的来源渠道。"), field="channel") from None
     if channel in CHANNEL_ROLES and not has_any_role(actor, *CHANNEL_ROLES[channel]):
         raise DomainError("dispatch.forbidden", _("您没有通过该渠道录入工单的权限。"), status=403)
-    key = (idempotency_key or "").strip()
-    if not key or len(key) > 100:
+    # The key is the caller's opaque token: refused if unstorable, never rewritten.
+    key = check_text(idempotency_key, field="idempotency_key").strip()
+    if not key or len(key) > KEY_MAX:
         raise DomainError("dispatch.idempotency_key_required", _("缺少幂等键（1–100 个字符）。"),
                           field="idempotency_key")
-    title = (title or "").strip()
+    # Every channel's text is cleaned here, once, before it is checked, hashed or stored.
+    title = clean_text(title, field="title", max_length=TITLE_MAX)
     if not title:
         raise DomainError("dispatch.required", _("请填写标题。"), field="title")
-    if len(title) > 120:
-        raise DomainError("dispatch.too_long", _("标题不能超过 120 个字。"), field="title")
-    reporter_phone = (reporter_phone or "").strip()
+    description = clean_text(description, field="description", multiline=True)
+    address = clean_text(address, field="address", max_length=ADDRESS_MAX)
+    reporter_name = clean_text(reporter_name, field="reporter_name", max_length=REPORTER_NAME_MAX)
+    reporter_phone = clean_text(reporter_phone, field="reporter_phone", max_length=REPORTER_PHONE_MAX)
     if reporter_phone and not PHONE_RE.match(reporter_phone):
         raise DomainError("dispatch.bad_phone", _("联系电话格式不正确。"), field="reporter_phone")
     if urgency not in (None, ""):
@@ -283,23 +301,21 @@ def _check(*, channel, subject, title, idempotency_key, description="", request_
         except ValueError:
             raise DomainError("dispatch.bad_urgency", _("未知的紧急程度。"), field="urgency") from None
     named = _named_unit(unit, actor) if unit not in (None, "") else None
-    override_reason = (override_reason or "").strip() if named else ""
-    if len(override_reason) > 255:
-        raise DomainError("dispatch.too_long", _("理由不能超过 255 个字。"), field="override_reason")
+    override_reason = (clean_text(override_reason, field="override_reason", max_length=OVERRIDE_REASON_MAX)
+                       if named else "")
     subject = None if classification.wants_classification(channel, subject) else subject_resolve(subject)
     request_type = request_type_resolve(request_type)
     checked = photos_check(photos)
     point = parse_point(lng, lat)
-    address = (address or "").strip()
     if point is None and not address:
         raise DomainError("dispatch.no_location", _("请在地图上选点或填写地址。"), field="location")
 
     body = {
         "channel": channel, "subject": subject.code if subject else "",
         "request_type": request_type.code if request_type else None,
-        "title": title, "description": description or "", "lng": point[0] if point else None,
+        "title": title, "description": description, "lng": point[0] if point else None,
         "lat": point[1] if point else None, "address": address,
-        "reporter_name": (reporter_name or "").strip(), "reporter_phone": reporter_phone,
+        "reporter_name": reporter_name, "reporter_phone": reporter_phone,
         "anonymous": bool(anonymous), "urgency": urgency or "", "photos": [p.sha256 for p in checked],
     }
     if named is not None:
@@ -344,6 +360,29 @@ def _check_named_unit(d: _Draft, area: dict, actor) -> None:
                           field="override_reason")
 
 
+def _territory_names(codes) -> str:
+    found = dict(Division.objects.filter(code__in=list(codes)).values_list("code", "name"))
+    found.update(Grid.objects.filter(code__in=[c for c in codes if c not in found]).values_list("code", "name"))
+    return "、".join(found.get(c, c) for c in codes)
+
+
+def _check_hotline_place(area: dict, actor) -> None:
+    """A hotline call is taken for the caller's place by a seat whose territory holds it: the 12345
+    centre (a city-level command unit, whole city) takes calls from anywhere, a district or street
+    seat only from its own district or street. A seat with no territory takes none: the order would
+    land outside everything it may see."""
+    scope = scope_for(actor)
+    if getattr(actor, "is_superuser", False) or scope.whole_city or scope.covers(area.get("area_code")):
+        return
+    place = area.get("area_label") or area.get("area_code") or _("该位置")
+    if not scope.division_codes:
+        message = _("您所在的单位没有辖区，不能受理“%(place)s”的热线来电，请转市 12345 热线中心受理。") % {"place": place}
+    else:
+        message = _("“%(place)s”不在您的辖区（%(mine)s）内，不能受理该地的热线来电，请转市 12345 热线中心"
+                    "或当地受理。") % {"place": place, "mine": _territory_names(scope.division_codes)}
+    raise DomainError("dispatch.outside_territory", message, field="location", status=403)
+
+
 def _route(d: _Draft, area: dict, now, actor) -> None:
     """Place, route and check a draft against its location; raises before anything is written."""
     if d.channel == Channel.PATROL:
@@ -356,6 +395,8 @@ def _route(d: _Draft, area: dict, now, actor) -> None:
     classification.apply_route(d)
     if d.unit is not None:
         _check_named_unit(d, area, actor)
+    if d.channel == Channel.HOTLINE:
+        _check_hotline_place(area, actor)
 
 
 class _MemoCalendar:

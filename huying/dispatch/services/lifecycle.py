@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from huying.core.errors import DomainError
+from huying.core.text import clean_text
 from huying.core.worktime import get_calendar
 from huying.people.models import RoleCode, Unit
 
@@ -32,6 +33,8 @@ from .common import (
 from .photos import photos_attach, photos_check
 from .routing import route_for_order
 
+# A dispatch reason becomes the assignment's override reason (a bounded column).
+REASON_MAX = Assignment._meta.get_field("override_reason").max_length
 CLOCK_FIELDS = ["dispatched_at", "accepted_at", "resolved_at", "response_due", "resolve_due", "warn_at",
                 "deadline_state", "response_overdue"]
 
@@ -105,11 +108,11 @@ def work_order_dispatch(order, *, actor, unit=None, cohandlers=None, reason: str
     a return: the unit may no longer return it, and it needs a reason too.
     """
     now = now_or(now)
+    reason = clean_text(reason, field="reason", max_length=REASON_MAX, multiline=True)
     order = lock_order(order, version=version)
     require_children_done(order)
     require_dispatcher(actor, order)
     transition_check(order.state, State.DISPATCHED)
-    reason = (reason or "").strip()
     if order.state in (State.RETURNED, State.DISPATCHED) and unit is None:
         # The units that handed it back are not asked again; routing climbs a level instead.
         returned = set(order.assignments.filter(outcome=Assignment.Outcome.RETURNED).values_list("unit_id", flat=True))
@@ -160,6 +163,7 @@ def work_order_redispatch(order, *, actor, unit=None, cohandlers=None, reason: s
 def work_order_accept(order, *, actor, note: str = "", version: int | None = None, now=None) -> WorkOrder:
     """The assigned unit signs for the order (签收); the response clock stops."""
     now = now_or(now)
+    note = clean_text(note, field="note", multiline=True)
     order = lock_order(order, version=version)
     require_children_done(order)
     require_lead_member(actor, order)
@@ -209,6 +213,7 @@ def work_order_callback(order, *, actor, satisfaction: str = "", solved: bool | 
     without a satisfaction score.
     """
     now = now_or(now)
+    note = clean_text(note, field="note", multiline=True)
     order = lock_order(order, version=version)
     require_children_done(order)
     require_role(actor, RoleCode.OPERATOR, RoleCode.DISPATCHER)
@@ -312,6 +317,7 @@ def work_order_suspend(order, *, actor, reason: str, version: int | None = None,
 def work_order_resume(order, *, actor, note: str = "", version: int | None = None, now=None) -> WorkOrder:
     """Take parked works up again; the deadlines move by the working time spent parked."""
     now = now_or(now)
+    note = clean_text(note, field="note", multiline=True)
     order = lock_order(order, version=version)
     require_lead_member(actor, order)
     from_state = order.state

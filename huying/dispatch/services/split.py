@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from huying.core.errors import DomainError
+from huying.core.text import clean_text
 from huying.people.models import RoleCode
 
 from ..models import Assignment, DeadlineState, State, WorkOrder
@@ -35,13 +36,16 @@ def _parts(parts) -> list[tuple]:
     for i, part in enumerate(parts, 1):
         if not isinstance(part, dict):
             raise DomainError("dispatch.split_part", _("第 %(n)s 个子工单格式不正确。") % {"n": i}, field="parts")
-        title = required_text(part.get("title"), "parts", _("请填写第 %(n)s 个子工单的标题。") % {"n": i})
+        title = clean_text(part.get("title"), field="parts")
+        if not title:
+            raise DomainError("dispatch.required", _("请填写第 %(n)s 个子工单的标题。") % {"n": i}, field="parts")
         if len(title) > 120:
             raise DomainError("dispatch.split_part", _("第 %(n)s 个子工单的标题过长。") % {"n": i}, field="parts")
         if not part.get("unit"):
             raise DomainError("dispatch.unknown_unit", _("请选择第 %(n)s 个子工单的承办单位。") % {"n": i},
                               field="parts")
-        checked.append((_unit(part["unit"]), title, (part.get("description") or "").strip()))
+        checked.append((_unit(part["unit"]), title, clean_text(part.get("description"), field="parts",
+                                                               multiline=True)))
     return checked
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from huying.core.audit import audit_log
 from huying.core.errors import DomainError
+from huying.core.text import clean_text
 from huying.core.worktime import get_calendar
 from huying.people.models import RoleCode
 
@@ -58,6 +59,7 @@ def extension_decide(extension, *, actor, approve: bool, note: str = "", now=Non
     require_dispatcher(actor, order)
     if ext.decision != Extension.Decision.PENDING:
         raise DomainError("dispatch.extension_decided", _("该延期申请已审批。"), status=409)
+    note = clean_text(note, field="note", multiline=True)
     if not approve:
         required_text(note, "note", _("不批准延期时，请填写意见。"))
     ext.decision = Extension.Decision.APPROVED if approve else Extension.Decision.REFUSED

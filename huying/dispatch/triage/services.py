@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from huying.core.audit import audit_log
 from huying.core.errors import DomainError
+from huying.core.text import clean_text
 from huying.people.models import RoleCode
 
 from ..models import State, Subject, WorkOrder
@@ -109,7 +110,7 @@ def triage_dispatch(order, *, actor, label, subject=None, unit=None, reason: str
     """
     now = now_or(now)
     label = _label(label)
-    reason = (reason or "").strip()
+    reason = clean_text(reason, field="reason", max_length=255, multiline=True)  # Assignment.override_reason
     order = lock_order(order, version=version)
     require_dispatcher(actor, order, RoleCode.OPERATOR, RoleCode.DISPATCHER)
     c = _awaiting(order)

@@ -26,6 +26,7 @@ from shapely.validation import explain_validity
 
 from huying.core.audit import audit_log
 from huying.core.errors import DomainError
+from huying.core.text import BAD_RE, clean_text
 
 from ..models import UNIFIED_LAYER, Building, Division, Grid, Level
 
@@ -35,6 +36,8 @@ METRES_PER_DEGREE = 111_320.0
 LAYER_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 GRID_CODE_MAX = Grid._meta.get_field("code").max_length
 BUILDING_CODE_MAX = Building._meta.get_field("code").max_length
+GRID_NAME_MAX = Grid._meta.get_field("name").max_length
+ADDRESS_MAX = Building._meta.get_field("address").max_length
 MAX_HOUSEHOLDS = 2**31 - 1
 
 Progress = Callable[..., Iterable]
@@ -201,10 +204,34 @@ def _parse_geometry(geometry, allowed: tuple[str, ...]):
 
 
 def _code_text(value) -> str:
-    """Codes may arrive as JSON numbers from spreadsheets; they are identifiers, so compare as text."""
+    """Codes may arrive as JSON numbers from spreadsheets; they are identifiers, so compare as text.
+
+    A code holding NUL or a lone surrogate (no database can look it up) keeps them here; the caller
+    reports it (`_code_problem`), and the look-ups leave such codes out."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return value.strip() if isinstance(value, str) else ""
+
+
+def _code_problem(code: str) -> str | None:
+    if BAD_RE.search(code):
+        return _("编码含有无法保存的字符（空字符或无效的 Unicode 代理字符）")
+    return None
+
+
+def _file_text(value, *, max_length: int, what: str) -> tuple[str, str | None]:
+    """A name or address from a file, cleaned as residents' text is (huying.core.text): (text, problem)."""
+    if not isinstance(value, str):
+        return "", None
+    try:
+        return clean_text(value, field=None, max_length=max_length, label=what), None
+    except DomainError as exc:
+        return "", exc.message
+
+
+def _printable(code: str) -> str:
+    """A code as it can be shown in a problem's label (and stored in the audit log)."""
+    return BAD_RE.sub("\ufffd", code)
 
 
 def _properties(feature) -> dict | None:
@@ -218,7 +245,7 @@ def _properties(feature) -> dict | None:
 
 def check_layer(layer, *, allow_unified: bool = False) -> str:
     """A source layer name: lower-case slug; `unified` only when importing an already-merged layer."""
-    if not isinstance(layer, str) or not LAYER_PATTERN.match(layer):
+    if not isinstance(layer, str) or not LAYER_PATTERN.fullmatch(layer):
         raise DomainError("territory.layer.invalid",
                           _("图层名应以小写字母开头，只含小写字母、数字、- 和 _，最长 32 个字符：%(layer)s")
                           % {"layer": json.dumps(layer, ensure_ascii=False)}, field="layer")
@@ -248,7 +275,8 @@ def grids_import(geojson: dict, *, layer: str, actor=None, source: str = "", all
     problems = _Problems()
 
     community_codes = {_code_text((_properties(f) or {}).get("community")) for f in features}
-    communities = {d.code: d for d in Division.objects.filter(code__in=community_codes - {""})}
+    community_codes = {c for c in community_codes if c and not BAD_RE.search(c)}
+    communities = {d.code: d for d in Division.objects.filter(code__in=community_codes)}
     outlines: dict[int, object] = {}
     seen: dict[str, int] = {}
     rows: list[dict] = []
@@ -259,26 +287,29 @@ def grids_import(geojson: dict, *, layer: str, actor=None, source: str = "", all
             problems.add(_label(i), _("应为 GeoJSON Feature，且 properties 为对象"))
             continue
         code = _code_text(props.get("code"))
-        label = _label(i, code=code)
+        label = _label(i, code=_printable(code))
         before = problems.total
         if not code:
             problems.add(label, _("缺少网格编码（properties.code）"))
+        elif _code_problem(code):
+            problems.add(label, _code_problem(code))
         elif len(code) > GRID_CODE_MAX:
             problems.add(label, _("网格编码超过 %(n)d 位") % {"n": GRID_CODE_MAX})
         elif code in seen:
             problems.add(label, _("网格编码与 features[%(other)d] 重复") % {"other": seen[code]})
         else:
             seen[code] = i
-        name = props.get("name")
-        name = name.strip() if isinstance(name, str) else ""
-        if not name:
+        name, why = _file_text(props.get("name"), max_length=GRID_NAME_MAX, what=_("网格名称（properties.name）"))
+        if why:
+            problems.add(label, why)
+        elif not name:
             problems.add(label, _("缺少网格名称（properties.name）"))
-        elif len(name) > 100:
-            problems.add(label, _("网格名称超过 100 个字符"))
         community_code = _code_text(props.get("community"))
         community = communities.get(community_code)
         if not community_code:
             problems.add(label, _("缺少所属社区代码（properties.community）"))
+        elif _code_problem(community_code):
+            problems.add(label, _code_problem(community_code))
         elif community is None:
             problems.add(label, _("所属社区 %(code)s 不存在，请先导入区划") % {"code": community_code})
         elif community.level != Level.COMMUNITY:
@@ -391,16 +422,17 @@ def buildings_import(geojson: dict, *, actor=None, progress: Progress | None = N
             problems.add(_label(i), _("应为 GeoJSON Feature，且 properties 为对象"))
             continue
         code = _code_text(props.get("code"))
-        address = props.get("address")
-        address = address.strip() if isinstance(address, str) else ""
-        label = _label(i, code=code, address=address)
+        address, why = _file_text(props.get("address"), max_length=ADDRESS_MAX, what=_("地址（properties.address）"))
+        label = _label(i, code=_printable(code), address=address)
         before = problems.total
-        if code and len(code) > BUILDING_CODE_MAX:
+        if code and _code_problem(code):
+            problems.add(label, _code_problem(code))
+        elif code and len(code) > BUILDING_CODE_MAX:
             problems.add(label, _("楼栋编码超过 %(n)d 位") % {"n": BUILDING_CODE_MAX})
-        if not address:
+        if why:
+            problems.add(label, why)
+        elif not address:
             problems.add(label, _("缺少地址（properties.address）"))
-        elif len(address) > 255:
-            problems.add(label, _("地址超过 255 个字符"))
         households = _households(props.get("households"))
         if households is None:
             problems.add(label, _("户数（properties.households）应为非负整数，实际为 %(value)s")
