@@ -236,11 +236,16 @@ class PatrolForm(ReportForm):
 
 
 class TrackForm(forms.Form):
+    """The tracking code; with the last four digits of the reporter's phone the reply shows too."""
+
     code = forms.CharField(label=_l("查询码"), max_length=20, error_messages={"required": _l("请输入查询码。")})
+    phone_tail = forms.RegexField(label=_l("登记手机号后四位"), regex=r"^\d{4}$", required=False, max_length=4,
+                                  error_messages={"invalid": _l("请输入 4 位数字。")})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["code"].widget.attrs.update(inputmode="numeric", autocomplete="off")
+        self.fields["phone_tail"].widget.attrs.update(inputmode="numeric", autocomplete="off", pattern="[0-9]{4}")
 
 
 # --- action forms: each posts the version it was rendered with ------------------------------------

@@ -10,13 +10,17 @@ The reporter's phone number is shown only to hotline operators, to the assigned 
 and to the reporter; everyone else gets it masked.
 """
 
+import hmac
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core import signing
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from huying.core.errors import DomainError
+from huying.people.masking import mask_text
 from huying.people.models import RoleCode, Unit, UnitKind
 from huying.people.scope import scope_for
 from huying.territory.models import Level
@@ -229,18 +233,64 @@ def available_actions(order: WorkOrder, *, actor, children: set[str] | None = No
     return out
 
 
-def work_order_track(*, code: str) -> dict | None:
-    """What anyone holding the tracking code may see: progress, no personal data, no staff names."""
+def _ascii_digits(text: str) -> str:
+    return "".join(str(unicodedata.decimal(ch)) for ch in str(text or "") if ch.isdecimal())
+
+
+def _phone_tail_matches(phone: str, tail: str) -> bool:
+    digits, tail = _ascii_digits(phone), _ascii_digits(tail)
+    return len(digits) >= 4 and len(tail) == 4 and hmac.compare_digest(digits[-4:], tail)
+
+
+def work_order_track(*, code: str, actor=None, phone_tail: str = "") -> dict | None:
+    """What the tracking code shows (办理进度查询).
+
+    The code is an identifier, not a secret: Open311 publishes it and residents read it out on the
+    phone. So the code alone shows the state, the public timeline and the title with phone and
+    identity numbers masked. The staff's reply (办理结果) may name people: it shows only to the
+    reporter, signed in or proving it with the last four digits of the phone they gave
+    (`tail_wrong` says a given tail did not match; the page counts those).
+    """
     order = WorkOrder.objects.filter(code=str(code or "").strip()).select_related("subject").first()
     if order is None:
         return None
+    by_login = _authenticated(actor) and order.reporter_id is not None and order.reporter_id == actor.pk
+    by_tail = bool(phone_tail) and _phone_tail_matches(order.reporter_phone, phone_tail)
+    reporter = by_login or by_tail
     steps = [{"at": t.at, "state": t.to_state, "action": t.action}
              for t in Transition.objects.filter(order=order).order_by("at", "id")
              if t.action not in ("extension_requested", "extension_refused")]
-    return {"code": order.code, "title": order.title, "subject": order.subject.name, "state": order.state,
-            "state_label": State(order.state).label, "created_at": order.created_at,
-            "resolution": order.resolution if order.state in (State.RESOLVED, State.CLOSED) else "",
-            "steps": steps}
+    replied = order.state in (State.RESOLVED, State.CLOSED) and bool(order.resolution)
+    return {"code": order.code, "title": order.title if by_login else mask_text(order.title),
+            "subject": order.subject.name, "state": order.state, "state_label": State(order.state).label,
+            "created_at": order.created_at, "steps": steps,
+            "replied": replied, "reporter": reporter, "can_prove": bool(order.reporter_phone),
+            "tail_wrong": bool(phone_tail) and not by_tail,
+            "resolution": order.resolution if replied and reporter else ""}
+
+
+# --- following a report (关注此问题) ------------------------------------------------------------
+# The resident page offers nearby open reports to follow. It must not hand out their tracking codes
+# (a code opens the tracking page), so each offer carries a signed, expiring token of the order's id.
+
+FOLLOW_SALT = "huying.dispatch.follow"
+FOLLOW_MAX_AGE = timedelta(hours=2)  # time to finish the report form after the search
+
+
+def follow_token(order: WorkOrder) -> str:
+    """An opaque token that lets the report page follow `order` for the next two hours."""
+    return signing.dumps(order.pk, salt=FOLLOW_SALT)
+
+
+def follow_target(token: str) -> WorkOrder | None:
+    """The order a follow token names, or None when the token is forged, altered or expired."""
+    try:
+        pk = signing.loads(str(token or ""), salt=FOLLOW_SALT, max_age=FOLLOW_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(pk, int):
+        return None
+    return WorkOrder.objects.filter(pk=pk).first()
 
 
 def dispatch_candidates(order: WorkOrder, *, actor) -> QuerySet[Unit]:

@@ -5,10 +5,15 @@ Every action form posts the order's version; a stale one comes back as a clear m
 never a silent overwrite. Orders outside the viewer's scope are 404, as the selectors decide.
 """
 
+import hashlib
+import math
 import re
+import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -101,6 +106,35 @@ def _safe_next(request, default: str) -> str:
 
 # --- resident: report and track ---------------------------------------------------------------
 
+BROWSER_KEY = "dispatch.browser"
+
+
+def _browser_id(request) -> str:
+    """A random id kept in the browser's session (made when the form is shown)."""
+    found = request.session.get(BROWSER_KEY)
+    if not found:
+        found = request.session[BROWSER_KEY] = secrets.token_hex(16)
+    return found
+
+
+def _report_kwargs(request, form) -> dict:
+    """The service's arguments; an anonymous report's idempotency key counts within its browser.
+
+    Signed-in reports are keyed per user by intake. Anonymous ones would otherwise share one key
+    space (`channel:web`): another browser sending the same key and text would get this report's
+    tracking code back. A double submit from one browser still makes one report.
+    """
+    kwargs = form.service_kwargs()
+    if not request.user.is_authenticated:
+        digest = hashlib.sha256(f"{_browser_id(request)}:{kwargs['idempotency_key']}".encode()).hexdigest()
+        kwargs["idempotency_key"] = f"browser:{digest}"
+    return kwargs
+
+
+def _follow_refused(request, form, message: str):
+    return render(request, "dispatch/report.html", {"form": form, "follow_error": message}, status=409)
+
+
 @require_http_methods(["GET", "POST"])
 def report(request):
     """居民上报: phone-width, open to anyone; a signed-in resident's name and phone are filled in."""
@@ -108,19 +142,23 @@ def report(request):
     status = 200
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES)
-        follow = (request.POST.get("follow") or "").strip()[:20]
+        # The similar-reports partial hands out signed tokens, never other residents' tracking codes.
+        follow = (request.POST.get("follow") or "").strip()[:200]
         if form.is_valid():
             try:
                 if follow:
-                    order = services.work_order_follow(follow, channel=Channel.WEB, actor=user,
-                                                       **form.service_kwargs())
+                    target = selectors.follow_target(follow)
+                    if target is None:
+                        return _follow_refused(request, form, _("关注已失效，请重新查看附近的反映，或直接提交。"))
+                    order = services.work_order_follow(target, channel=Channel.WEB, actor=user,
+                                                       **_report_kwargs(request, form))
                 else:
-                    order = services.work_order_create(channel=Channel.WEB, actor=user, **form.service_kwargs())
+                    order = services.work_order_create(channel=Channel.WEB, actor=user,
+                                                       **_report_kwargs(request, form))
             except DomainError as exc:
                 status = exc.status
                 if exc.code == "dispatch.follow_unavailable":
-                    return render(request, "dispatch/report.html", {"form": form, "follow_error": exc.message},
-                                  status=status)
+                    return _follow_refused(request, form, exc.message)
                 if exc.code == "dispatch.idempotency_mismatch":
                     # This form was sent before with other content: a fresh key makes the edit a new report.
                     form.data = form.data.copy()
@@ -135,25 +173,37 @@ def report(request):
         initial = {"idempotency_key": new_key()}
         if user is not None:
             initial.update(reporter_name=user.display_name or "", reporter_phone=user.phone or "")
+        else:
+            _browser_id(request)  # before the first submit, so a double submit shares one browser
         form = ReportForm(initial=initial)
     return render(request, "dispatch/report.html", {"form": form}, status=status)
 
 
-@require_GET
+def _similar_search(request, *, limit: int) -> tuple[list, bool]:
+    """Candidates for the report being typed in: POSTed, so its text never reaches the access log."""
+    p = request.POST
+    try:
+        lng, lat = float(p.get("lng", "")), float(p.get("lat", ""))
+    except ValueError:
+        return [], False
+    if not (math.isfinite(lng) and math.isfinite(lat)):
+        return [], False
+    found = selectors.duplicate_candidates(subject=p.get("subject", ""), lng=lng, lat=lat,
+                                           text=f"{p.get('title', '')}{p.get('description', '')}",
+                                           now=timezone.now(), limit=limit)
+    return found, True
+
+
+@require_POST
 def similar(request):
     """htmx partial for the resident page: open reports of the same problem nearby, to follow instead.
 
-    Shows subject, place, date and state only: other residents' words and names stay private.
+    Shows subject, place, date and state only: other residents' words and names stay private, and
+    each offer carries a signed, expiring follow token instead of the order's tracking code.
     """
-    g = request.GET
-    try:
-        lng, lat = float(g.get("lng", "")), float(g.get("lat", ""))
-    except ValueError:
-        lng = lat = None
-    found = selectors.duplicate_candidates(subject=g.get("subject", ""), lng=lng, lat=lat,
-                                           text=f"{g.get('title', '')}{g.get('description', '')}",
-                                           now=timezone.now(), limit=3) if lng is not None else []
-    return render(request, "dispatch/_follow.html", {"duplicates": found, "searched": lng is not None})
+    found, searched = _similar_search(request, limit=3)
+    offers = [(c, selectors.follow_token(c.order)) for c in found]
+    return render(request, "dispatch/_follow.html", {"offers": offers, "searched": searched})
 
 
 SUBJECT_FIELD_NAME = re.compile(r"^(?:[a-z_]{1,40}-)?subject$")
@@ -177,18 +227,54 @@ def subjects(request):
                    "root": root, "name": name})
 
 
-@require_GET
+TRACK_TAIL_TRIES = 5  # wrong phone tails per tracking code …
+TRACK_TAIL_WINDOW = 3600  # … per hour, from any address; then the code's reply stays shut for the hour
+
+
+def _tail_cache():
+    # The throttles' cache is shared by every worker and machine; the default one is per process.
+    return caches["throttle" if "throttle" in settings.CACHES else "default"]
+
+
+def _tail_counter(code: str) -> str:
+    return f"dispatch:track-tail:{hashlib.sha256(code.encode()).hexdigest()[:32]}"
+
+
+def _tail_failed(code: str) -> None:
+    key, cache = _tail_counter(code), _tail_cache()
+    if not cache.add(key, 1, TRACK_TAIL_WINDOW):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between the two calls
+            cache.set(key, 1, TRACK_TAIL_WINDOW)
+
+
+@require_http_methods(["GET", "POST"])
 def track(request):
-    """办理进度查询: the tracking code shows the progress and public timeline, no personal data."""
+    """办理进度查询: the code shows progress, the public timeline and a masked title; the reply
+    (办理结果) only to the reporter, signed in or with the last four digits of their phone (POSTed,
+    so they stay out of the access log)."""
     result, status = None, 200
-    form = TrackForm(request.GET or None)
+    form = TrackForm((request.POST if request.method == "POST" else request.GET) or None)
     if form.is_bound and form.is_valid():
-        result = selectors.work_order_track(code=form.cleaned_data["code"])
+        code = form.cleaned_data["code"].strip()
+        tail = (form.cleaned_data.get("phone_tail") or "") if request.method == "POST" else ""
+        if tail and (_tail_cache().get(_tail_counter(code)) or 0) >= TRACK_TAIL_TRIES:
+            form.add_error("phone_tail", _("尝试次数过多，请一小时后再试。"))
+            tail, status = "", 429
+        result = selectors.work_order_track(code=code, actor=request.user, phone_tail=tail)
         if result is None:
             form.add_error("code", _("未找到该查询码对应的诉求，请核对后重试。"))
             status = 404
+        elif result["tail_wrong"]:
+            _tail_failed(code)
+            form.add_error("phone_tail", _("手机号后四位与登记的号码不符。"))
+            status = 403
     elif form.is_bound:
         status = 400
+        code = (form.data.get("code") or "").strip()
+        if "code" not in form.errors and code:  # only the tail was malformed: still show the progress
+            result = selectors.work_order_track(code=code, actor=request.user)
     mine = None
     if request.user.is_authenticated:
         mine = selectors.work_order_list(actor=request.user, filters={}).filter(reporter_id=request.user.pk)[:10]
@@ -477,19 +563,13 @@ def _duplicates_for(order: WorkOrder, now=None) -> list:
 
 
 @login_required
-@require_GET
+@require_POST
 def duplicates(request):
-    """htmx partial for the operator console: likely duplicates of the call being typed in."""
+    """htmx partial for the operator console: likely duplicates of the call being typed in (POSTed:
+    the caller's words stay out of the access log)."""
     _require_role(request.user, RoleCode.OPERATOR, RoleCode.DISPATCHER)
-    g = request.GET
-    try:
-        lng, lat = float(g.get("lng", "")), float(g.get("lat", ""))
-    except ValueError:
-        lng = lat = None
-    found = selectors.duplicate_candidates(subject=g.get("subject", ""), lng=lng, lat=lat,
-                                           text=f"{g.get('title', '')}{g.get('description', '')}",
-                                           now=timezone.now()) if lng is not None else []
-    return render(request, "dispatch/_duplicates.html", {"duplicates": found, "searched": lng is not None})
+    found, searched = _similar_search(request, limit=5)
+    return render(request, "dispatch/_duplicates.html", {"duplicates": found, "searched": searched})
 
 
 @login_required

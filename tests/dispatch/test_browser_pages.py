@@ -238,3 +238,56 @@ def test_dispatcher_changes_the_subject_on_the_detail_page(page, login, world, r
     expect(page.locator("#order-timeline li[data-action=subject_changed]")).to_contain_text("实为道路保洁")
     order.refresh_from_db()
     assert order.subject.code == "E0104" and order.resolve_due < due
+
+
+def test_anonymous_tracking_shows_a_masked_title_and_the_reply_only_with_the_phone_s_last_four(phone, world, report):
+    order = report(title="井盖缺失 请回电13812345678")  # the reporter gave 13812345678
+    order = work_order_dispatch(order, actor=world.users["dispatcher"], unit=world.units["community_a"].pk,
+                                reason="属地社区", version=order.version)
+    order = work_order_accept(order, actor=world.users["comm_a"], version=order.version)
+    work_order_resolve(order, actor=world.users["comm_a"], result="已修复，联系人王五 13900001111", version=order.version)
+    page = phone
+    page.goto("/orders/track/")
+    page.fill("#id_code", order.code)
+    page.click("#track-submit")
+    expect(page.locator("#track-state")).to_have_text("已办结")
+    expect(page.locator("#track-title")).to_have_text("井盖缺失 请回电138********")
+    expect(page.locator("#track-resolution")).to_have_count(0)
+    assert "13812345678" not in page.content() and "王五" not in page.content()
+    page.fill("#id_phone_tail", "0000")
+    page.click("#track-proof-submit")
+    expect(page.locator("#field-phone_tail .field-error")).to_contain_text("手机号后四位与登记的号码不符")
+    expect(page.locator("#track-resolution")).to_have_count(0)
+    page.fill("#id_phone_tail", "5678")
+    page.click("#track-proof-submit")
+    expect(page.locator("#track-resolution")).to_have_text("已修复，联系人王五 13900001111")
+    expect(page.locator("#track-title")).to_have_text("井盖缺失 请回电138********")
+    assert "phone_tail" not in page.url and "5678" not in page.url  # POSTed: not in any access log
+
+
+def test_resident_follows_a_nearby_report_without_seeing_its_code(phone, world, report):
+    from django.utils import timezone
+
+    existing = report(title="人行道地砖松动", description="人行道地砖松动绊倒行人", now=timezone.now())
+    page = phone
+    requests = []
+    page.on("request", lambda r: requests.append((r.method, r.url)))
+    page.goto("/orders/report/")
+    page.select_option("#id_request_type", "complaint")
+    page.select_option("#id_subject_root", "Q01")
+    expect(page.locator("#id_subject optgroup").first).to_be_attached()
+    page.select_option("#id_subject", "Q010101")
+    page.fill("#id_title", "地砖松动")
+    page.fill("#id_description", "人行道地砖松动，有老人绊倒 13900002222")
+    page.click("#locate-btn")
+    expect(page.locator("#id_lng")).not_to_have_value("")
+    page.click("#similar-btn")
+    expect(page.locator("#follow-results li")).to_have_count(1)
+    assert existing.code not in page.content()
+    similar = [(m, u) for m, u in requests if "/similar/" in u]
+    assert similar and all(m == "POST" and "?" not in u for m, u in similar)  # the text is not in the URL
+    page.click(".follow-btn")
+    expect(page.locator("#tracking-code")).to_have_text(re.compile(r"^\d{16}$"))
+    mine = WorkOrder.objects.exclude(pk=existing.pk).get()
+    assert mine.state == State.MERGED and mine.merged_into_id == existing.pk
+    assert page.locator("#tracking-code").inner_text() == mine.code

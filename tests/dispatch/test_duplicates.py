@@ -1,9 +1,13 @@
 """一事多诉: finding likely duplicates, merging them, and calling every merged caller back."""
 
 import math
+import re
+import time
 from datetime import timedelta
+from unittest import mock
 
 import pytest
+from django.core import signing
 from django.utils import timezone
 
 from huying.core.audit import audit_trail
@@ -252,11 +256,13 @@ def test_intake_duplicate_panel(client, world, report):
     lng, lat = world.point("a")
     q = {"subject": "Q010101", "title": "地砖松动", "description": "人行道地砖松动", "lng": lng, "lat": lat}
     client.force_login(world.users["resident"])
-    assert client.get("/orders/intake/duplicates/", q).status_code == 403
+    assert client.post("/orders/intake/duplicates/", q).status_code == 403
     client.force_login(world.users["operator"])
-    html = client.get("/orders/intake/duplicates/", q).content.decode()
+    # POST only: the caller's words must not travel in a query string (the access log writes those).
+    assert client.get("/orders/intake/duplicates/", q).status_code == 405
+    html = client.post("/orders/intake/duplicates/", q).content.decode()
     assert f'data-code="{existing.code}"' in html and 'data-count="1"' in html
-    html = client.get("/orders/intake/duplicates/", {**q, "description": "路灯不亮", "title": "路灯"}).content.decode()
+    html = client.post("/orders/intake/duplicates/", {**q, "description": "路灯不亮", "title": "路灯"}).content.decode()
     assert 'id="no-duplicates"' in html and 'data-count="0"' in html
     assert 'id="duplicate-btn"' in client.get("/orders/intake/").content.decode()
     assert WorkOrder.objects.count() == 1
@@ -329,16 +335,24 @@ def test_resident_page_offers_to_follow_without_showing_others_data(client, worl
     work_order_reject(rejected, actor=world.users["operator"], reason="非政府职责", now=now)
     kw = follow_kwargs(world)
     q = {k: kw[k] for k in ("subject", "title", "description", "lng", "lat")}
-    html = client.get("/orders/report/similar/", q).content.decode()
-    assert f'name="follow" value="{target.code}"' in html and rejected.code not in html
+    assert client.get("/orders/report/similar/", q).status_code == 405  # POST only: no text in the log
+    html = client.post("/orders/report/similar/", q).content.decode()
+    # An offer carries a signed token, never the order's tracking code (which opens its tracking page).
+    assert 'data-count="1"' in html and target.code not in html and rejected.code not in html
     assert "张三" not in html and TEXT not in html and "13812345678" not in html
+    token = re.search(r'name="follow" value="([^"]+)"', html).group(1)
     assert 'id="similar-btn"' in client.get("/orders/report/").content.decode()
 
-    data = {**kw, "follow": rejected.code, "subject_root": "Q01", "photos": []}
-    r = client.post("/orders/report/", data)
-    assert r.status_code == 409 and 'id="follow-error"' in r.content.decode()
+    data = {**kw, "subject_root": "Q01", "photos": []}
+    for refused in (target.code, token[:-1] + ("A" if token[-1] != "A" else "B"),
+                    signing.dumps(rejected.pk, salt="huying.dispatch.follow")):
+        r = client.post("/orders/report/", {**data, "follow": refused})
+        assert r.status_code == 409 and 'id="follow-error"' in r.content.decode()
     assert WorkOrder.objects.count() == 2
-    r = client.post("/orders/report/", {**data, "follow": target.code})
+    with mock.patch("django.core.signing.time.time", return_value=time.time() + 3 * 3600):
+        r = client.post("/orders/report/", {**data, "follow": token})  # expired after two hours
+    assert r.status_code == 409 and WorkOrder.objects.count() == 2
+    r = client.post("/orders/report/", {**data, "follow": token})
     assert r.status_code == 302
     mine = WorkOrder.objects.exclude(pk__in=[target.pk, rejected.pk]).get()
     assert r["Location"].endswith(f"code={mine.code}&new=1")

@@ -137,6 +137,19 @@ def test_report_non_image_photo_refused_at_the_field(client, world):
     assert WorkOrder.objects.count() == 0 and Attachment.objects.count() == 0
 
 
+def test_anonymous_report_keys_count_per_browser(client, world):
+    from django.test import Client
+
+    data = report_data(world)
+    assert client.get(reverse("dispatch:report")).status_code == 200
+    first = client.post(reverse("dispatch:report"), data)
+    assert client.post(reverse("dispatch:report"), data)["Location"] == first["Location"]  # a double submit
+    other = Client().post(reverse("dispatch:report"), data)  # another browser, the same key and text
+    assert other.status_code == 302 and other["Location"] != first["Location"]
+    assert WorkOrder.objects.count() == 2
+    assert first["Location"].split("code=")[1][:16] not in other["Location"]
+
+
 def test_report_reused_key_with_other_content_gets_a_fresh_key(client, world):
     client.post(reverse("dispatch:report"), report_data(world))
     r = client.post(reverse("dispatch:report"), report_data(world, title="另一件事"))
@@ -158,6 +171,59 @@ def test_track_shows_progress_without_personal_data(client, world, report):
     assert 'id="track-state">已派单<' in html
     assert "受理" in html and "派单" in html
     assert "13812345678" not in html and "张三" not in html and world.units["community_a"].name not in html
+
+
+def replied(report, world, **kw):
+    order = dispatched(lambda: report(**kw), world)
+    order = work_order_accept(order, actor=world.users["comm_a"], version=order.version)
+    return work_order_resolve(order, actor=world.users["comm_a"], result="已修复，联系人王五 13900001111",
+                              version=order.version)
+
+
+def test_track_by_code_shows_a_masked_title_and_no_reply(client, world, report):
+    order = replied(report, world, title="井盖缺失 联系 139.0000.2222")
+    r = client.get(reverse("dispatch:track"), {"code": order.code})
+    html = r.content.decode()
+    assert r.status_code == 200 and 'id="track-state">已办结<' in html
+    assert 'id="track-title">井盖缺失 联系 139.****.****<' in html
+    assert "2222" not in html and "王五" not in html and "13900001111" not in html
+    assert 'id="track-resolution"' not in html and 'id="track-proof-form"' in html
+    # The tail never travels in a query string, and a GET with one shows nothing more.
+    assert "王五" not in client.get(reverse("dispatch:track"), {"code": order.code, "phone_tail": "5678"}).content.decode()
+
+
+def test_track_reply_only_for_the_reporter(client, world, report):
+    order = replied(report, world, title="井盖缺失 联系 139.0000.2222")  # the reporter's phone: 13812345678
+    url = reverse("dispatch:track")
+    r = client.post(url, {"code": order.code, "phone_tail": "1111"})
+    assert r.status_code == 403
+    html = r.content.decode()
+    assert "手机号后四位与登记的号码不符" in field_html(html, "phone_tail") and "王五" not in html
+    assert client.post(url, {"code": order.code, "phone_tail": "12ab"}).status_code == 400
+    r = client.post(url, {"code": order.code, "phone_tail": "5678"})
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert 'id="track-resolution">已修复，联系人王五 13900001111<' in html and 'id="track-proof-form"' not in html
+    assert "2222" not in html  # the title stays masked: four digits prove less than a login
+    # Signed in, the reporter sees the reply and their own title; another resident sees neither.
+    client.force_login(world.users["resident2"])
+    html = client.get(url, {"code": order.code}).content.decode()
+    assert "王五" not in html and "2222" not in html
+    client.force_login(world.users["resident"])
+    html = client.get(url, {"code": order.code}).content.decode()
+    assert "王五" in html and 'id="track-title">井盖缺失 联系 139.0000.2222<' in html
+
+
+def test_track_phone_tail_tries_per_code_are_limited(client, world, report):
+    order = replied(report, world)
+    other = replied(report, world)
+    url = reverse("dispatch:track")
+    for tail in ("0000", "1111", "2222", "3333", "4444"):
+        assert client.post(url, {"code": order.code, "phone_tail": tail}).status_code == 403
+    r = client.post(url, {"code": order.code, "phone_tail": "5678"})  # right, but too late
+    assert r.status_code == 429 and "王五" not in r.content.decode()
+    assert "尝试次数过多" in field_html(r.content.decode(), "phone_tail")
+    assert "王五" in client.post(url, {"code": other.code, "phone_tail": "5678"}).content.decode()
 
 
 def test_track_unknown_code(client, world):

@@ -4,7 +4,11 @@ What a public record shows, and why:
 - `service_request_id` is the order's tracking code (工单编号), the number residents already quote.
 - `status` is open/closed; `status_notes` a fixed sentence per state (never the staff's free text,
   which may name people).
-- `description` is the resident's text with phone and identity numbers masked (`people.masking`).
+- `description` is the resident's text with phone and identity numbers masked in every format
+  (`people.masking.mask_text`).
+- The tracking code is an identifier, not a credential: everything it opens without more proof
+  (this record, the public tracking page) is masked text, and the staff's reply shows on the
+  tracking page only to the reporter (their login, or the code with the phone's last four digits).
 - `address` is masked like everywhere else (house numbers hidden); `lat`/`long` are rounded to
   3 decimals (about 100 m): the neighbourhood of the problem, not the doorstep of the caller.
 - No reporter name, phone, e-mail, account or device. Orders of hidden request types
@@ -13,16 +17,16 @@ What a public record shows, and why:
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huying.core.apischema import MAX_YEAR, MIN_YEAR
 from huying.core.errors import DomainError
-from huying.people.masking import mask_address, mask_id_number, mask_phone
+from huying.people.masking import mask_address, mask_text
 
 from ..models import RequestType, State, Subject, WorkOrder
 
@@ -128,20 +132,6 @@ def service_definition(code: str) -> dict:
 
 # ---- requests ---------------------------------------------------------------------------------
 
-_NUMBER = re.compile(r"\+?\d[\d\- ]{5,}\d[\dXx]?|\d{17}[\dXx]")
-
-
-def _scrub(text: str) -> str:
-    def mask(m):
-        s = m.group(0)
-        compact = re.sub(r"[\- ]", "", s)
-        if len(compact) in (15, 18) and compact[:-1].isdigit():
-            return mask_id_number(s)
-        return mask_phone(s)
-
-    return _NUMBER.sub(mask, text or "")
-
-
 def _when(dt) -> str | None:
     return timezone.localtime(dt).isoformat(timespec="seconds") if dt else None
 
@@ -154,7 +144,7 @@ def public_request(order: WorkOrder) -> dict:
         "status_notes": status_notes(order),
         "service_name": order.subject.name,
         "service_code": order.subject.code,
-        "description": _scrub(order.description),
+        "description": mask_text(order.description),
         "agency_responsible": order.lead_unit.name if order.lead_unit_id else "",
         "service_notice": "",
         "requested_datetime": _when(order.created_at),
@@ -193,7 +183,12 @@ def parse_w3c(value: str, field: str) -> datetime:
     if dt is None:
         raise DomainError("open311.bad_date", _("%(f)s 须为 W3C 日期时间格式，例如 2026-01-01T00:00:00+08:00。")
                           % {"f": field}, field=field)
-    return timezone.make_aware(dt) if timezone.is_naive(dt) else dt
+    # Far years overflow on the way to UTC or when the 90-day window is added (0001-01-01, 9999-12-31).
+    if not MIN_YEAR <= dt.year <= MAX_YEAR:
+        raise DomainError("open311.bad_date", _("%(f)s 须在 %(lo)s 年至 %(hi)s 年之间。")
+                          % {"f": field, "lo": MIN_YEAR, "hi": MAX_YEAR}, field=field)
+    # In UTC: PostgreSQL refuses offsets past ±15:59, which the W3C format allows (-23:59).
+    return timezone.make_aware(dt) if timezone.is_naive(dt) else dt.astimezone(UTC)
 
 
 def requests_list(params, *, now=None) -> list[dict]:

@@ -158,3 +158,12 @@ def level_label(code: str) -> str:
         return str(HandlingLevel(code).label)
     except ValueError:
         return code
+
+
+@register.filter
+def masked(text) -> str:
+    """Free text with phone and identity numbers hidden: titles in lists and anything shown outside
+    the order's own page (people.masking.mask_text)."""
+    from huying.people.masking import mask_text
+
+    return mask_text(text)
