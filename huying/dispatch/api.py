@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema, Status
 
+from huying.core.apischema import MAX_PAGE, MAX_PAGE_SIZE, ErrorOut, Id, Moment, Page, PageSize, Version
 from huying.core.errors import DomainError
 from huying.people.masking import mask_phone
 
@@ -22,12 +23,6 @@ from .triage import services as triage_services
 router = Router(tags=["dispatch"])
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
-
-
 class PhotoIn(Schema):
     name: str = "photo"
     content_base64: str
@@ -39,15 +34,15 @@ class OrderIn(Schema):
     request_type: str | None = None
     title: str
     description: str = ""
-    lng: float | None = None
-    lat: float | None = None
+    lng: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
     address: str = ""
     reporter_name: str = ""
     reporter_phone: str = ""
     anonymous: bool = False
     urgency: str | None = None
     photos: list[PhotoIn] = []
-    unit_id: int | None = Field(default=None, description="话务员受理时指定的承办单位（不按系统建议时须填 override_reason）")
+    unit_id: Id | None = Field(default=None, description="话务员受理时指定的承办单位（不按系统建议时须填 override_reason）")
     override_reason: str = ""
 
 
@@ -116,15 +111,15 @@ class ListFilters(Schema):
     request_type: str | None = None
     subject: str | None = None
     area: str | None = None
-    lead_unit: int | None = None
+    lead_unit: Id | None = None
     deadline_state: str | None = None
     q: str | None = None
-    page: int = Field(default=1, ge=1)
-    page_size: int = Field(default=20, ge=1, le=200)
+    page: Page = 1
+    page_size: PageSize = 20
 
 
 class VersionIn(Schema):
-    version: int
+    version: Version
 
 
 class NoteIn(VersionIn):
@@ -132,8 +127,8 @@ class NoteIn(VersionIn):
 
 
 class DispatchIn(VersionIn):
-    unit_id: int | None = None
-    cohandler_ids: list[int] | None = None
+    unit_id: Id | None = None
+    cohandler_ids: list[Id] | None = None
     reason: str = ""
     binding: bool = False
 
@@ -165,7 +160,7 @@ class SubjectIn(VersionIn):
 
 
 class ExtensionIn(VersionIn):
-    new_due: datetime
+    new_due: Moment
     reason: str = ""
 
 
@@ -189,11 +184,22 @@ class ClassOut(Schema):
 
 
 def _photos(items: list[PhotoIn]) -> list[tuple[str, bytes]]:
+    """The photos decoded; count and size are checked before decoding (the service checks them again,
+    and decodes and re-encodes each image: dispatch/services/photos.py)."""
     import base64
     import binascii
 
+    from .services.photos import MAX_COUNT, max_bytes
+
+    if len(items) > MAX_COUNT:
+        raise DomainError("dispatch.photo_too_many", _("最多上传 %(n)s 张照片。") % {"n": MAX_COUNT},
+                          field="photos", status=400)
+    limit = max_bytes()
     out = []
     for p in items:
+        if len(p.content_base64) // 4 * 3 > limit + 2:
+            raise DomainError("dispatch.photo_too_large", _("照片“%(name)s”超过 %(mb)s MB。")
+                              % {"name": p.name, "mb": round(limit / 1048576, 1)}, field="photos", status=413)
         try:
             out.append((p.name, base64.b64decode(p.content_base64, validate=True)))
         except (binascii.Error, ValueError):
@@ -351,7 +357,7 @@ class MergeIn(VersionIn):
 
 
 class SplitPartIn(Schema):
-    unit_id: int
+    unit_id: Id
     title: str
     description: str = ""
 
@@ -390,7 +396,7 @@ def extension_create(request, code: str, payload: ExtensionIn):
 
 
 @router.post("/extensions/{ext_id}/decide", response={200: ExtensionOut, **ERRORS}, summary="审批延期")
-def extension_decide(request, ext_id: int, payload: DecisionIn):
+def extension_decide(request, ext_id: Id, payload: DecisionIn):
     ext = Extension.objects.select_related("order").filter(pk=ext_id).first()
     if ext is None:
         raise DomainError("dispatch.not_found", _("延期申请不存在。"), status=404)
@@ -437,7 +443,7 @@ class TriagePage(Schema):
 class TriageDispatchIn(VersionIn):
     label: str
     subject: str = ""
-    unit_id: int | None = None
+    unit_id: Id | None = None
     reason: str = ""
 
 
@@ -447,7 +453,8 @@ class TriageRejectIn(VersionIn):
 
 
 @router.get("/triage", response={200: TriagePage, 403: ErrorOut}, summary="待分拨工单（最早受理的在前）")
-def triage_list(request, page: int = Query(1, ge=1), page_size: int = Query(20, ge=1, le=200)):
+def triage_list(request, page: int = Query(1, ge=1, le=MAX_PAGE),
+                page_size: int = Query(20, ge=1, le=MAX_PAGE_SIZE)):
     if not triage_selectors.can_triage(request.user):
         raise DomainError("dispatch.forbidden", _("只有话务员或派单员可以查看待分拨工单。"), status=403)
     qs = triage_selectors.triage_queue(actor=request.user)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from huying.core.apischema import Day, ErrorOut, Id, Moment, Page, PageSize, Year
 from huying.core.errors import DomainError
 from huying.territory.models import Division
 
@@ -25,12 +26,6 @@ from .services import studios as st
 router = Router(tags=["party"])
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
-
-
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
@@ -39,8 +34,8 @@ def _not_found(what: str) -> DomainError:
 
 
 class Paging(Schema):
-    page: int = Field(default=1, ge=1)
-    page_size: int = Field(default=20, ge=1, le=200)
+    page: Page = 1
+    page_size: PageSize = 20
 
 
 def _page(items, paging: Paging, out) -> dict:
@@ -74,7 +69,7 @@ class MemberPage(Schema):
 
 
 class MemberFilters(Paging):
-    organisation: int | None = None
+    organisation: Id | None = None
     community: str | None = None
     reported: bool | None = None
     status: str | None = None
@@ -103,13 +98,13 @@ def member_list(request, filters: Query[MemberFilters]):
 
 
 @router.get("/members/{member_id}", response={200: MemberOut, 404: ErrorOut}, summary="党员信息")
-def member_detail(request, member_id: int):
+def member_detail(request, member_id: Id):
     return _member_out(selectors.member_get(member_id, actor=request.user))
 
 
 # -- double reporting --------------------------------------------------------------------------
 class ReportIn(Schema):
-    member_id: int | None = Field(default=None, description="空：本人报到")
+    member_id: Id | None = Field(default=None, description="空：本人报到")
     skills: str = ""
 
 
@@ -165,22 +160,22 @@ def member_reports_pending(request, paging: Query[Paging]):
 
 
 @router.post("/member-reports/{report_id}/confirm", response={200: ReportOut, **ERRORS}, summary="社区确认报到")
-def member_report_confirm(request, report_id: int):
+def member_report_confirm(request, report_id: Id):
     return _report_out(s.member_report_confirm(_pending_report(request, report_id), actor=request.user))
 
 
 @router.post("/member-reports/{report_id}/reject", response={200: ReportOut, **ERRORS}, summary="社区退回报到")
-def member_report_reject(request, report_id: int, payload: ReasonIn):
+def member_report_reject(request, report_id: Id, payload: ReasonIn):
     return _report_out(s.member_report_reject(_pending_report(request, report_id), actor=request.user,
                                               reason=payload.reason))
 
 
 # -- service records ---------------------------------------------------------------------------
 class ServiceIn(Schema):
-    member_id: int | None = Field(default=None, description="空：本人")
+    member_id: Id | None = Field(default=None, description="空：本人")
     kind: str
-    hours: Decimal
-    served_on: date
+    hours: Decimal = Field(ge=0, max_digits=6, decimal_places=1)
+    served_on: Day
     note: str = ""
 
 
@@ -205,9 +200,9 @@ class ServicePage(Schema):
 
 
 class ServiceFilters(Paging):
-    member: int | None = None
+    member: Id | None = None
     community: str | None = None
-    year: int | None = None
+    year: Year | None = None
     confirmed: bool | None = None
 
 
@@ -237,7 +232,7 @@ def service_record_add(request, payload: ServiceIn):
 
 
 @router.post("/service-records/{record_id}/confirm", response={200: ServiceOut, **ERRORS}, summary="社区确认服务")
-def service_record_confirm(request, record_id: int):
+def service_record_confirm(request, record_id: Id):
     record = selectors.service_records(actor=request.user).filter(pk=record_id).first()
     if record is None:
         raise _not_found(_("服务记录"))
@@ -263,7 +258,7 @@ class SummaryOut(Schema):
 
 
 @router.get("/summary", response={200: SummaryOut, 403: ErrorOut, 404: ErrorOut}, summary="双报到与服务汇总")
-def summary(request, root: str | None = None, year: int | None = None):
+def summary(request, root: str | None = None, year: Year | None = None):
     division = None
     if root:
         division = Division.objects.filter(code=root).first()
@@ -296,9 +291,9 @@ class VisitIn(Schema):
     visitor_name: str = ""
     visitor_phone: str = ""
     address: str = ""
-    lng: float | None = None
-    lat: float | None = None
-    received_at: datetime | None = None
+    lng: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    received_at: Moment | None = None
 
 
 class VisitOut(Schema):
@@ -351,26 +346,26 @@ def _studio(pk: int) -> Studio:
 
 
 @router.get("/studios/{studio_id}/roster", response={200: list[DutyOut], 404: ErrorOut}, summary="值班安排")
-def studio_roster(request, studio_id: int, start: datetime, end: datetime):
+def studio_roster(request, studio_id: Id, start: Moment, end: Moment):
     duties = studio_selectors.studio_roster(_studio(studio_id), start=start, end=end)[:500]
     return [{"id": d.pk, "representative": str(d.representative.user), "level": d.representative.level,
              "starts_at": d.starts_at, "ends_at": d.ends_at} for d in duties]
 
 
 @router.post("/studios/{studio_id}/visits", response={201: VisitOut, **ERRORS}, summary="登记来访")
-def studio_visit_record(request, studio_id: int, payload: VisitIn):
+def studio_visit_record(request, studio_id: Id, payload: VisitIn):
     visit = st.studio_visit_record(_studio(studio_id), actor=request.user, **payload.dict())
     return Status(201, _visit_out(request, visit.pk))
 
 
 @router.get("/studios/{studio_id}/visits", response={200: list[VisitOut], 404: ErrorOut}, summary="来访记录")
-def studio_visits(request, studio_id: int, paging: Query[Paging], status: str | None = None):
+def studio_visits(request, studio_id: Id, paging: Query[Paging], status: str | None = None):
     rows = studio_selectors.studio_visits(actor=request.user, studio=_studio(studio_id), status=status)
     return _page(rows, paging, lambda r: {k: getattr(r, k) for k in VisitOut.model_fields})["results"]
 
 
 @router.post("/visits/{visit_id}/work-order", response={200: VisitOut, **ERRORS}, summary="来访转工单")
-def studio_visit_to_work_order(request, visit_id: int, payload: ToOrderIn):
+def studio_visit_to_work_order(request, visit_id: Id, payload: ToOrderIn):
     visit = studio_selectors.visit_get(visit_id, actor=request.user)
     if visit is None:
         raise _not_found(_("来访记录"))

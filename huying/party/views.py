@@ -352,6 +352,8 @@ def studio_list(request):
 def _week_start(request) -> date:
     try:
         day = date.fromisoformat(request.GET.get("week", ""))
+        if not 1900 <= day.year <= 2100:  # the week's arithmetic overflows near year 1 and 9999
+            raise ValueError(day)
     except ValueError:
         day = timezone.localdate()
     return day - timedelta(days=day.weekday())

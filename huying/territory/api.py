@@ -10,6 +10,8 @@ from ninja import Router, Schema
 from shapely import geometry as shapely_geometry
 from shapely import to_geojson
 
+from huying.core.apischema import ErrorOut
+
 from . import selectors
 from .models import UNIFIED_LAYER, Division, Grid, Level
 
@@ -42,12 +44,6 @@ class AncestorOut(Schema):
 class DivisionOut(NodeOut):
     ancestors: list[AncestorOut]
     child_level: str | None = None
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 def _division_node(code: str) -> selectors.TerritoryNode:
@@ -126,7 +122,14 @@ def children_feature_collection(node: selectors.TerritoryNode) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-@router.get("/divisions/{code}/children.geojson", response={200: dict, 404: ErrorOut})
+GEOJSON_RESPONSE = {"description": "GeoJSON FeatureCollection", "content": {"application/geo+json": {"schema": {
+    "type": "object", "required": ["type", "features"],
+    "properties": {"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {"type": "object"}}},
+}}}}
+
+
+@router.get("/divisions/{code}/children.geojson", response={200: None, 404: ErrorOut},
+            openapi_extra={"responses": {200: GEOJSON_RESPONSE}})
 def division_children_geojson(request, code: str):
     """The children's polygons as a GeoJSON FeatureCollection (a community's: its unified grids)."""
     body = json.dumps(children_feature_collection(_division_node(code)), ensure_ascii=False, separators=(",", ":"))
