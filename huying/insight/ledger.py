@@ -5,6 +5,11 @@ docs/metrics.md) that the unit acted on, i.e. those with an `OrderUnitFact` row 
 summary sheet (the unit's rates from `UnitDay` through `metrics.evaluate`) and the order sheet
 describe the same orders. Orders are read in keyset-paginated chunks and the workbook is written
 in openpyxl's write-only mode, so 100 000 rows never sit in memory at once.
+
+The order sheet is exactly what the person's order list shows: its rows are the unit's orders
+narrowed by `dispatch.selectors.visible_q(actor)`, and a person who sees no orders at all (a Party
+secretary, a resident; only staff roles see orders) may not export a ledger, whatever territory
+their unit covers.
 """
 
 from __future__ import annotations
@@ -48,14 +53,27 @@ COLUMNS = (
 )
 
 
+def sees_orders(actor) -> bool:
+    """Whether the person's order list can hold anyone else's orders (the roles `visible_q` opens to)."""
+    from huying.dispatch.services.common import STAFF_ROLES
+
+    if getattr(actor, "is_superuser", False):
+        return True
+    scope = scope_for(actor)
+    return scope.whole_city or scope.has_any_role(*STAFF_ROLES)
+
+
 def ledger_unit_check(actor, unit_id) -> object:
-    """The unit whose ledger `actor` asks for: 404 if there is none, 403 if it is outside their scope."""
+    """The unit whose ledger `actor` asks for: 404 if there is none, 403 if it is outside their scope
+    or if they see no orders at all."""
     from huying.people.models import Unit
 
     try:
         unit = Unit.objects.select_related("division", "grid").get(pk=int(unit_id))
     except (TypeError, ValueError, Unit.DoesNotExist):
         raise DomainError("insight.no_unit", _("单位不存在。"), field="unit", status=404) from None
+    if not sees_orders(actor):
+        raise DomainError("insight.forbidden", _("您的岗位不能查看工单，不能导出工单台账。"), status=403)
     scope = scope_for(actor)
     if getattr(actor, "is_superuser", False) or scope.whole_city or unit.pk in scope.unit_ids:
         return unit
@@ -79,14 +97,16 @@ def _on_time(o: dict) -> str:
     return ""
 
 
-def ledger_rows(unit_id: int, *, period: Period, chunk: int = CHUNK) -> Iterator[dict]:
-    """The unit's orders of the period, oldest first, one dict per order keyed as `COLUMNS`, phone masked."""
+def ledger_rows(unit_id: int, *, actor, period: Period, chunk: int = CHUNK) -> Iterator[dict]:
+    """The unit's orders of the period that `actor` may see, oldest first, one dict per order keyed as
+    `COLUMNS`, phone masked."""
     from huying.dispatch.models import Callback, Satisfaction, State, WorkOrder
+    from huying.dispatch.selectors import visible_q
 
     states = dict(State.choices)
     sats = dict(Satisfaction.choices)
     ids = OrderUnitFact.objects.filter(unit_id=unit_id, day__gte=period.start, day__lte=period.end).values("order_id")
-    base = WorkOrder.objects.filter(pk__in=ids).order_by("pk")
+    base = WorkOrder.objects.filter(visible_q(actor), pk__in=ids).order_by("pk")
     fields = ("pk", "code", "created_at", "subject__name", "request_type__name", "area_label", "area_code", "state",
               "resolve_due", "accepted_at", "resolved_at", "closed_at", "deadline_state", "return_count",
               "rework_count", "reporter_phone")
@@ -122,7 +142,7 @@ def ledger_summary(unit_id: int, *, period: Period, weights=None) -> dict:
     return {"counters": counters, "rates": metrics.evaluate(counters, weights=weights).as_dict()}
 
 
-def ledger_workbook(unit, *, period: Period, out, chunk: int = CHUNK) -> int:
+def ledger_workbook(unit, *, actor, period: Period, out, chunk: int = CHUNK) -> int:
     """Write the ledger workbook (sheets 台账 and 汇总) to the file-like `out`; returns the order count."""
     from openpyxl import Workbook
 
@@ -130,7 +150,7 @@ def ledger_workbook(unit, *, period: Period, out, chunk: int = CHUNK) -> int:
     ws = wb.create_sheet(_("台账"))
     ws.append([str(header) for _key, header in COLUMNS])
     n = 0
-    for row in ledger_rows(unit.pk, period=period, chunk=chunk):
+    for row in ledger_rows(unit.pk, actor=actor, period=period, chunk=chunk):
         ws.append([row[key] for key, _header in COLUMNS])
         n += 1
     summary = ledger_summary(unit.pk, period=period)

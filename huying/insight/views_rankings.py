@@ -49,6 +49,7 @@ def ranking_page(request):
         "prev_url": link(page=page.previous_page_number()) if page.has_previous() else "",
         "next_url": link(page=page.next_page_number()) if page.has_next() else "",
         "ledger_period": period.key,
+        "can_export_ledger": ledger.sees_orders(actor),
     })
 
 
@@ -64,5 +65,5 @@ def ledger_xlsx(request):
     resp = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     resp["Content-Disposition"] = (f'attachment; filename="huying-ledger-{unit.code}-'
                                    f'{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"')
-    ledger.ledger_workbook(unit, period=period, out=resp)
+    ledger.ledger_workbook(unit, actor=request.user, period=period, out=resp)
     return resp
