@@ -29,6 +29,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# Throttles count per address and every test client is 127.0.0.1; the throttle cache's table is
+# not flushed between live-server tests. Tests of throttling itself set real rates (tests/web/test_security.py).
+RELAXED_RATES = {"report": "10000/m", "track": "10000/m", "open311": "10000/m", "api": "10000/m"}
+
+
+@pytest.fixture(autouse=True)
+def _relaxed_throttles(settings):
+    settings.HUYING_RATES = RELAXED_RATES
+
+
 @pytest.fixture(autouse=True)
 def _fresh_calendar():
     # Test transactions roll back without delete signals, so no cached calendar may outlive a test.

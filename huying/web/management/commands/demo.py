@@ -8,12 +8,13 @@ import os
 import time
 from importlib import resources
 
+from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
 from tqdm import tqdm
 
-DEMO_PASSWORD = os.environ.get("HUYING_DEMO_PASSWORD", "huying-demo-2026")
+DEMO_PASSWORD = settings.HUYING_DEMO_PASSWORD
 
 
 class _Progress:
@@ -82,8 +83,19 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--orders", type=int, default=20000,
                             help="simulated calls over the last 60 days on the first start (0: none)")
+        parser.add_argument("--force", action="store_true",
+                            help="run on a database other than SQLite (it gets logins with a known password)")
 
-    def handle(self, *args, no_serve, host, port, orders, **options):
+    def handle(self, *args, no_serve, host, port, orders, force=False, **options):
+        if connection.vendor != "sqlite" and not force:
+            raise CommandError(
+                f"huying demo creates logins with a known password; the database is {connection.vendor}, "
+                "not the demo's SQLite file. Add --force if this database is really a demo. "
+                "演示命令会创建密码公开的账号，非 SQLite 数据库须加 --force。")
+        from huying.web.secret_key import key_file, key_file_write
+
+        if not os.environ.get("HUYING_SECRET_KEY", "").strip() and key_file_write():
+            self.stdout.write(f"secret key: a random one written to {key_file()} (mode 0600)")
         started = time.monotonic()
         call_command("migrate", interactive=False, verbosity=0)
         progress = _Progress()

@@ -4,8 +4,39 @@ import os
 import subprocess
 import sys
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+from huying.web.secret_key import key_file_write, key_required
+
+# gunicorn's default access-log line without the query string (%(U)s is the path alone, where %(r)s
+# is the whole request line) and without the referrer (the previous page's address and its query):
+# queries carry what residents typed (similar-report checks, tracking codes), which logs must not keep.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
+
+
+def gunicorn_args(host: str, port: int, workers: int, threads: int) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn", "huying.wsgi:application",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--threads", str(threads),
+        "--access-logfile", "-",
+        "--access-logformat", ACCESS_LOG_FORMAT,
+        "--graceful-timeout", "10",
+    ]
+
+
+def secret_key_ready() -> None:
+    """Fail closed: no key, no production server. With HUYING_DEBUG on, write one to var/ instead."""
+    if settings.DEBUG:
+        key_file_write()
+    try:
+        key_required()
+    except ImproperlyConfigured as exc:
+        raise CommandError(str(exc)) from None
 
 
 def serve(host: str, port: int, workers: int, threads: int, *, with_worker: bool = False) -> None:
@@ -14,22 +45,14 @@ def serve(host: str, port: int, workers: int, threads: int, *, with_worker: bool
     With `with_worker`, `huying worker` (deadline sweep, hot-issue snapshots, partitions) runs beside
     it as a child process in the same process group, so Ctrl-C stops both; it logs to var/worker.log.
     """
+    secret_key_ready()
     call_command("collectstatic", interactive=False, verbosity=0)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huying.settings")
     if with_worker:
-        from django.conf import settings
-
         log = open(settings.VAR_DIR / "worker.log", "ab")  # noqa: SIM115 - handed to the child, which outlives us
         subprocess.Popen([sys.executable, "-m", "huying.cli", "worker"], stdout=log, stderr=subprocess.STDOUT)
         print(f"worker: log in {settings.VAR_DIR / 'worker.log'}", flush=True)
-    args = [
-        sys.executable, "-m", "gunicorn", "huying.wsgi:application",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--threads", str(threads),
-        "--access-logfile", "-",
-        "--graceful-timeout", "10",
-    ]
+    args = gunicorn_args(host, port, workers, threads)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huying.settings")
     sys.stdout.flush()
     os.execv(sys.executable, args)
@@ -39,13 +62,14 @@ class Command(BaseCommand):
     help = "Serve Huying with gunicorn (not Django's development server)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=os.environ.get("HUYING_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("HUYING_PORT", "8000")))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("HUYING_WORKERS", "2")))
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("HUYING_THREADS", "4")))
+        parser.add_argument("--host", default=settings.HUYING_HOST)
+        parser.add_argument("--port", type=int, default=settings.HUYING_PORT)
+        parser.add_argument("--workers", type=int, default=settings.HUYING_WORKERS)
+        parser.add_argument("--threads", type=int, default=settings.HUYING_THREADS)
         parser.add_argument("--with-worker", action="store_true",
                             help="also run `huying worker` (deadlines, hot-issue snapshots) beside the server")
 
     def handle(self, *args, host, port, workers, threads, with_worker=False, **options):
+        secret_key_ready()
         self.stdout.write(f"呼应 Huying serving on http://{host}:{port}/")
         serve(host, port, workers, threads, with_worker=with_worker)
