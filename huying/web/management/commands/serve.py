@@ -42,16 +42,19 @@ def secret_key_ready() -> None:
 def serve(host: str, port: int, workers: int, threads: int, *, with_worker: bool = False) -> None:
     """Replace this process with gunicorn serving huying.wsgi.
 
-    With `with_worker`, `huying worker` (deadline sweep, hot-issue snapshots, partitions) runs beside
-    it as a child process in the same process group, so Ctrl-C stops both; it logs to var/worker.log.
+    With `with_worker`, `huying worker` (every periodic job) runs beside it as a child process in the
+    same process group, so Ctrl-C stops both; it logs to var/worker.log. It is told this process's
+    pid, which gunicorn keeps across the exec, and stops within a second once gunicorn has gone
+    (SIGTERM, a normal exit, or killed outright).
     """
     secret_key_ready()
     call_command("collectstatic", interactive=False, verbosity=0)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huying.settings")
     if with_worker:
         log = open(settings.VAR_DIR / "worker.log", "ab")  # noqa: SIM115 - handed to the child, which outlives us
-        subprocess.Popen([sys.executable, "-m", "huying.cli", "worker"], stdout=log, stderr=subprocess.STDOUT)
-        print(f"worker: log in {settings.VAR_DIR / 'worker.log'}", flush=True)
+        worker = subprocess.Popen([sys.executable, "-m", "huying.cli", "worker", "--parent-pid", str(os.getpid())],
+                                  stdout=log, stderr=subprocess.STDOUT)
+        print(f"worker: pid {worker.pid}, log in {settings.VAR_DIR / 'worker.log'}", flush=True)
     args = gunicorn_args(host, port, workers, threads)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huying.settings")
     sys.stdout.flush()
@@ -67,7 +70,7 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=settings.HUYING_WORKERS)
         parser.add_argument("--threads", type=int, default=settings.HUYING_THREADS)
         parser.add_argument("--with-worker", action="store_true",
-                            help="also run `huying worker` (deadlines, hot-issue snapshots) beside the server")
+                            help="also run `huying worker` (every periodic job) beside the server, stopped with it")
 
     def handle(self, *args, host, port, workers, threads, with_worker=False, **options):
         secret_key_ready()
