@@ -13,5 +13,6 @@ urlpatterns = [
     path("party/", include("huying.party.urls")),
     path("escalation/", include("huying.dispatch.escalation.urls")),
     path("hot/", include("huying.dispatch.hot.urls")),
+    path("inbox/", include("huying.dispatch.notify.urls")),
     path("", include("huying.web.urls")),
 ]

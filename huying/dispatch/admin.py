@@ -55,4 +55,5 @@ class AssignmentAdmin(ReadOnly):
     list_filter = ["outcome", "binding"]
 
 
+from .notify import admin as _notify_admin  # noqa: E402,F401  the outbox, its dead letters, the inboxes
 from .triage import admin as _triage_admin  # noqa: E402,F401  registers the classification mapping and history

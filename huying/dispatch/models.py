@@ -47,6 +47,20 @@ class Urgency(models.TextChoices):
 URGENCY_RANK = {Urgency.NORMAL: 0, Urgency.URGENT: 1, Urgency.EMERGENCY: 2}
 
 
+class LocationPrecision(models.TextChoices):
+    """How deep intake could place an order: a point or building puts it in a grid; an address that
+    names only a community, street or district leaves it there for the operator to refine."""
+
+    GRID = "grid", _("网格")
+    COMMUNITY = "community", _("社区")
+    STREET = "street", _("街道")
+    DISTRICT = "district", _("区")
+
+
+# Coarser than a grid: the order's point is only its division's centre.
+COARSE_PRECISIONS = (LocationPrecision.COMMUNITY, LocationPrecision.STREET, LocationPrecision.DISTRICT)
+
+
 class Channel(models.TextChoices):
     WEB = "web", _("居民网页")
     HOTLINE = "hotline", _("热线电话")
@@ -240,6 +254,8 @@ class WorkOrder(models.Model):
     # The deepest territory code (grid, else community …): scope by any level is a prefix match.
     area_code = models.CharField(_("区域代码"), max_length=20, blank=True, db_index=True)
     area_label = models.CharField(_("所在区域"), max_length=200, blank=True)
+    location_precision = models.CharField(_("定位精度"), max_length=12, choices=LocationPrecision.choices,
+                                          default=LocationPrecision.GRID)
 
     state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.SUBMITTED,
                              db_index=True)

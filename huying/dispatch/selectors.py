@@ -26,7 +26,7 @@ from huying.people.scope import scope_for
 from huying.territory.models import Level
 
 from . import duplicates as dup
-from .models import Channel, Extension, State, Subject, Transition, WorkOrder
+from .models import COARSE_PRECISIONS, Channel, Extension, State, Subject, Transition, WorkOrder
 from .services.common import STAFF_ROLES, has_any_role, in_territory
 from .services.routing import place_units_q
 from .workflow import CHILD_DONE, CLOCK_RUNNING, SPLIT_FROM, TERMINAL, WITH_UNIT, next_states
@@ -335,7 +335,7 @@ def patrol_reports(*, actor) -> QuerySet[WorkOrder]:
 @dataclass
 class DuplicateCandidate:
     order: WorkOrder
-    distance_m: float
+    distance_m: float | None  # None: matched by division (no point on one side)
     similarity: float
     score: float
 
@@ -348,42 +348,66 @@ def duplicate_radius(subject: Subject) -> int:
     return dup.DEFAULT_RADIUS_M
 
 
-def duplicate_candidates(*, subject, lng: float, lat: float, text: str, now: datetime, days: int | None = None,
-                         radius_m: float | None = None, limit: int = 5, exclude=None) -> list[DuplicateCandidate]:
+# Division codes nest by prefix: district (6), street (9), community (12) above a grid's code.
+_ANCESTOR_CODE_LENGTHS = (6, 9, 12)
+
+
+def _area_ancestors(area_code: str) -> list[str]:
+    return [area_code[:n] for n in _ANCESTOR_CODE_LENGTHS if n < len(area_code)]
+
+
+def duplicate_candidates(*, subject, lng: float | None, lat: float | None, text: str, now: datetime,
+                         days: int | None = None, radius_m: float | None = None, limit: int = 5, exclude=None,
+                         area_code: str = "", precision: str = "") -> list[DuplicateCandidate]:
     """Open orders that are likely the same problem: the same subject or a sibling (same parent),
     within the subject's radius, filed in the last `days`, with similar text; best first.
 
+    Without a point — no lng/lat, or a `precision` coarser than a grid (an address that reached only
+    a community, street or district) — the place is the division `area_code`: every order placed in
+    it counts as near. A point also finds coarse orders placed at a division that holds it.
+    Such matches carry `distance_m=None` and earn no nearness in the score.
     Shows no personal data by itself; pages decide what of each order to show to whom.
     """
     if not isinstance(subject, Subject):
         subject = Subject.objects.filter(code=str(subject)).first()
         if subject is None:
             return []
-    if lng is None or lat is None:
+    area_code = (area_code or "").strip()
+    by_area = lng is None or lat is None or precision in COARSE_PRECISIONS
+    if by_area and not area_code:
         return []
     radius = float(radius_m or duplicate_radius(subject))
     days = days or dup.DEFAULT_DAYS
     related = Q(pk=subject.pk) | (Q(parent_id=subject.parent_id) if subject.parent_id else NOTHING)
-    x0, y0, x1, y1 = dup.bounding_box(lng, lat, radius)
-    qs = (WorkOrder.objects.filter(subject__in=Subject.objects.filter(related), lng__gte=x0, lng__lte=x1,
-                                   lat__gte=y0, lat__lte=y1, created_at__gte=now - timedelta(days=days),
-                                   created_at__lte=now)
+    if by_area:
+        place = Q(area_code__startswith=area_code)
+    else:
+        x0, y0, x1, y1 = dup.bounding_box(lng, lat, radius)
+        # A coarse order's point is only its division's centre, not where the problem is.
+        place = Q(lng__gte=x0, lng__lte=x1, lat__gte=y0, lat__lte=y1) & ~Q(location_precision__in=COARSE_PRECISIONS)
+        if area_code:
+            place |= Q(location_precision__in=COARSE_PRECISIONS, area_code__in=_area_ancestors(area_code))
+    qs = (WorkOrder.objects.filter(place, subject__in=Subject.objects.filter(related),
+                                   created_at__gte=now - timedelta(days=days), created_at__lte=now)
           .exclude(state__in=TERMINAL).select_related("subject"))
     if exclude is not None:
         qs = qs.exclude(pk=getattr(exclude, "pk", exclude))
     window = days * 86400.0
     out = []
     for order in qs[:500]:
-        distance = dup.haversine_m(lng, lat, order.lng, order.lat)
-        if distance > radius:
-            continue
+        if by_area or order.location_precision in COARSE_PRECISIONS:
+            distance = None
+        else:
+            distance = dup.haversine_m(lng, lat, order.lng, order.lat)
+            if distance > radius:
+                continue
         sim = dup.text_similarity(text, f"{order.title}{order.description}")
         if sim < dup.TEXT_THRESHOLD:
             continue
-        score = dup.duplicate_score(distance_m=distance, radius_m=radius,
+        score = dup.duplicate_score(distance_m=radius if distance is None else distance, radius_m=radius,
                                     age_s=(now - order.created_at).total_seconds(), window_s=window, similarity=sim)
-        out.append(DuplicateCandidate(order, round(distance, 1), round(sim, 3), score))
-    out.sort(key=lambda c: (-c.score, c.distance_m, c.order.pk))
+        out.append(DuplicateCandidate(order, None if distance is None else round(distance, 1), round(sim, 3), score))
+    out.sort(key=lambda c: (-c.score, c.distance_m if c.distance_m is not None else radius, c.order.pk))
     return out[:limit]
 
 

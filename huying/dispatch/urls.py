@@ -2,7 +2,7 @@ from django.urls import include, path
 
 from huying.core.throttle import throttle
 
-from . import views, views_media
+from . import views, views_map, views_media
 
 
 def _has_code(request) -> bool:
@@ -16,6 +16,7 @@ urlpatterns = [
     path("report/", throttle("report", methods=("POST",))(views.report), name="report"),
     path("report/subjects/", views.subjects, name="subjects"),
     path("report/similar/", views.similar, name="similar"),
+    path("report/map/<str:code>.geojson", views_map.report_map_shapes, name="report_map"),
     path("track/", throttle("track", methods=("GET", "POST"), when=_has_code)(views.track), name="track"),
     path("intake/", views.intake, name="intake"),
     path("intake/duplicates/", views.duplicates, name="duplicates"),

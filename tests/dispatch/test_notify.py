@@ -23,6 +23,7 @@ from .conftest import at
 
 T0 = at(2026, 3, 2, 10)
 PENDING, SENT = OutboxMessage.Status.PENDING, OutboxMessage.Status.SENT
+UNDELIVERABLE, DEAD = OutboxMessage.Status.UNDELIVERABLE, OutboxMessage.Status.DEAD
 
 needs_postgres = pytest.mark.skipif(connection.vendor != "postgresql",
                                     reason="SKIP LOCKED between two connections needs PostgreSQL; SQLite tests "
@@ -154,34 +155,35 @@ def test_retry_delay_doubles_up_to_an_hour():
 def test_a_failing_sender_is_retried_with_backoff_and_loses_nothing(world, report, senders):
     senders({"*": "FailingSender"})
     work_order_dispatch(report(now=T0), actor=world.users["dispatcher"], now=T0)
-    assert notify_deliver(now=T0) == {"sent": 0, "failed": 2}
+    assert notify_deliver(now=T0) == {"sent": 0, "failed": 2, "dead": 0}
     first = rows()
     assert all(m.status == PENDING and m.attempts == 1 and m.next_attempt_at == T0 + timedelta(seconds=30)
                and "SMS gateway down" in m.last_error for m in first)
     assert InAppMessage.objects.count() == 0  # the sender's partial writes were undone
-    assert notify_deliver(now=T0 + timedelta(seconds=29)) == {"sent": 0, "failed": 0}  # not due yet
-    assert notify_deliver(now=T0 + timedelta(seconds=30)) == {"sent": 0, "failed": 2}
+    assert notify_deliver(now=T0 + timedelta(seconds=29)) == {"sent": 0, "failed": 0, "dead": 0}  # not due yet
+    assert notify_deliver(now=T0 + timedelta(seconds=30)) == {"sent": 0, "failed": 2, "dead": 0}
     assert {m.next_attempt_at for m in rows()} == {T0 + timedelta(seconds=90)}
     FailingSender.failing = False
-    assert notify_deliver(now=T0 + timedelta(seconds=90)) == {"sent": 2, "failed": 0}
+    assert notify_deliver(now=T0 + timedelta(seconds=90)) == {"sent": 2, "failed": 0, "dead": 0}
     done = rows()
     assert all(m.status == SENT and m.attempts == 3 and m.sent_at == T0 + timedelta(seconds=90)
                and m.last_error == "" for m in done)
     assert sorted(pk for pk, _ in DELIVERED) == [m.pk for m in done]
-    assert notify_deliver(now=T0 + timedelta(days=1)) == {"sent": 0, "failed": 0}  # sent is never resent
+    assert notify_deliver(now=T0 + timedelta(days=1)) == {"sent": 0, "failed": 0, "dead": 0}  # sent is never resent
 
 
-def test_a_unit_without_members_waits_instead_of_dropping(world, senders):
+def test_a_message_for_a_unit_that_does_not_exist_is_undeliverable_at_once(world, senders):
     notification_enqueue("supervision", recipient_kind="unit", recipient_id=world.units["district"].pk + 999,
                          title="t", body="b", dedup_key="nobody", now=T0)
-    assert notify_deliver(now=T0) == {"sent": 0, "failed": 2}
-    assert all(m.status == PENDING and "no recipients" in m.last_error for m in rows())
+    assert notify_deliver(now=T0) == {"sent": 0, "failed": 0, "dead": 2}
+    assert all(m.status == UNDELIVERABLE and m.attempts == 1 and "不存在" in m.last_error for m in rows())
+    assert notify_deliver(now=T0 + timedelta(days=1)) == {"sent": 0, "failed": 0, "dead": 0}  # never retried
 
 
 def test_in_app_sender_fills_the_units_inboxes(world, report, senders):
     senders({"in_app": "huying.dispatch.notify.senders.InAppSender", "*": "RecordingSender"})
     order = work_order_dispatch(report(now=T0), actor=world.users["dispatcher"], now=T0)
-    assert notify_deliver(now=T0) == {"sent": 2, "failed": 0}
+    assert notify_deliver(now=T0) == {"sent": 2, "failed": 0, "dead": 0}
     inbox = list(InAppMessage.objects.all())
     assert [(m.user_id, m.order_id, m.event) for m in inbox] == [(world.users["comm_a"].pk, order.pk, "dispatch")]
     assert len(DELIVERED) == 1  # the SMS went through the recording sender
@@ -191,7 +193,7 @@ def test_notify_command_once(world, report, senders):
     work_order_dispatch(report(now=T0), actor=world.users["dispatcher"], now=T0)
     out = StringIO()
     call_command("notify", "--once", stdout=out)
-    assert out.getvalue().strip() == "sent=2 failed=0"
+    assert out.getvalue().strip() == "sent=2 failed=0 dead=0"
     assert OutboxMessage.objects.filter(status=SENT).count() == 2
 
 

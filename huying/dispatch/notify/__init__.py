@@ -2,5 +2,7 @@
 
 Write path: `services.notification_enqueue(...)` inside the caller's transaction; dispatch's
 transitions and deadline sweeps reach it through `receivers` without any call of their own.
-Delivery: `huying notify` (`services.notify_deliver`), senders per channel from settings.
+Delivery: `services.deliver_pending` (run by `huying notify` and the worker), senders per channel
+from settings; recipients resolved with fallback up the unit tree, dead letters after
+HUYING_NOTIFY_MAX_ATTEMPTS. Reading: the in-app inbox at /inbox/ (`views`, `selectors`).
 """

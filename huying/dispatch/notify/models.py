@@ -2,7 +2,10 @@
 
 An outbox row is written in the same transaction as the change it announces; `huying notify`
 delivers it later through the sender configured for its channel. Rows are never deleted: a failed
-delivery stays pending with a later `next_attempt_at`, a delivered one is marked sent.
+delivery stays pending with a later `next_attempt_at`, a delivered one is marked sent. A message
+nobody can receive is marked undeliverable at once, and one that failed
+`HUYING_NOTIFY_MAX_ATTEMPTS` times goes to the dead letters (死信); administrators find both in the
+admin's status filter, with the reason in `last_error`.
 """
 
 from django.conf import settings
@@ -40,6 +43,9 @@ class OutboxMessage(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("待发送")
         SENT = "sent", _("已发送")
+        # Terminal failures: nobody to send to (fix the unit's staffing), or the sender kept failing.
+        UNDELIVERABLE = "undeliverable", _("无法投递")
+        DEAD = "dead", _("死信（多次失败）")
 
     event = models.CharField(_("事件"), max_length=20, choices=NotifyEvent.choices)
     channel = models.CharField(_("渠道"), max_length=10, choices=NotifyChannel.choices)
@@ -52,11 +58,14 @@ class OutboxMessage(models.Model):
     title = models.CharField(_("标题"), max_length=120)
     body = models.TextField(_("内容"))
     data = models.JSONField(_("附加信息"), default=dict, blank=True)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
     next_attempt_at = models.DateTimeField(_("下次发送时间"))
     last_error = models.TextField(_("最近错误"), blank=True)
     sender = models.CharField(_("发送器"), max_length=200, blank=True)
+    # Set when the addressed unit had nobody who acts on the message and a unit above it received it.
+    fallback_unit = models.ForeignKey("people.Unit", verbose_name=_("代收单位"), null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("创建时间"))
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
 

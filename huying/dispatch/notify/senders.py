@@ -7,9 +7,10 @@
         "*": "huying.dispatch.notify.senders.LoggingSender",       # any channel not named
     }
 
-Without the setting every channel goes to `LoggingSender`. A sender raises to say "not delivered";
-the outbox keeps the message and tries again later. A sender runs inside the worker's transaction
-(in a savepoint), so database writes it makes are undone when it raises.
+Without the setting in-app messages go to the inboxes (`InAppSender`) and every other channel to
+`LoggingSender`. A sender raises to say "not delivered"; the outbox keeps the message and tries
+again later (`Undeliverable`: never, it is marked so at once). A sender runs inside the worker's
+transaction (in a savepoint), so database writes it makes are undone when it raises.
 """
 
 from __future__ import annotations
@@ -28,10 +29,17 @@ from huying.people.masking import mask_phone
 logger = logging.getLogger("huying.notify")
 
 DEFAULT_SENDER = "huying.dispatch.notify.senders.LoggingSender"
+# In-app delivery needs nothing outside the database, so it is on unless configured otherwise.
+DEFAULT_SENDERS = {"in_app": "huying.dispatch.notify.senders.InAppSender"}
 
 
 class DeliveryError(Exception):
     """The message could not be delivered now; the outbox will try again."""
+
+
+class Undeliverable(DeliveryError):
+    """The message can never be delivered to these recipients (none has an account, a phone, an
+    address): the outbox marks it undeliverable at once instead of retrying it."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,7 @@ class InAppSender(Sender):
 
         users = sorted({r.user_id for r in recipients if r.user_id})
         if not users:
-            raise DeliveryError("no recipient has an account for in-app messages")
+            raise Undeliverable("no recipient has an account for in-app messages")
         now = timezone.now()
         InAppMessage.objects.bulk_create(
             [InAppMessage(user_id=u, outbox=message, order_id=message.order_id, event=message.event,
@@ -83,7 +91,7 @@ class EmailSender(Sender):
 
         to = sorted({r.email for r in recipients if r.email})
         if not to:
-            raise DeliveryError("no recipient has an e-mail address")
+            raise Undeliverable("no recipient has an e-mail address")
         send_mail(message.title, message.body, None, to, fail_silently=False)
 
 
@@ -98,7 +106,7 @@ class SmsHttpSender(Sender):
             raise DeliveryError("HUYING_SMS_GATEWAY_URL is not set")
         phones = sorted({r.phone for r in recipients if r.phone})
         if not phones:
-            raise DeliveryError("no recipient has a phone number")
+            raise Undeliverable("no recipient has a phone number")
         body = json.dumps({"phones": phones, "text": f"{message.title}：{message.body}",
                            "ref": f"outbox-{message.pk}"}, ensure_ascii=False).encode()
         req = urllib.request.Request(url, data=body, method="POST",
@@ -111,5 +119,5 @@ class SmsHttpSender(Sender):
 def sender_for(channel: str) -> tuple[str, Sender]:
     """The configured sender for `channel` (its dotted path and an instance)."""
     configured = getattr(settings, "HUYING_NOTIFY_SENDERS", None) or {}
-    path = configured.get(channel) or configured.get("*") or DEFAULT_SENDER
+    path = configured.get(channel) or configured.get("*") or DEFAULT_SENDERS.get(channel, DEFAULT_SENDER)
     return path, import_string(path)()

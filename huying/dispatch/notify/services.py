@@ -11,11 +11,16 @@ Which events notify whom, by default:
 | `supervision`      | a supervision notice (督办) — `notification_enqueue` | the caller's choice | in_app, sms |
 
 settings.HUYING_NOTIFY_CHANNELS = {"overdue": ["in_app"], …} replaces an event's channels.
+
+A message to a unit reaches its members with a role that acts on it; a unit with nobody passes it
+up its parents to a dispatcher or leader, then to the dispatch centre (`resolve_unit`), and the
+receiving unit is kept on the message (`fallback_unit`). Nobody at all: undeliverable at once.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -24,9 +29,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huying.core.errors import DomainError
+from huying.people.models import RoleCode
 
-from .models import NotifyChannel, NotifyEvent, OutboxMessage, RecipientKind
-from .senders import DeliveryError, Recipient, sender_for
+from .models import InAppMessage, NotifyChannel, NotifyEvent, OutboxMessage, RecipientKind
+from .senders import Recipient, Undeliverable, sender_for
 
 logger = logging.getLogger("huying.notify")
 
@@ -234,40 +240,133 @@ def enqueue_for_deadline(*, order_id: int, kind: str) -> int:
     )
 
 
-# ---- delivery -----------------------------------------------------------------------------------
+# ---- who receives a message ----------------------------------------------------------------------
 
-def recipients_for(message: OutboxMessage) -> list[Recipient]:
-    """The people a message goes to, resolved now (a unit's current members)."""
-    from huying.people.models import Membership, User
+# Roles whose holders act on the notices addressed to their unit (派单, 临期/超期, 督办, 预警). Codes
+# that no Role has yet (a community worker, a department handler) simply match nobody.
+ACTING_ROLES = (RoleCode.HANDLER, RoleCode.UNIT_LEADER, RoleCode.DISPATCHER, RoleCode.GRID_WORKER,
+                "community_worker", "department_handler")
+# A unit above takes a notice its unit below cannot receive through the people who can re-dispatch
+# or chase the work there (a community committee without a login → the street office's dispatcher).
+FALLBACK_ROLES = (RoleCode.DISPATCHER, RoleCode.UNIT_LEADER)
+# Last resort, for units whose chain of parents reaches nobody (city departments have no parent):
+# the hotline's dispatch centre (指挥调度中心), which routed the order and can route it again.
+COMMAND_ROLES = (RoleCode.DISPATCHER, RoleCode.UNIT_LEADER, RoleCode.OPERATOR)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The people a message goes to, the unit that received it for the addressed one (if any), and,
+    when there is nobody, why."""
+
+    recipients: list[Recipient]
+    fallback_unit_id: int | None = None
+    reason: str = ""
+
+
+def _unit_people(unit_id: int, roles) -> list[Recipient]:
+    from huying.people.models import Membership
+
+    users = {m.user for m in Membership.objects.filter(unit_id=unit_id, unit__active=True, active=True,
+                                                       user__is_active=True, role__code__in=roles)
+             .select_related("user")}
+    return [Recipient(u.pk, u.display_name or u.get_username(), u.phone, u.email)
+            for u in sorted(users, key=lambda u: u.pk)]
+
+
+def _command_units(territory: str) -> list[int]:
+    """Active dispatch centres, the one covering `territory` most closely first."""
+    from huying.people.models import Unit, UnitKind
+
+    rows = list(Unit.objects.filter(kind=UnitKind.COMMAND, active=True).values_list("pk", "division__code"))
+    return [pk for pk, code in sorted(rows, key=lambda r: (not (r[1] and territory.startswith(r[1])),
+                                                           -len(r[1] or ""), r[0]))]
+
+
+def resolve_unit(unit_id: int) -> Resolution:
+    """Who receives a notice addressed to unit `unit_id`: its members with an acting role; else, going
+    up its parents, the first unit with a dispatcher or leader; else the dispatch centre's staff."""
+    from huying.people.models import Unit
+
+    unit = Unit.objects.filter(pk=unit_id).values("pk", "parent_id", "division__code", "grid__code").first()
+    if unit is None:
+        return Resolution([], reason=_("接收单位不存在（编号 %(id)s）") % {"id": unit_id})
+    people = _unit_people(unit_id, ACTING_ROLES)
+    if people:
+        return Resolution(people)
+    seen = {unit_id}
+    parent = unit["parent_id"]
+    while parent is not None and parent not in seen:
+        seen.add(parent)
+        people = _unit_people(parent, FALLBACK_ROLES)
+        if people:
+            return Resolution(people, fallback_unit_id=parent)
+        parent = Unit.objects.filter(pk=parent).values_list("parent_id", flat=True).first()
+    for command in _command_units(unit["grid__code"] or unit["division__code"] or ""):
+        people = _unit_people(command, COMMAND_ROLES)
+        if people:
+            return Resolution(people, fallback_unit_id=None if command == unit_id else command)
+    return Resolution([], reason=_("单位（编号 %(id)s）及其上级单位、指挥调度中心都没有可接收通知的人员")
+                      % {"id": unit_id})
+
+
+def resolve_recipients(message: OutboxMessage, *, cache: dict | None = None) -> Resolution:
+    """The people `message` goes to, resolved now (a unit's current staff), with any fallback and reason.
+
+    `cache` (unit id → Resolution) lets one delivery round resolve each unit once.
+    """
+    from huying.people.models import User
 
     from ..models import WorkOrder
 
     kind, rid = message.recipient_kind, message.recipient_id
     if kind == RecipientKind.UNIT:
-        users = {m.user for m in Membership.objects.filter(unit_id=rid, active=True, user__is_active=True)
-                 .select_related("user")}
-        return [Recipient(u.pk, u.display_name or u.get_username(), u.phone, u.email)
-                for u in sorted(users, key=lambda u: u.pk)]
+        if cache is None:
+            return resolve_unit(rid)
+        if rid not in cache:
+            cache[rid] = resolve_unit(rid)
+        return cache[rid]
     if kind == RecipientKind.USER:
         u = User.objects.filter(pk=rid, is_active=True).first()
-        return [Recipient(u.pk, u.display_name or u.get_username(), u.phone, u.email)] if u else []
+        if u is None:
+            return Resolution([], reason=_("接收人（编号 %(id)s）不存在或已停用") % {"id": rid})
+        return Resolution([Recipient(u.pk, u.display_name or u.get_username(), u.phone, u.email)])
     order = WorkOrder.objects.filter(pk=rid).select_related("reporter").first()
     if order is None:
-        return []
-    who = order.reporter
-    return [Recipient(who.pk if who else None, order.reporter_name, order.reporter_phone or (who.phone if who else ""),
-                      who.email if who else "")]
+        return Resolution([], reason=_("工单（编号 %(id)s）不存在") % {"id": rid})
+    who = order.reporter if order.reporter_id and order.reporter.is_active else None
+    phone = order.reporter_phone or (who.phone if who else "")
+    if who is None and not phone:
+        return Resolution([], reason=_("诉求人没有账号也没有手机号"))
+    return Resolution([Recipient(who.pk if who else None, order.reporter_name, phone, who.email if who else "")])
+
+
+def recipients_for(message: OutboxMessage) -> list[Recipient]:
+    """The people a message goes to, resolved now (see `resolve_recipients`)."""
+    return resolve_recipients(message).recipients
+
+
+# ---- delivery -----------------------------------------------------------------------------------
+
+DEFAULT_MAX_ATTEMPTS = 8
+
+
+def max_attempts() -> int:
+    return max(1, int(getattr(settings, "HUYING_NOTIFY_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)))
 
 
 def notify_deliver(*, now=None, limit: int = 100) -> dict[str, int]:
-    """Deliver up to `limit` due messages, each in its own transaction; returns {"sent", "failed"}.
+    """Deliver up to `limit` due messages, each in its own transaction; returns {"sent", "failed", "dead"}.
 
     A message is claimed with SELECT … FOR UPDATE SKIP LOCKED and held until its outcome is
     written, so several workers share the outbox without delivering a message twice. A sender that
-    raises leaves the message pending with `next_attempt_at` pushed back (`retry_delay`).
+    raises leaves the message pending with `next_attempt_at` pushed back (`retry_delay`) — "failed" —
+    until its `HUYING_NOTIFY_MAX_ATTEMPTS`-th failure, which makes it a dead letter; a message with
+    nobody to receive it (or a sender's `Undeliverable`) is undeliverable at once. Both count as "dead".
     """
     now = now or timezone.now()
-    counts = {"sent": 0, "failed": 0}
+    counts = {"sent": 0, "failed": 0, "dead": 0}
+    cache: dict = {}
     for _i in range(limit):
         with transaction.atomic():
             message = (OutboxMessage.objects.select_for_update(skip_locked=True)
@@ -275,24 +374,53 @@ def notify_deliver(*, now=None, limit: int = 100) -> dict[str, int]:
                        .order_by("next_attempt_at", "id").first())
             if message is None:
                 break
-            _deliver_one(message, now=now, counts=counts)
+            _deliver_one(message, now=now, counts=counts, cache=cache)
     return counts
 
 
-def _deliver_one(message: OutboxMessage, *, now, counts: dict) -> None:
+def deliver_pending(*, now=None, batch: int = 100, stopping=None) -> dict[str, int]:
+    """Deliver everything due now, `batch` messages per round, until nothing due is left (or
+    `stopping()` says so); returns {"sent", "failed", "dead"}. The entry point for `huying notify`
+    and the worker; safe to run in several processes at once."""
+    total = {"sent": 0, "failed": 0, "dead": 0}
+    while True:
+        counts = notify_deliver(now=now, limit=batch)
+        for k in total:
+            total[k] += counts[k]
+        if sum(counts.values()) < batch or (stopping is not None and stopping()):
+            return total
+
+
+def _deliver_one(message: OutboxMessage, *, now, counts: dict, cache: dict | None = None) -> None:
     path, sender = sender_for(message.channel)
     message.attempts += 1
     message.sender = path[:200]
+    fields = ["attempts", "sender", "status", "last_error", "fallback_unit"]
     try:
-        recipients = recipients_for(message)
-        if not recipients:
-            raise DeliveryError("no recipients")
+        resolution = resolve_recipients(message, cache=cache)
+        message.fallback_unit_id = resolution.fallback_unit_id
+        if not resolution.recipients:
+            raise Undeliverable(resolution.reason or "no recipients")
         with transaction.atomic():  # a failing sender's own writes are undone, the bookkeeping stays
-            sender.send(message, recipients)
+            sender.send(message, resolution.recipients)
+    except Undeliverable as exc:
+        message.status = OutboxMessage.Status.UNDELIVERABLE
+        message.last_error = f"{_('无法投递')}: {exc}"[:2000]
+        message.save(update_fields=fields)
+        counts["dead"] += 1
+        logger.warning("notify: outbox %s is undeliverable: %s", message.pk, message.last_error)
+        return
     except Exception as exc:  # noqa: BLE001 - any sender failure means "try again later"
-        message.next_attempt_at = now + retry_delay(message.attempts)
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        message.save(update_fields=["attempts", "sender", "next_attempt_at", "last_error"])
+        if message.attempts >= max_attempts():
+            message.status = OutboxMessage.Status.DEAD
+            message.save(update_fields=fields)
+            counts["dead"] += 1
+            logger.error("notify: outbox %s is a dead letter after %s attempts: %s", message.pk,
+                         message.attempts, message.last_error)
+            return
+        message.next_attempt_at = now + retry_delay(message.attempts)
+        message.save(update_fields=[*fields, "next_attempt_at"])
         counts["failed"] += 1
         logger.warning("notify: outbox %s failed (attempt %s), next at %s: %s", message.pk, message.attempts,
                        message.next_attempt_at.isoformat(), message.last_error)
@@ -300,5 +428,22 @@ def _deliver_one(message: OutboxMessage, *, now, counts: dict) -> None:
     message.status = OutboxMessage.Status.SENT
     message.sent_at = now
     message.last_error = ""
-    message.save(update_fields=["attempts", "sender", "status", "sent_at", "last_error"])
+    message.save(update_fields=[*fields, "sent_at"])
     counts["sent"] += 1
+
+
+# ---- the in-app inbox (站内消息) ------------------------------------------------------------------
+
+def inbox_message_read(message: InAppMessage, *, actor, now=None) -> InAppMessage:
+    """The recipient opens a message: it is marked read (once; reading is not audited)."""
+    if actor is None or message.user_id != actor.pk:
+        raise DomainError("notify.inbox.not_yours", _("这不是您的消息。"), status=404)
+    if message.read_at is None:
+        message.read_at = now or timezone.now()
+        InAppMessage.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=message.read_at)
+    return message
+
+
+def inbox_mark_all_read(*, actor, now=None) -> int:
+    """Mark every unread message of `actor` read; returns how many."""
+    return InAppMessage.objects.filter(user=actor, read_at__isnull=True).update(read_at=now or timezone.now())

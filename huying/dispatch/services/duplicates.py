@@ -97,7 +97,8 @@ def work_order_follow(into, *, actor, channel: str, now=None, **report) -> WorkO
     if order.state == State.MERGED and order.merged_into_id == target_pk:
         return order  # a retry of the same submission (same idempotency key)
     found = duplicate_candidates(subject=order.subject, lng=order.lng, lat=order.lat,
-                                 text=f"{order.title}{order.description}", now=now, exclude=order, limit=50)
+                                 text=f"{order.title}{order.description}", now=now, exclude=order, limit=50,
+                                 area_code=order.area_code, precision=order.location_precision)
     if target_pk not in {c.order.pk for c in found}:
         raise DomainError("dispatch.follow_unavailable",
                           _("该问题已办结或与您的反映不相符，请直接提交新的反映。"), field="follow", status=409)

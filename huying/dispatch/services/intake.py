@@ -48,6 +48,7 @@ from ..models import (
     Attachment,
     Channel,
     IdempotencyKey,
+    LocationPrecision,
     RequestType,
     State,
     Subject,
@@ -135,6 +136,7 @@ def _area_from_location(loc, *, lng=None, lat=None) -> dict:
         "community_code": codes[2],
         "area_code": next((c for c in reversed(codes) if c), ""),
         "area_label": " ".join(names)[:200],
+        "location_precision": _precision(area_grid=getattr(loc, "grid_id", None) or codes[3], codes=codes),
     }
     if lng is None or lat is None:
         # An address match may carry no point of its own: the grid's (else community's) centre.
@@ -143,8 +145,29 @@ def _area_from_location(loc, *, lng=None, lat=None) -> dict:
             lng, lat = Grid.objects.filter(pk=area["grid_id"]).values_list("lng", "lat").first() or (None, None)
         if lng is None and area["community_id"]:
             lng, lat = Division.objects.filter(pk=area["community_id"]).values_list("lng", "lat").first() or (None, None)
+        if lng is None:
+            lng, lat = _division_centre(codes[:3])
     area["lng"], area["lat"] = lng, lat
     return area
+
+
+def _precision(*, area_grid, codes) -> str:
+    """How deep the location reaches (网格 / 社区 / 街道 / 区): coarser ones are refined by the operator."""
+    if area_grid:
+        return LocationPrecision.GRID
+    for code, precision in zip(codes[2::-1], (LocationPrecision.COMMUNITY, LocationPrecision.STREET,
+                                              LocationPrecision.DISTRICT), strict=True):
+        if code:
+            return precision
+    return LocationPrecision.DISTRICT
+
+
+def _division_centre(codes) -> tuple[float | None, float | None]:
+    """The centre of the deepest of these divisions that has one (a street may have no boundary yet:
+    its district's centre stands in until the operator places the order)."""
+    rows = Division.objects.filter(code__in=[c for c in codes if c], lng__isnull=False, lat__isnull=False)
+    best = max(rows.values_list("code", "lng", "lat"), key=lambda r: len(r[0]), default=None)
+    return (best[1], best[2]) if best else (None, None)
 
 
 def parse_point(lng, lat) -> tuple[float, float] | None:
@@ -180,7 +203,8 @@ def locate(*, lng=None, lat=None, address: str = "") -> dict:
     if getattr(match, "outside", False):
         raise DomainError("dispatch.outside_city", _("该地址不在本市范围内，无法受理。"), field="address", status=422)
     if not getattr(match, "found", False) or match.location is None:
-        raise DomainError("dispatch.address_not_found", _("未能识别该地址，请在地图上选点。"), field="address")
+        raise DomainError("dispatch.address_not_found",
+                          _("未能识别该地址，请写明所在的区、街道（镇）或社区，或在地图上选点。"), field="address")
     area = _area_from_location(match.location)
     if area["lng"] is None:
         raise DomainError("dispatch.address_not_found", _("未能确定该地址的位置，请在地图上选点。"), field="address")
@@ -445,7 +469,8 @@ def _order(d: _Draft, code: str, *, actor, now, cal, plans: dict) -> tuple[WorkO
         reporter_phone=body["reporter_phone"], anonymous=body["anonymous"], created_by=who,
         lng=a["lng"], lat=a["lat"], address=body["address"], grid_id=a["grid_id"],
         community_id=a["community_id"], district_code=a["district_code"], street_code=a["street_code"],
-        area_code=a["area_code"], area_label=a["area_label"], state=State.SUBMITTED, version=1,
+        area_code=a["area_code"], area_label=a["area_label"],
+        location_precision=a.get("location_precision", LocationPrecision.GRID), state=State.SUBMITTED, version=1,
         proposed_unit_id=route.unit_id, routing=route.as_dict(), created_at=now, updated_at=now,
     )
     if d.unit is None and not (d.auto_dispatch and route.unit_id is not None):

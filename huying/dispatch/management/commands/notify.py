@@ -2,13 +2,15 @@
 
 Several processes may run at once: each message is claimed with SELECT … FOR UPDATE SKIP LOCKED
 and held until its outcome is written, so none is delivered twice. Failed deliveries come back
-after a growing delay (30 s doubling to an hour) and are never dropped.
+after a growing delay (30 s doubling to an hour) until HUYING_NOTIFY_MAX_ATTEMPTS, then become dead
+letters; a message nobody can receive is undeliverable at once. Each round prints
+`sent=… failed=… dead=…` (dead: newly undeliverable or dead letters).
 """
 
 from django.core.management.base import BaseCommand
 
 from huying.core.loop import run_forever
-from huying.dispatch.notify.services import notify_deliver
+from huying.dispatch.notify.services import deliver_pending
 
 
 class Command(BaseCommand):
@@ -21,13 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, interval=5.0, batch=100, **options):
         def step(stopping):
-            total = {"sent": 0, "failed": 0}
-            while True:  # drain what is due before resting
-                counts = notify_deliver(limit=batch)
-                for k in total:
-                    total[k] += counts[k]
-                if counts["sent"] + counts["failed"] < batch or stopping():
-                    break
-            return f"sent={total['sent']} failed={total['failed']}"
+            total = deliver_pending(batch=batch, stopping=stopping)
+            return f"sent={total['sent']} failed={total['failed']} dead={total['dead']}"
 
         run_forever(step, once=once, interval=interval, stdout=self.stdout)
