@@ -97,3 +97,48 @@ def dispatch_seed() -> dict[str, int]:
     done = {"request_types": request_types_seed(), "subjects": subjects_seed()}
     label_routes_seed()  # the classifier's seven families → the top-level subjects of the same name
     return done
+
+
+# 条块: subjects a district department leads, with the street (块) as co-handler. The department by its
+# code suffix (people.demo.DISTRICT_DEPARTMENTS), the subjects as (一级, 二级) names in taxonomy.csv;
+# an empty 二级 takes the whole 一级 branch.
+DISTRICT_DEPARTMENT_SUBJECTS = {
+    "cgzf": [("城乡建设", "城市建设和市政管理")],
+    "zjj": [("城乡建设", "住房保障与房地产"), ("城乡建设", "工程质量"), ("城乡建设", "建筑市场")],
+    "sthj": [("环境保护", "")],
+    "scjg": [("商贸旅游", "市场监管"), ("卫生计生", "食品药品监管")],
+    "gaj": [("政法", "社会治安"), ("政法", "户籍证件")],
+}
+DISTRICT_RULE_PRIORITY = 50
+
+
+def _subject_named(level1: str, level2: str) -> Subject | None:
+    top = Subject.objects.filter(kind=SubjectKind.REQUEST, depth=1, name=level1).order_by("code").first()
+    if top is None or not level2:
+        return top
+    return Subject.objects.filter(parent=top, name=level2).order_by("code").first()
+
+
+@transaction.atomic
+def district_routing_seed() -> int:
+    """A routing rule per district department and subject: the department leads (牵头), the street
+    covering the place co-handles (属地协办). Adds what is missing; edited or disabled rules stay."""
+    from huying.people.models import Unit, UnitKind
+
+    from .models import HandlingLevel, RoutingRule
+
+    subjects = {pair: _subject_named(*pair) for pairs in DISTRICT_DEPARTMENT_SUBJECTS.values() for pair in pairs}
+    have = set(RoutingRule.objects.filter(target_unit__isnull=False).values_list("target_unit_id", "subject_id"))
+    made = 0
+    departments = Unit.objects.filter(kind=UnitKind.DEPARTMENT, code__startswith="dept-", division__isnull=False)
+    for unit in departments.select_related("division").order_by("code"):
+        suffix = unit.code.split("-")[1]
+        for pair in DISTRICT_DEPARTMENT_SUBJECTS.get(suffix, ()):
+            subject = subjects[pair]
+            if subject is None or unit.division.code != unit.code.split("-")[-1] or (unit.pk, subject.pk) in have:
+                continue
+            RoutingRule.objects.create(
+                priority=DISTRICT_RULE_PRIORITY, name=f"{unit.name[:50]}：{subject.name}"[:80], subject=subject,
+                area_prefix=unit.division.code, target_unit=unit, cohandler_level=HandlingLevel.STREET)
+            made += 1
+    return made

@@ -53,7 +53,7 @@ from .forms import (
 from .models import Channel, Extension, State, WorkOrder
 
 PAGE_SIZE = 20
-QUEUE_ROLES = (RoleCode.HANDLER, RoleCode.UNIT_LEADER, RoleCode.GRID_WORKER)
+QUEUE_ROLES = (RoleCode.HANDLER, RoleCode.UNIT_LEADER, RoleCode.GRID_WORKER, RoleCode.COMMUNITY_WORKER)
 BOARD_TABS = [
     ("to_dispatch", _l("待派单")),
     ("returned", _l("退单待处理")),
@@ -559,7 +559,8 @@ def _duplicates_for(order: WorkOrder, now=None) -> list:
     """Likely duplicates of an open order, for the operator who may merge it (一事多诉)."""
     return selectors.duplicate_candidates(subject=order.subject, lng=order.lng, lat=order.lat,
                                           text=f"{order.title}{order.description}", now=now or timezone.now(),
-                                          exclude=order)
+                                          exclude=order, area_code=order.area_code,
+                                          precision=order.location_precision)
 
 
 @login_required

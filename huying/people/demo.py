@@ -51,6 +51,22 @@ def department_code(suffix: str) -> str:
     return f"dept-{suffix}"
 
 
+def district_department_code(suffix: str, district_code: str) -> str:
+    """A district's branch of a department (区城管局, 公安分局 …): `dept-<suffix>-<district code>`."""
+    return f"dept-{suffix}-{district_code}"
+
+
+# The departments every district has (条): suffix → name, from the district's and the city's names.
+# 生态环境 and 公安 are the city bureaus' district branches; the rest are district bureaus.
+DISTRICT_DEPARTMENTS = {
+    "cgzf": lambda city, d: f"{d.name}城市管理和综合执法局",
+    "zjj": lambda city, d: f"{d.name}住房和城乡建设局",
+    "sthj": lambda city, d: f"{city}生态环境局{(d.short_name or d.name).removesuffix('区')}分局",
+    "scjg": lambda city, d: f"{d.name}市场监督管理局",
+    "gaj": lambda city, d: f"{city}公安局{d.name}分局",
+}
+
+
 def office_name(division: Division | dict) -> str:
     """区人民政府 / 街道办事处 / 镇人民政府 / 社区居民委员会 / 村民委员会 for a Division."""
     get = division.get if isinstance(division, dict) else lambda k: getattr(division, k)
@@ -75,7 +91,7 @@ def office_name(division: Division | dict) -> str:
 
 # The services' progress convention (see territory.services.generate): progress(step, done, total).
 Progress = Callable[[str, int, int], None]
-_STAGES = 6  # districts, streets, communities, grid stations, city units, logins
+_STAGES = 6  # districts, streets, communities, grid stations, city and district units, logins
 
 
 def _say(progress: Progress | None, done: int) -> None:
@@ -130,6 +146,21 @@ def _unit(code: str, **create) -> Unit:
     return unit if unit is not None else unit_create(code=code, **create)
 
 
+def _district_departments(city_name: str, *, actor) -> int:
+    """Each district's 城管, 住建, 生态环境, 市场监管 and 公安, under the city bureau of the same line."""
+    have = set(Unit.objects.filter(code__startswith="dept-").values_list("code", flat=True))
+    made = 0
+    for district in Division.objects.filter(level=Level.DISTRICT).order_by("code"):
+        for suffix, name in DISTRICT_DEPARTMENTS.items():
+            code = district_department_code(suffix, district.code)
+            if code not in have:
+                unit_create(code=code, name=name(city_name, district)[:120], kind=UnitKind.DEPARTMENT,
+                            parent=Unit.objects.filter(code=department_code(suffix)).first(), division=district,
+                            actor=actor)
+                made += 1
+    return made
+
+
 def _demo_street() -> Division | None:
     streets = Division.objects.filter(level=Level.STREET)
     return (streets.filter(code__startswith=DEMO_STREET_CODE, name=DEMO_STREET_NAME).first()
@@ -160,13 +191,15 @@ def demo_org_seed(*, password: str, actor=None, progress: Progress | None = None
                     division=city, actor=actor)
     for suffix, name in DEPARTMENTS:
         _unit(department_code(suffix), name=f"{city_name}{name}", kind=UnitKind.DEPARTMENT, actor=actor)
+    counts["district_departments"] = _district_departments(city_name, actor=actor)
     if any(counts.values()):
         audit_log(command, "people.unit.seeded", actor=actor, data={"created": counts})
 
     street = _demo_street()
     street_office = Unit.objects.filter(code=territorial_unit_code(street.code)).first() if street else None
-    community_office = grid_station = party = None
+    community_office = grid_station = party = branch = department = None
     if street is not None:
+        # the residents' committee the street's calls land on first (the first community by code)
         community_office = (Unit.objects.filter(parent=street_office, kind=UnitKind.TERRITORIAL)
                             .order_by("code").first())
         grid_station = (Unit.objects.filter(grid__isnull=False, grid__code__startswith=street.code)
@@ -174,10 +207,19 @@ def demo_org_seed(*, password: str, actor=None, progress: Progress | None = None
         district = street.parent
         party = _unit(f"party-{street.code}", name=f"中共{district.name if district else ''}{street.name}工作委员会",
                       kind=UnitKind.PARTY, division=street, actor=actor)
+        if community_office is not None and community_office.division_id:
+            # the community 大党委 the demo Party member belongs to (party.demo gives it its profile)
+            c = community_office.division
+            branch = _unit(f"party-{c.code}", name=f"中共{c.short_name or c.name}委员会", kind=UnitKind.PARTY,
+                           parent=party, division=c, actor=actor)
+        if district is not None:
+            department = Unit.objects.filter(code=district_department_code("cgzf", district.code)).first()
     street_office = street_office or command
     community_office = community_office or street_office
     grid_station = grid_station or community_office
     party = party or command
+    branch = branch or party
+    department = department or Unit.objects.filter(code=department_code("cgzf")).first() or command
     _say(progress, 5)
 
     logins = [
@@ -189,8 +231,10 @@ def demo_org_seed(*, password: str, actor=None, progress: Progress | None = None
         ("unitleader", RoleCode.UNIT_LEADER, street_office, "刘洋", "街道负责人：审核办理结果"),
         ("gridworker", RoleCode.GRID_WORKER, grid_station, "陈静", "网格员：本网格巡查上报"),
         ("secretary", RoleCode.PARTY_SECRETARY, party, "黄海", "街道党工委书记"),
-        ("partymember", RoleCode.PARTY_MEMBER, party, "周婷", "党员：报到、参加活动"),
+        ("partymember", RoleCode.PARTY_MEMBER, branch, "周婷", "党员：报到、参加活动"),
         ("resident", RoleCode.RESIDENT, community_office, "吴芳", "居民：只看本人诉求"),
+        ("communityworker", RoleCode.COMMUNITY_WORKER, community_office, "孙丽", "社区工作者：签收、办理派给本社区的工单"),
+        ("depthandler", RoleCode.HANDLER, department, "郑斌", "区城管局承办人：办理本局牵头、街道协办的工单"),
     ]
     out: list[dict] = []
     for serial, (username, role, unit, display_name, note) in enumerate(logins, start=1):

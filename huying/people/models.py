@@ -77,6 +77,7 @@ class RoleCode(models.TextChoices):
     HANDLER = "handler", _("承办人")
     UNIT_LEADER = "unit_leader", _("单位负责人")
     GRID_WORKER = "grid_worker", _("网格员")
+    COMMUNITY_WORKER = "community_worker", _("社区工作者")
     PARTY_SECRETARY = "party_secretary", _("党组织书记")
     PARTY_MEMBER = "party_member", _("党员")
     LEADER = "leader", _("领导（驾驶舱）")

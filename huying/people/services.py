@@ -41,6 +41,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
                                          "dispatch.change_*", "insight.view_*"],
     RoleCode.GRID_WORKER: _STAFF_BASE + ["territory.change_building", "dispatch.view_*", "dispatch.add_*",
                                          "sensing.view_*"],
+    RoleCode.COMMUNITY_WORKER: _STAFF_BASE + ["dispatch.view_*", "dispatch.add_*", "dispatch.change_*"],
     RoleCode.PARTY_SECRETARY: _STAFF_BASE + ["people.view_user", "party.*", "community.*"],
     RoleCode.PARTY_MEMBER: ["party.view_*", "community.view_*"],
 }
@@ -54,6 +55,7 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     RoleCode.HANDLER: "承办人：办理派给本单位的工单。",
     RoleCode.UNIT_LEADER: "单位负责人：审核本单位办理结果，查看本单位统计。",
     RoleCode.GRID_WORKER: "网格员：巡查上报，维护网格内楼栋信息。",
+    RoleCode.COMMUNITY_WORKER: "社区工作者：在居（村）委会签收、办理派给本社区的工单。",
     RoleCode.PARTY_SECRETARY: "党组织书记：管理本组织党员、活动与共建。",
     RoleCode.PARTY_MEMBER: "党员：报到、参加活动。",
 }
@@ -193,8 +195,10 @@ def user_create(
     is_staff: bool = False,
     is_superuser: bool = False,
     check_password: bool = True,
+    can_log_in: bool = True,
 ) -> User:
-    """Create a login. `check_password=False` skips Django's strength checks (the demo's shared password)."""
+    """Create a login. `check_password=False` skips Django's strength checks (the demo's shared password);
+    `can_log_in=False` records a person who does not sign in (no password, none hashed)."""
     username = (username or "").strip()
     if not username:
         raise DomainError("people.user.username_required", _("请填写用户名。"), field="username")
@@ -208,18 +212,21 @@ def user_create(
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError("people.user.username_taken", _("用户名 %(name)s 已被使用。") % {"name": username},
                           field="username", status=409)
-    if not password:
+    if not password and can_log_in:
         raise DomainError("people.user.password_required", _("请设置密码。"), field="password")
     phone = validate_phone(phone)
     id_number = validate_id_number(id_number)
     user = User(username=username, display_name=(display_name or "").strip(), phone=phone, id_number=id_number,
                 is_staff=is_staff or is_superuser, is_superuser=is_superuser)
-    if check_password:
+    if check_password and can_log_in:
         try:
             password_validation.validate_password(password, user)
         except ValidationError as exc:
             raise DomainError("people.user.weak_password", " ".join(exc.messages), field="password") from None
-    user.set_password(password)
+    if can_log_in:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
     user.save()
     # Personal data goes into the audit log masked: the log is read more widely than the record.
     audit_log(user, "people.user.created", actor=actor, new={

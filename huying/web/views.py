@@ -58,6 +58,7 @@ ROLE_SHORTCUTS = {
                     ("insight:dashboard", _lazy("驾驶舱"), _lazy("本辖区运行态势"))],
     "grid_worker": [("dispatch:patrol", _lazy("巡查上报"), _lazy("网格巡查发现问题即报")),
                     ("dispatch:queue", _lazy("待办工单"), _lazy("派给本网格的工单"))],
+    "community_worker": [("dispatch:queue", _lazy("待办工单"), _lazy("派给本社区的工单"))],
     "party_secretary": [("party:org", _lazy("党组织工作台"), _lazy("报到审核、服务记录、评星")),
                         ("party:summary", _lazy("党建统计"), _lazy("双报到与服务成效"))],
     "party_member": [("party:member", _lazy("我的党建"), _lazy("报到、服务、积分"))],

@@ -26,7 +26,11 @@ def test_seed_builds_the_offices_and_one_login_per_role(territory):
     station = Unit.objects.get(code="grid-440104003001001")
     assert station.parent.code == "gov-440104003001" and station.parent.parent.code == "gov-440104003"
     assert station.parent.parent.parent.code == "gov-440104" and station.division.code == "440104003001"
-    assert Unit.objects.filter(kind=UnitKind.DEPARTMENT).count() == 10
+    # 10 city bureaus + 城管, 住建, 生态环境, 市场监管, 公安 in each of the 2 districts
+    assert Unit.objects.filter(kind=UnitKind.DEPARTMENT).count() == 20
+    cgzf = Unit.objects.get(code="dept-cgzf-440104")
+    assert (cgzf.name, cgzf.division.code, cgzf.parent.code) == ("越秀区城市管理和综合执法局", "440104", "dept-cgzf")
+    assert Unit.objects.get(code="dept-sthj-440114").name == "广州市生态环境局花都分局"
     assert Unit.objects.get(kind=UnitKind.COMMAND).name == "广州市市民热线指挥调度中心"
     assert Unit.objects.filter(kind=UnitKind.DEPARTMENT, name="广州市城市管理和综合执法局").exists()
 
@@ -36,7 +40,8 @@ def test_seed_builds_the_offices_and_one_login_per_role(territory):
         user = authenticate(username=row["username"], password=PASSWORD)
         assert user is not None, row["username"]
         assert Membership.objects.filter(user=user, role__code=row["role"], active=True, unit__name=row["unit"]).exists()
-    by_role = {row["role"]: User.objects.get(username=row["username"]) for row in logins}
+    by_role = {row["role"]: User.objects.get(username=row["username"]) for row in logins
+               if row["username"] != "depthandler"}  # the second handler login, at a department
     assert by_role["admin"].is_superuser and by_role["admin"].is_staff
     assert not by_role["leader"].is_superuser
     assert scope_for(by_role["leader"]).whole_city
@@ -45,6 +50,12 @@ def test_seed_builds_the_offices_and_one_login_per_role(territory):
     assert scope_for(by_role["handler"]).division_codes == ("440104003",)
     assert scope_for(by_role["grid_worker"]).division_codes == ("440104003001001",)
     assert scope_for(by_role["resident"]).is_empty
+    assert scope_for(by_role["community_worker"]).division_codes == ("440104003001",)
+    by_name = {row["username"]: row for row in logins}
+    assert by_name["communityworker"]["unit"] == "流水井社区居民委员会"
+    assert by_name["depthandler"]["unit"] == "越秀区城市管理和综合执法局"
+    assert by_name["partymember"]["unit"] == "中共流水井社区委员会"
+    assert cgzf.pk in scope_for(User.objects.get(username="depthandler")).unit_ids
     assert by_role["resident"].id_number and by_role["resident"].phone
 
 
@@ -78,6 +89,6 @@ def test_seed_without_the_demo_street_still_gives_every_role_a_unit(db):
     district = Division.objects.create(code="440114", name="花都区", level="district", kind="区", parent=city)
     Division.objects.create(code="440114100", name="花山镇", level="street", kind="镇", parent=district)
     logins = demo_org_seed(password=PASSWORD)
-    assert len(logins) == len(RoleCode.values)
+    assert {row["role"] for row in logins} == set(RoleCode.values)
     dispatcher = next(r for r in logins if r["role"] == "dispatcher")
     assert dispatcher["unit"] == "花山镇人民政府"

@@ -14,7 +14,7 @@ from ..signals import order_transitioned, send_on_commit
 
 # Roles that work on orders inside a territory (as opposed to residents and Party members).
 STAFF_ROLES = (RoleCode.OPERATOR, RoleCode.DISPATCHER, RoleCode.HANDLER, RoleCode.UNIT_LEADER,
-               RoleCode.GRID_WORKER, RoleCode.LEADER, RoleCode.ADMIN)
+               RoleCode.GRID_WORKER, RoleCode.COMMUNITY_WORKER, RoleCode.LEADER, RoleCode.ADMIN)
 
 
 def now_or(now):

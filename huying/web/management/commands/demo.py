@@ -45,7 +45,7 @@ def _shipped(name: str) -> dict:
 
 def demo_load(*, orders: int = 20000, progress=None) -> dict:
     """Load the Guangzhou demo if it is not there yet. Returns what was done."""
-    from huying.dispatch.seed import dispatch_seed
+    from huying.dispatch.seed import dispatch_seed, district_routing_seed
     from huying.people.demo import demo_org_seed
     from huying.people.services import roles_ensure
     from huying.territory.models import UNIFIED_LAYER, Division, Grid
@@ -62,6 +62,12 @@ def demo_load(*, orders: int = 20000, progress=None) -> dict:
         done["grids"] = grids_generate(progress=progress)
     done["logins"] = demo_org_seed(password=DEMO_PASSWORD, progress=progress)
     done["dispatch"] = dispatch_seed()
+    # 条块: each district's departments lead their subjects, the street co-handles (before the
+    # simulated calls, so a share of them is department-led)
+    done["dispatch"]["district_rules"] = district_routing_seed()
+    from huying.party.demo import party_demo_seed
+
+    done["party"] = party_demo_seed()
     from huying.dispatch.models import WorkOrder
 
     if orders and not WorkOrder.objects.exists():
