@@ -131,6 +131,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "huying.dispatch.notify.context.inbox",
             ],
         },
     }
@@ -296,6 +297,7 @@ _from_env("HUYING_NOTIFY_CHANNELS", json.loads)
 _from_env("HUYING_NOTIFY_SENDERS", json.loads)
 _from_env("HUYING_NOTIFY_RETRY_BASE", int)
 _from_env("HUYING_NOTIFY_RETRY_CAP", int)
+_from_env("HUYING_NOTIFY_MAX_ATTEMPTS", int)
 _from_env("HUYING_SMS_GATEWAY_URL")
 _from_env("HUYING_WHISTLE_REPORT_MINUTES", json.loads)
 _from_env("HUYING_SUPERVISION_ESCALATE_HOURS", float)

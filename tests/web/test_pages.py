@@ -105,3 +105,22 @@ def test_search_says_when_results_are_cut(client_in, territory, monkeypatch):
     monkeypatch.setattr("huying.web.views.SEARCH_LIMIT", 2)
     html = client_in.get("/territory/", {"q": "华侨"}).content.decode()
     assert "显示前 2 个结果" in html and html.count('<a href="?focus=') == 2
+
+
+def test_menu_offers_the_dashboard_only_with_a_territory(client_in, user, territory):
+    """A person with no territory (a resident, a Party member) gets no 驾驶舱 link that would be a 403."""
+    from django.contrib.auth.models import Group
+
+    from huying.people.models import Membership, Role, Unit
+
+    def nav(html: str) -> str:
+        start = html.index('class="nav"')
+        return html[start:html.index("</nav>", start)]
+
+    dashboard = f'href="{reverse("insight:dashboard")}"'
+    assert dashboard not in nav(client_in.get("/").content.decode())
+    role = Role.objects.create(code="grid_worker", name="网格员", group=Group.objects.create(name="网格员"))
+    unit = Unit.objects.create(code="yx-hq", name="洪桥街道办事处", kind="territorial", division=territory["hongqiao"])
+    Membership.objects.create(user=user, unit=unit, role=role)
+    assert dashboard in nav(client_in.get("/").content.decode())
+    assert client_in.get(reverse("insight:dashboard")).status_code == 200

@@ -14,3 +14,11 @@ def pct(value, digits: int = 1) -> str:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def sees_dashboard(user) -> bool:
+    """Whether the top menu offers this person the dashboard: only when it has a territory to open."""
+    from huying.insight.selectors import dashboard_root
+
+    return getattr(user, "is_authenticated", False) and dashboard_root(user) is not None

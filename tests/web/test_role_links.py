@@ -1,0 +1,50 @@
+"""Every demo role opens every link of its home page and top menu without a 4xx or 5xx.
+
+The demo's logins, offices, departments and Party data are built on the small test city exactly as
+`huying demo` builds them on Guangzhou (people.demo, dispatch.seed, party.demo)."""
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.test import Client
+
+from huying.dispatch.seed import dispatch_seed, district_routing_seed
+from huying.party.demo import party_demo_seed
+from huying.people.demo import demo_org_seed
+from tests.people.conftest import territory  # noqa: F401  (the small test city)
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "demo-pass-2026"
+HREF = re.compile(r'<a [^>]*href="(/[^"#]*)"')
+SKIP = ("/logout", "/i18n/", "/admin/logout")
+
+
+@pytest.fixture
+def demo(territory):  # noqa: F811
+    logins = demo_org_seed(password=PASSWORD)
+    dispatch_seed()
+    district_routing_seed()
+    party_demo_seed(now=datetime(2026, 3, 10, 1, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    return logins
+
+
+def test_every_role_opens_every_link_of_its_home_page(demo):
+    assert len(demo) >= 12
+    broken, opened = [], 0
+    for row in demo:
+        client = Client()
+        assert client.login(username=row["username"], password=PASSWORD), row["username"]
+        home = client.get("/")
+        assert home.status_code == 200, row["username"]
+        links = sorted({h.replace("&amp;", "&") for h in HREF.findall(home.content.decode())
+                        if not h.startswith(SKIP)})
+        assert links, row["username"]
+        for href in links:
+            status = client.get(href).status_code
+            opened += 1
+            if status >= 400:
+                broken.append(f"{row['username']} {href} {status}")
+    assert not broken, broken
+    assert opened >= 80
