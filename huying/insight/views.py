@@ -119,8 +119,9 @@ def _month(request) -> tuple[int, int]:
         except ValueError:
             pass
         raise DomainError("insight.bad_month", _("月份格式应为 YYYY-MM。"), field="month")
-    today = selectors.today_local()
-    return today.year, today.month
+    # Without a month: the last full month, the one a monthly report is written about.
+    first = selectors.today_local().replace(day=1)
+    return (first.year - 1, 12) if first.month == 1 else (first.year, first.month - 1)
 
 
 RATE_KEYS = ("response", "resolution", "satisfaction", "on_time", "rework", "return", "score")

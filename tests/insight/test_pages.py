@@ -104,3 +104,22 @@ def test_monthly_report_page_and_excel(client, world, orders):
     # Someone without the district in scope gets neither.
     c2 = signed_in(client, world.users["street_a"])
     assert c2.get("/insight/report.xlsx", {"code": district, "month": "2026-03"}).status_code == 403
+
+
+@pytest.mark.parametrize("beijing, expected", [
+    ((2026, 12, 1, 1, 0), (2026, 11)),  # 01:00 on the 1st: the UTC date is still in November
+    ((2026, 12, 31, 23, 0), (2026, 11)),
+    ((2027, 1, 1, 1, 0), (2026, 12)),
+])
+def test_monthly_report_defaults_to_the_last_full_month(monkeypatch, rf, beijing, expected):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from huying.insight import views
+
+    at = datetime(*beijing, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+    monkeypatch.setattr(timezone, "now", lambda: at)
+    assert views._month(rf.get("/insight/report/")) == expected
+    assert views._month(rf.get("/insight/report/", {"month": "2026-03"})) == (2026, 3)
