@@ -398,3 +398,16 @@ class OrderFilterForm(forms.Form):
         if not self.is_valid():
             return {}
         return {k: v for k, v in self.cleaned_data.items() if v}
+
+
+class RateForm(DomainForm):
+    """The reporter's own rating on the tracking page (诉求人评价); `proof` is the signed token the
+    phone-tail check handed out (empty for a signed-in reporter)."""
+
+    code = forms.CharField(widget=forms.HiddenInput, max_length=20)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    proof = forms.CharField(widget=forms.HiddenInput, required=False, max_length=300)
+    rating = forms.ChoiceField(label=_l("您对办理结果是否满意"), choices=Satisfaction.choices, widget=forms.RadioSelect,
+                               error_messages={"required": _l("请选择满意度。")})
+    comment = forms.CharField(label=_l("评价（选填）"), required=False, max_length=500,
+                              widget=forms.Textarea(attrs={"rows": 3}))

@@ -13,6 +13,7 @@ import secrets
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -20,7 +21,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -40,6 +41,7 @@ from .forms import (
     NoteForm,
     OrderFilterForm,
     PatrolForm,
+    RateForm,
     ReasonForm,
     ReportForm,
     ResolveForm,
@@ -253,7 +255,9 @@ def _tail_failed(code: str) -> None:
 def track(request):
     """办理进度查询: the code shows progress, the public timeline and a masked title; the reply
     (办理结果) only to the reporter, signed in or with the last four digits of their phone (POSTed,
-    so they stay out of the access log)."""
+    so they stay out of the access log); that reporter may rate a result awaiting its callback."""
+    if request.method == "POST" and request.POST.get("action") == "rate":
+        return _track_rate(request)
     result, status = None, 200
     form = TrackForm((request.POST if request.method == "POST" else request.GET) or None)
     if form.is_bound and form.is_valid():
@@ -275,12 +279,85 @@ def track(request):
         code = (form.data.get("code") or "").strip()
         if "code" not in form.errors and code:  # only the tail was malformed: still show the progress
             result = selectors.work_order_track(code=code, actor=request.user)
+    return _track_page(request, form, result, status, rate_form=_rate_form_for(request, result))
+
+
+def _track_page(request, form, result, status, *, rate_form=None, rate_refused=""):
     mine = None
     if request.user.is_authenticated:
         mine = selectors.work_order_list(actor=request.user, filters={}).filter(reporter_id=request.user.pk)[:10]
     return render(request, "dispatch/track.html",
-                  {"form": form, "result": result, "new": request.GET.get("new") == "1", "mine": mine},
+                  {"form": form, "result": result, "new": request.GET.get("new") == "1", "mine": mine,
+                   "rate_form": rate_form, "rate_refused": rate_refused},
                   status=status)
+
+
+RATE_PROOF_SALT = "huying.dispatch.track-rate"
+RATE_PROOF_AGE = 1800  # seconds to rate after proving the phone tail; then prove it again
+
+
+def _rate_proof(order: WorkOrder) -> str:
+    """A signed token that the phone tail was proven for this order as it stands (its version);
+    the page carries it instead of the tail."""
+    return signing.dumps({"o": order.pk, "v": order.version}, salt=RATE_PROOF_SALT)
+
+
+def _rate_proof_ok(token: str, order: WorkOrder, version) -> bool:
+    try:
+        value = signing.loads(str(token or ""), salt=RATE_PROOF_SALT, max_age=RATE_PROOF_AGE)
+    except signing.BadSignature:
+        return False
+    return isinstance(value, dict) and value.get("o") == order.pk and value.get("v") == version
+
+
+def _rate_form_for(request, result) -> RateForm | None:
+    """The rating form, only for the proven reporter of a result awaiting its callback."""
+    if not result or not result["reporter"] or result["state"] != State.RESOLVED:
+        return None
+    order = WorkOrder.objects.filter(code=result["code"]).only("pk", "code", "version", "reporter_id").first()
+    if order is None:
+        return None
+    by_login = request.user.is_authenticated and order.reporter_id == request.user.pk
+    return RateForm(initial={"code": order.code, "version": order.version,
+                             "proof": "" if by_login else _rate_proof(order)})
+
+
+def _track_rate(request):
+    """The reporter's rating POST: signed in as the reporter, or with the proof token of a phone tail."""
+    code = str(request.POST.get("code") or "").strip()[:20]
+    form = TrackForm(initial={"code": code})
+    order = WorkOrder.objects.filter(code=code).first() if code else None
+    if order is None:
+        form = TrackForm({"code": code})
+        form.is_valid()
+        form.add_error("code", _("未找到该查询码对应的诉求，请核对后重试。"))
+        return _track_page(request, form, None, 404)
+    rate_form = RateForm(request.POST)
+    result = selectors.work_order_track(code=code, actor=request.user)
+    by_login = request.user.is_authenticated and order.reporter_id == request.user.pk
+    if not by_login and not _rate_proof_ok(request.POST.get("proof"), order,
+                                           rate_form.data.get("version") and _int_or_none(rate_form.data["version"])):
+        return _track_page(request, form, result, 403,
+                           rate_refused=_("验证已失效，请重新输入手机号后四位后再评价。"))
+    if not rate_form.is_valid():
+        return _track_page(request, form, result, 400, rate_form=rate_form)
+    d = rate_form.cleaned_data
+    try:
+        services.work_order_rate_by_resident(order, rating=d["rating"], comment=d["comment"],
+                                             actor=request.user if by_login else None, via="track",
+                                             version=d["version"])
+    except DomainError as exc:
+        rate_form.add_domain_error(exc)
+        return _track_page(request, form, result, exc.status, rate_form=rate_form)
+    messages.success(request, _("感谢您的评价！"))
+    return redirect(f"{reverse('dispatch:track')}?{urlencode({'code': order.code})}")
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 # --- staff: intake console, lists, board, queue -----------------------------------------------

@@ -379,3 +379,17 @@ class ReturnsSendForm(DomainForm):
 class TeamFilterForm(forms.Form):
     q = forms.CharField(label=_l("名称或方向"), required=False, max_length=60,
                         widget=forms.TextInput(attrs={"placeholder": _l("名称或方向"), "type": "search"}))
+
+
+# -- member import -------------------------------------------------------------------------------
+class MemberImportForm(DomainForm):
+    """The upload of a member list (党员导入); the service reads and checks every row."""
+
+    file = forms.FileField(label=_l("党员名单（.xlsx 或 UTF-8 CSV）"), error_messages={"required": _l("请选择文件。")},
+                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}))
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        if not f.name.lower().endswith((".xlsx", ".csv")):
+            raise forms.ValidationError(_("请上传 .xlsx 或 .csv 文件。"))
+        return f

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -26,6 +27,7 @@ from .forms import (
     ActivityRecordForm,
     AgreementForm,
     CommitmentProgressForm,
+    MemberImportForm,
     PairingCreateForm,
     PairingFilterForm,
     PartnerAddForm,
@@ -351,3 +353,49 @@ def teams(request):
         "joined": pages.teams_joined(member),
         "may_join": member is not None and community in pages.communities_reported(member),
         "sent": pages.returns_sent(community) if staff else []}, status=status or 200)
+
+
+# -- member import (党员导入) ---------------------------------------------------------------------
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_import(request):
+    """A secretary loads a member list from Excel/CSV: all rows or none, each bad row named."""
+    actor = request.user
+    led = list(pages.organisations_led(actor))
+    pk = request.GET.get("org") or (led[0].pk if led else None)
+    org = pages.organisation_managed(actor, pk) if pk else None
+    if org is None:
+        if not led and pk is None:
+            return render(request, "party/org_none.html", status=403)
+        raise Http404(_("找不到该党组织，或您无权管理。"))
+    form, row_errors, status = MemberImportForm(), [], 200
+    if request.method == "POST":
+        form = MemberImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            status = 400
+        else:
+            upload = form.cleaned_data["file"]
+            try:
+                result = s.members_import(upload, organisation=org, actor=actor, filename=upload.name)
+            except DomainError as exc:
+                form.add_domain_error(exc)
+                row_errors = exc.details.get("rows", [])
+                status = exc.status
+            else:
+                messages.success(request, _("已导入 %(n)s 名党员。") % {"n": result["created"]})
+                return redirect(f"{reverse('party:member_import')}?org={org.pk}")
+    return render(request, "party/member_import.html", {
+        "org": org, "led": led, "form": form, "row_errors": row_errors[:500],
+        "more_errors": max(0, len(row_errors) - 500)}, status=status)
+
+
+@login_required
+@require_http_methods(["GET"])
+def member_import_template(request):
+    """The empty .xlsx with the header row the import reads."""
+    from .services.imports import import_template_bytes
+
+    response = HttpResponse(import_template_bytes(),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''member-import-template.xlsx"
+    return response

@@ -15,6 +15,7 @@ from .lifecycle import (
     work_order_suspend,
 )
 from .photos import photos_check
+from .rating import work_order_rate_by_resident
 from .split import work_order_split
 from .timing import deadline_sweep, extension_decide, extension_request, work_order_change_subject
 
@@ -32,6 +33,7 @@ __all__ = [
     "work_order_dispatch",
     "work_order_follow",
     "work_order_merge",
+    "work_order_rate_by_resident",
     "work_order_redispatch",
     "work_order_reject",
     "work_order_resolve",

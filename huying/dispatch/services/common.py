@@ -112,13 +112,14 @@ def actor_label(actor) -> str:
 
 
 def record(order: WorkOrder, *, action: str, from_state: str, actor, now, note: str = "",
-           data: dict | None = None, unit_id: int | None = None) -> Transition:
-    """Append the timeline row and the audit row for one step, and announce it after commit."""
+           data: dict | None = None, unit_id: int | None = None, label: str = "") -> Transition:
+    """Append the timeline row and the audit row for one step, and announce it after commit
+    (`label` names an actor who has no login, such as a resident proven by their phone)."""
     data = data or {}
     note = clean_text(note, field="note", multiline=True)  # every service's note, whoever cleaned it before
     step = Transition.objects.create(
         order=order, action=action, from_state=from_state or "", to_state=order.state,
-        actor=actor if getattr(actor, "pk", None) else None, actor_label=actor_label(actor),
+        actor=actor if getattr(actor, "pk", None) else None, actor_label=label or actor_label(actor),
         unit_id=unit_id, at=now, note=note, data=data,
     )
     audit_log(order, f"dispatch.order.{action}", actor=actor,

@@ -225,6 +225,14 @@ def work_order_callback(order, *, actor, satisfaction: str = "", solved: bool | 
     else:
         satisfaction = ""
         note = required_text(note, "note", _("未联系上诉求人时，请说明情况。"))
+    return apply_callback(order, actor=actor, satisfaction=satisfaction, solved=solved, reached=reached, note=note,
+                          now=now)
+
+
+def apply_callback(order: WorkOrder, *, actor, satisfaction: str, solved: bool | None, reached: bool, note: str,
+                   now, data: dict | None = None, label: str = "") -> WorkOrder:
+    """Close or send back a locked order on a checked result: the operator's callback and the
+    resident's own rating (`data` adds to the timeline/audit row, `label` names a user-less actor)."""
     from_state = order.state
     if from_state == State.MERGED:
         # A merged caller is called back once the order that handled the problem is resolved; their
@@ -237,14 +245,15 @@ def work_order_callback(order, *, actor, satisfaction: str = "", solved: bool | 
     transition_check(from_state, State.ACCEPTED if rework else State.CLOSED)
     callback = Callback.objects.create(order=order, actor=actor if getattr(actor, "pk", None) else None, at=now,
                                        reached=reached, solved=solved, satisfaction=satisfaction, note=note)
-    data = {"callback_id": callback.pk, "reached": reached, "solved": solved, "satisfaction": satisfaction}
+    data = {"callback_id": callback.pk, "reached": reached, "solved": solved, "satisfaction": satisfaction,
+            **(data or {})}
     if rework:
         order.state = State.ACCEPTED
         order.rework_count += 1
         order.resolved_at = None
         save(order, now, ["state", "rework_count", "resolved_at"])
         record(order, action="reworked", from_state=from_state, actor=actor, now=now, note=note,
-               unit_id=order.lead_unit_id, data=data)
+               unit_id=order.lead_unit_id, data=data, label=label)
     else:
         order.state = State.CLOSED
         order.closed_at = now
@@ -252,7 +261,7 @@ def work_order_callback(order, *, actor, satisfaction: str = "", solved: bool | 
         Assignment.objects.filter(order=order, outcome=Assignment.Outcome.ACTIVE).update(
             outcome=Assignment.Outcome.DONE, ended_at=now)
         record(order, action="closed", from_state=from_state, actor=actor, now=now, note=note,
-               unit_id=order.lead_unit_id, data=data)
+               unit_id=order.lead_unit_id, data=data, label=label)
         _after_child_done(order, actor=actor, now=now)
     return order
 

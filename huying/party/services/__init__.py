@@ -10,6 +10,7 @@ from .cobuilding import (
     problem_solve,
     problem_to_work_order,
 )
+from .imports import members_import
 from .members import member_move_home, member_register, member_set_status
 from .organisations import (
     joint_body_member_add,
@@ -53,7 +54,8 @@ __all__ = [
     "agreement_sign", "commitment_progress", "grid_instructor_assign", "grid_instructor_end", "half_year_bounds",
     "half_year_returns_send", "joint_activity_cancel", "joint_activity_plan", "joint_activity_record",
     "joint_body_member_add", "joint_body_member_remove", "member_facts", "member_move_home", "member_register",
-    "member_report_confirm", "member_report_reject", "member_report_submit", "member_set_status", "need_cancel",
+    "member_report_confirm", "member_report_reject", "member_report_submit", "member_set_status", "members_import",
+    "need_cancel",
     "need_claim", "need_complete", "need_post", "organisation_create", "organisations_mirror_territory",
     "pairing_create", "pairing_partner_add", "party_unit_code", "problem_raise", "problem_solve",
     "problem_to_work_order", "rule_set_for", "service_record_add", "service_record_confirm", "service_team_create",
