@@ -5,6 +5,8 @@ import shutil
 
 import pytest
 
+from tests.browsing import phone_context
+
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made beside it are
 # still plain synchronous calls, so Django's async-safety guard does not apply to them.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -78,6 +80,12 @@ def page(browser, live_server):
     pg.set_default_timeout(15000)
     yield pg
     context.close()
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    with phone_context(browser, live_server.url) as pg:
+        yield pg
 
 
 @pytest.fixture

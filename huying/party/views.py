@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -165,6 +165,19 @@ def member_home(request):
     return render(request, "party/member.html", context, status=status or 200)
 
 
+def _managed_org(request):
+    """(organisation, the ones they lead) for a secretary's page (`?org=`, else the first they lead);
+    a person who leads none gets the 403 page (returned), an organisation they may not manage a 404."""
+    led = list(pages.organisations_led(request.user))
+    pk = request.GET.get("org") or (led[0].pk if led else None)
+    org = pages.organisation_managed(request.user, pk) if pk else None
+    if org is None:
+        if not led and pk is None:
+            return render(request, "party/org_none.html", status=403)
+        raise Http404(_("找不到该党组织，或您无权管理。"))
+    return org, led
+
+
 # -- the organisation secretary's page ---------------------------------------------------------
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -172,13 +185,10 @@ def org_home(request):
     """党组织书记: members (masked unless one's own organisation), who has not reported, the unit's
     own report to its street, the communities' half-year returns, and the year's stars."""
     actor = request.user
-    led = list(pages.organisations_led(actor))
-    pk = request.GET.get("org") or (led[0].pk if led else None)
-    org = pages.organisation_managed(actor, pk) if pk else None
-    if org is None:
-        if not led and pk is None:
-            return render(request, "party/org_none.html", status=403)
-        raise Http404(_("找不到该党组织，或您无权管理。"))
+    found = _managed_org(request)
+    if isinstance(found, HttpResponse):
+        return found
+    org, led = found
     tab = request.GET.get("tab") if request.GET.get("tab") in ("members", "returns", "ratings") else "members"
     forms = {"unit_report": UnitReportForm(prefix="ur"),
              "compute": RatingComputeForm(prefix="rc", initial={"year": timezone.localdate().year - 1})}

@@ -42,7 +42,7 @@ from .forms import (
     TeamFilterForm,
 )
 from .models import CommitmentStatus
-from .views import _paged, _post_action, _refuse, _run
+from .views import _managed_org, _paged, _post_action, _refuse, _run
 
 
 def _community_param(request, choices) -> Division | None:
@@ -361,13 +361,10 @@ def teams(request):
 def member_import(request):
     """A secretary loads a member list from Excel/CSV: all rows or none, each bad row named."""
     actor = request.user
-    led = list(pages.organisations_led(actor))
-    pk = request.GET.get("org") or (led[0].pk if led else None)
-    org = pages.organisation_managed(actor, pk) if pk else None
-    if org is None:
-        if not led and pk is None:
-            return render(request, "party/org_none.html", status=403)
-        raise Http404(_("找不到该党组织，或您无权管理。"))
+    found = _managed_org(request)
+    if isinstance(found, HttpResponse):
+        return found
+    org, led = found
     form, row_errors, status = MemberImportForm(), [], 200
     if request.method == "POST":
         form = MemberImportForm(request.POST, request.FILES)

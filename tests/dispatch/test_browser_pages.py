@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from huying.dispatch.models import State, WorkOrder
 from huying.dispatch.services import work_order_accept, work_order_dispatch, work_order_resolve
+from tests.browsing import phone_context
 
 from .conftest import PASSWORD
 
@@ -30,13 +31,9 @@ def shot(page, name: str) -> None:
 def phone(browser, live_server, world):
     """A phone-width page that grants geolocation and stands at point a of the test territory."""
     lng, lat = world.point("a")
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, base_url=live_server.url,
-                                  geolocation={"longitude": lng, "latitude": lat, "accuracy": 20},
-                                  permissions=["geolocation"], is_mobile=True, has_touch=True)
-    pg = context.new_page()
-    pg.set_default_timeout(10000)
-    yield pg
-    context.close()
+    with phone_context(browser, live_server.url, permissions=["geolocation"],
+                       geolocation={"longitude": lng, "latitude": lat, "accuracy": 20}) as pg:
+        yield pg
 
 
 def test_resident_reports_with_location_and_tracks(phone, world):

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from huying.dispatch.models import LocationPrecision, WorkOrder
+from tests.browsing import phone_context
 
 from .test_address_reports import ADDRESS, BEIJING_STREET, street_unit
 
@@ -16,16 +17,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.parametrize("territory_mode", ["r
 
 @pytest.fixture
 def phone(browser, live_server, world):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, base_url=live_server.url,
-                                  is_mobile=True, has_touch=True)
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    errors = []
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.errors = errors
-    yield pg
-    context.close()
+    with phone_context(browser, live_server.url, timeout=15000) as pg:
+        errors = []
+        pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.errors = errors
+        yield pg
 
 
 def fill_report(page, title):

@@ -16,6 +16,7 @@ from huying.dispatch.services import (
     work_order_rate_by_resident,
     work_order_resolve,
 )
+from tests.browsing import phone_context
 
 pytestmark = pytest.mark.django_db
 
@@ -155,12 +156,8 @@ def test_comment_is_length_checked_and_the_rating_required(client, world, report
 
 @pytest.fixture
 def phone(browser, live_server, world):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, base_url=live_server.url,
-                                  is_mobile=True, has_touch=True)
-    pg = context.new_page()
-    pg.set_default_timeout(10000)
-    yield pg
-    context.close()
+    with phone_context(browser, live_server.url) as pg:
+        yield pg
 
 
 @pytest.mark.browser

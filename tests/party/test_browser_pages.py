@@ -38,16 +38,6 @@ def sign_in(page, username: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
-@pytest.fixture
-def phone(browser, live_server):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, base_url=live_server.url,
-                                  is_mobile=True, has_touch=True)
-    pg = context.new_page()
-    pg.set_default_timeout(10000)
-    yield pg
-    context.close()
-
-
 def test_member_page_on_a_phone(phone, city, members):
     u = city.user
     # bob is confirmed in 龙藏 with a wish to claim; alice has not reported yet
