@@ -89,6 +89,28 @@ class Outcome:
             return f"{self.job}: busy"
         return f"{self.job}: " + (" ".join(f"{k}={v}" for k, v in self.counts.items()) or "-")
 
+    @property
+    def idle(self) -> bool:
+        """Ran, and found nothing to do (every count zero)."""
+        return not self.error and not self.busy and not any(
+            v for v in self.counts.values() if isinstance(v, int | float))
+
+
+HEARTBEAT_S = 300.0
+
+
+def round_line(outcomes: list[Outcome], *, clock: float, last_line: float | None,
+               heartbeat: float = HEARTBEAT_S) -> str:
+    """The progress line of one worker round, or "" to stay quiet: a round in which every job found
+    nothing to do is printed only as a heartbeat, once per `heartbeat` seconds (the notify job runs
+    every 5 s; a line each time would be 17,000 lines a day of nothing)."""
+    if not outcomes:
+        return ""
+    quiet = all(o.idle for o in outcomes)
+    if quiet and last_line is not None and clock - last_line < heartbeat:
+        return ""
+    return " | ".join(o.text() for o in outcomes)
+
 
 def _lock_key(job: Job) -> str:
     return f"huying.worker.job:{job.name}"

@@ -153,3 +153,18 @@ def test_an_exclusive_job_runs_in_one_worker_at_a_time(extra_jobs):
             assert cur.fetchone()[0] is True
     finally:
         other.close()
+
+
+def test_a_round_with_nothing_done_is_printed_only_as_a_heartbeat():
+    from huying.core.jobs import HEARTBEAT_S, Outcome, round_line
+
+    idle = [Outcome("notify", {"sent": 0, "failed": 0, "dead": 0}), Outcome("partitions", {})]
+    busy = [Outcome("notify", {"sent": 2, "failed": 0, "dead": 0})]
+    assert round_line(idle, clock=100.0, last_line=None) == "notify: sent=0 failed=0 dead=0 | partitions: -"
+    assert round_line(idle, clock=105.0, last_line=100.0) == ""
+    assert round_line(idle, clock=100.0 + HEARTBEAT_S, last_line=100.0).startswith("notify:")
+    assert round_line(busy, clock=105.0, last_line=100.0) == "notify: sent=2 failed=0 dead=0"
+    assert round_line([Outcome("alerts", error="OperationalError")], clock=105.0, last_line=100.0) \
+        == "alerts: failed (OperationalError)"
+    assert round_line([Outcome("alerts", busy=True)], clock=105.0, last_line=100.0) == "alerts: busy"
+    assert round_line([], clock=105.0, last_line=None) == ""

@@ -76,18 +76,22 @@ class Command(BaseCommand):
                         if j.name == "deadlines" else j for j in selected]
         schedule = jobs.Schedule(selected, every=every)
 
+        printed = {"at": None}
+
         def step(stopping):
             jobs.close_unusable()  # a connection the database dropped since the last round
-            parts = []
+            outcomes = []
             for job in schedule.due(time.monotonic()):
                 if stopping():
                     break
                 outcome = jobs.run_job(job, now=timezone.now(), stopping=stopping, every=schedule.every[job.name])
                 schedule.done(job, time.monotonic(), failed=bool(outcome.error))
-                parts.append(outcome.text())
-            if not parts:
+                outcomes.append(outcome)
+            line = jobs.round_line(outcomes, clock=time.monotonic(), last_line=printed["at"])
+            if not line:
                 return ""
-            return f"{timezone.localtime():%H:%M:%S} " + " | ".join(parts)
+            printed["at"] = time.monotonic()
+            return f"{timezone.localtime():%H:%M:%S} {line}"
 
         run_forever(step, once=once, interval=lambda: schedule.rest(time.monotonic()), stdout=self.stdout,
                     parent_pid=parent_pid)
