@@ -48,9 +48,9 @@ def secretary_unit_ids(actor) -> frozenset[int]:
     ).values_list("unit_id", flat=True))
 
 
-def managed_unit_ids(actor) -> frozenset[int]:
-    """Units the actor manages as secretary: their own and every unit below them."""
-    found = set(secretary_unit_ids(actor))
+def subtree_unit_ids(unit_ids) -> frozenset[int]:
+    """The given units and every unit below them."""
+    found = set(unit_ids)
     frontier = set(found)
     for _depth in range(_MAX_DEPTH):
         if not frontier:
@@ -58,6 +58,11 @@ def managed_unit_ids(actor) -> frozenset[int]:
         frontier = set(Unit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - found
         found |= frontier
     return frozenset(found)
+
+
+def managed_unit_ids(actor) -> frozenset[int]:
+    """Units the actor manages as secretary: their own and every unit below them."""
+    return subtree_unit_ids(secretary_unit_ids(actor))
 
 
 def can_manage_org(actor, organisation) -> bool:

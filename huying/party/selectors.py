@@ -127,7 +127,8 @@ def member_list(*, actor, organisation: PartyOrganisation | None = None, communi
     """The members the actor may see, filtered; `reported` True/False: confirmed report or not."""
     qs = _member_qs(actor)
     if organisation is not None:
-        qs = qs.filter(organisation=organisation)
+        # an organisation's roll includes the organisations below it (a street 党工委 sees its branches')
+        qs = qs.filter(organisation__unit_id__in=access.subtree_unit_ids([organisation.unit_id]))
     if community is not None:
         qs = qs.filter(home_community__code__startswith=community.code) if community.level != Level.CITY else qs
     if status:
@@ -283,7 +284,7 @@ def rating_explain(rating: StarRating, *, actor) -> dict:
 def ratings(*, actor, year: int, organisation: PartyOrganisation | None = None) -> QuerySet[StarRating]:
     qs = StarRating.objects.filter(year=year, member__in=members_visible(actor=actor)).select_related("member__user")
     if organisation is not None:
-        qs = qs.filter(member__organisation=organisation)
+        qs = qs.filter(member__organisation__unit_id__in=access.subtree_unit_ids([organisation.unit_id]))
     return qs.order_by("-score", "member_id")
 
 
