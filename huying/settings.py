@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "huying.people",
     "huying.dispatch",
     "huying.party",
+    "huying.services",
     "huying.insight",
     "huying.web",
 ]

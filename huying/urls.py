@@ -11,6 +11,7 @@ urlpatterns = [
     path("insight/", include("huying.insight.urls")),
     path("open311/v2/", include("huying.dispatch.open311.urls")),
     path("party/", include("huying.party.urls")),
+    path("services/", include("huying.services.urls")),
     path("escalation/", include("huying.dispatch.escalation.urls")),
     path("hot/", include("huying.dispatch.hot.urls")),
     path("inbox/", include("huying.dispatch.notify.urls")),

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ServicesConfig(AppConfig):
+    name = "huying.services"
+    label = "services"
+    verbose_name = "党群服务阵地"
