@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_work
+from . import views, views_setup, views_work
 
 app_name = "party"
 urlpatterns = [
@@ -21,4 +21,13 @@ urlpatterns = [
     path("cobuilding/problems/<int:pk>/", views_work.problem_detail, name="problem"),
     path("ratings/<int:pk>/", views_work.rating_detail, name="rating"),
     path("teams/", views_work.teams, name="teams"),
+    path("setup/", views_setup.setup_home, name="setup"),
+    path("setup/orgs/<int:pk>/", views_setup.setup_org, name="setup_org"),
+    path("setup/import/", views_setup.setup_import, name="setup_import"),
+    path("setup/import/template.xlsx", views_setup.setup_import_template, name="setup_import_template"),
+    path("setup/joint/", views_setup.setup_joint, name="setup_joint"),
+    path("setup/instructors/", views_setup.setup_instructors, name="setup_instructors"),
+    path("setup/studios/", views_setup.setup_studios, name="setup_studios"),
+    path("setup/rules/", views_setup.setup_rules, name="setup_rules"),
+    path("setup/rules/<int:pk>/", views_setup.setup_rule, name="setup_rule"),
 ]

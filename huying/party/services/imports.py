@@ -134,16 +134,26 @@ def _read_table(source, filename: str) -> list[tuple]:
 
 
 def _rows_of(table: list[tuple]) -> tuple[list[_Row], dict[str, int]]:
-    """Map the header to columns; the data rows keyed by column, numbered as the spreadsheet shows them."""
+    return read_rows(table, COLUMNS, REQUIRED, no_rows=_("文件中没有党员数据。"),
+                     too_many=_("一次最多导入 %(n)s 名党员。") % {"n": MAX_ROWS}, max_rows=MAX_ROWS)
+
+
+def read_rows(table: list[tuple], columns_spec: dict, required, *, no_rows: str, too_many: str,
+              max_rows: int) -> tuple[list[_Row], dict[str, int]]:
+    """Map the header to columns; the data rows keyed by column, numbered as the spreadsheet shows them.
+
+    Shared by every import of the app (members, organisations): `columns_spec` maps a column key to
+    the header names accepted for it, the first being the template's.
+    """
     if not table:
         raise DomainError("party.import.empty", _("文件是空的。"), field="file")
     header = [clean_text(_cell_text(h), field="file").replace(" ", "") for h in table[0]]
     columns: dict[str, int] = {}
-    for key, names in COLUMNS.items():
+    for key, names in columns_spec.items():
         for i, h in enumerate(header):
             if h in names and key not in columns:
                 columns[key] = i
-    missing = [_label(k) for k in REQUIRED if k not in columns]
+    missing = [columns_spec[k][0] for k in required if k not in columns]
     if missing:
         raise DomainError("party.import.missing_column", _("第 1 行（表头）缺少列：%(cols)s。") % {
             "cols": "、".join(missing)}, field="file", rows=[
@@ -151,13 +161,33 @@ def _rows_of(table: list[tuple]) -> tuple[list[_Row], dict[str, int]]:
     rows = []
     for n, raw in enumerate(table[1:], start=2):
         if all(v is None or str(v).strip() == "" for v in raw):
-            continue  # blank lines (and Excel's formatted-but-empty rows) are not members
+            continue  # blank lines (and Excel's formatted-but-empty rows) are not data
         rows.append(_Row(n, {k: (raw[i] if i < len(raw) else None) for k, i in columns.items()}))
     if not rows:
-        raise DomainError("party.import.no_rows", _("文件中没有党员数据。"), field="file")
-    if len(rows) > MAX_ROWS:
-        raise DomainError("party.import.too_many", _("一次最多导入 %(n)s 名党员。") % {"n": MAX_ROWS}, field="file")
+        raise DomainError("party.import.no_rows", no_rows, field="file")
+    if len(rows) > max_rows:
+        raise DomainError("party.import.too_many", too_many, field="file")
     return rows, columns
+
+
+def table_of(source, filename: str) -> list[tuple]:
+    """The rows of `source` (a list of rows, a path, bytes or an upload), header first."""
+    if isinstance(source, list):
+        return [tuple(r) for r in source]
+    return _read_table(source, filename)
+
+
+def filename_of(source, filename: str = "") -> str:
+    filename = filename or getattr(source, "name", "") or (str(source) if isinstance(source, (str, os.PathLike)) else "")
+    return str(filename).rsplit("/", 1)[-1][:200]
+
+
+def refuse_rows(errors: list[dict], message: str) -> None:
+    """Refuse a whole file: `message` (with %(rows)s and %(n)s) names the bad rows; `rows` lists each error."""
+    numbers = sorted({e["row"] for e in errors})
+    shown = "、".join(str(n) for n in numbers[:10]) + ("…" if len(numbers) > 10 else "")
+    raise DomainError("party.import.rows_invalid", message % {"rows": shown, "n": len(numbers)}, field="file",
+                      rows=sorted(errors, key=lambda e: e["row"]), bad_rows=numbers)
 
 
 # -- checking ---------------------------------------------------------------------------------------
@@ -318,20 +348,11 @@ def members_import(source, *, organisation: PartyOrganisation, actor, filename: 
     each bad row ({row, field, message}, header = row 1). Returns {"created": n, "file": name}.
     """
     require_org_manager(actor, organisation)
-    filename = filename or getattr(source, "name", "") or (str(source) if isinstance(source, (str, os.PathLike)) else "")
-    filename = str(filename).rsplit("/", 1)[-1][:200]
-    if isinstance(source, list):
-        table = [tuple(r) for r in source]
-    else:
-        table = _read_table(source, filename)
-    rows, _columns = _rows_of(table)
+    filename = filename_of(source, filename)
+    rows, _columns = _rows_of(table_of(source, filename))
     checked, errors, orgs, existing, placed = _check_rows(rows, organisation)
     if errors:
-        numbers = sorted({e["row"] for e in errors})
-        shown = "、".join(str(n) for n in numbers[:10]) + ("…" if len(numbers) > 10 else "")
-        raise DomainError("party.import.rows_invalid", _(
-            "导入被拒绝，未登记任何党员：第 %(rows)s 行有错误（共 %(n)s 行），请改正后重新导入。") % {
-            "rows": shown, "n": len(numbers)}, field="file", rows=errors, bad_rows=numbers)
+        refuse_rows(errors, _("导入被拒绝，未登记任何党员：第 %(rows)s 行有错误（共 %(n)s 行），请改正后重新导入。"))
     return _create(checked, organisation=organisation, actor=actor, filename=filename, orgs=orgs,
                    existing=existing, placed=placed)
 
@@ -397,16 +418,22 @@ def _bulk(model, rows: list) -> list:
 
 def import_template_bytes() -> bytes:
     """The .xlsx template: the header row and one example row."""
+    return template_bytes(TEMPLATE_HEADER, sheet="党员", widths=(10, 14, 22, 16, 12, 36, 10), text_columns="BC")
+
+
+def template_bytes(header: list[str], *, sheet: str, widths, text_columns: str = "") -> bytes:
+    """An .xlsx with just the header row; `text_columns` (letters) are formatted as text so Excel keeps
+    every digit of a phone, an ID number or a code."""
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "党员"
-    ws.append(TEMPLATE_HEADER)
-    for col, width in zip("ABCDEFG", (10, 14, 22, 16, 12, 36, 10), strict=True):
-        ws.column_dimensions[col].width = width
-    # phone and ID number as text, so Excel keeps every digit and the final X
-    for col in "BC":
+    ws.title = sheet
+    ws.append(header)
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    for col in text_columns:
         for row in range(1, 2001):
             ws[f"{col}{row}"].number_format = "@"
     out = io.BytesIO()
