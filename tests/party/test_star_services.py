@@ -139,3 +139,7 @@ def test_thresholds_are_the_administrators(city, year):
     stars = dict(StarRating.objects.values_list("member__user__username", "stars"))
     # alice 26.8 → 3★; bob and dave recorded nothing and never reported → 1★
     assert stars == {"alice": 3, "bob": 1, "dave": 1}
+    # once it has rated someone the rule set is history: its thresholds can no longer move
+    with pytest.raises(DomainError) as e:
+        s.star_rule_set_thresholds_set(rs, thresholds=[90, 80, 70, 60], actor=u.root, reason="改线")
+    assert e.value.code == "party.rules.in_use" and e.value.status == 409

@@ -101,6 +101,9 @@ def star_rule_set_thresholds_set(rule_set: StarRuleSet, *, thresholds: list, act
     if not access.is_admin(actor):
         forbid(_("只有管理员可以设置星级分数线。"))
     rs = StarRuleSet.objects.select_for_update(of=("self",)).get(pk=rule_set.pk)
+    if StarRating.objects.filter(rule_set=rs).exists():
+        # stars already given must stay explainable by the rules that gave them: change a new version
+        raise DomainError("party.rules.in_use", _("该规则已用于评星，不能修改；请新建一个版本。"), status=409)
     rules = Rules.build(name=rs.name, period=rs.period, base=rs.base, max_total=rs.max_total, items=rs.items,
                         thresholds=thresholds, report_required=rs.report_required)
     old = {"thresholds": rs.thresholds}
