@@ -16,8 +16,8 @@ class RequestTypeAdmin(admin.ModelAdmin):
 @admin.register(Subject)
 class SubjectAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "kind", "default_level", "default_department", "urgency", "resolve_limit",
-                    "resolve_unit", "active"]
-    list_filter = ["kind", "depth", "default_level", "urgency", "active"]
+                    "resolve_unit", "onsite_check", "active"]
+    list_filter = ["kind", "depth", "default_level", "urgency", "onsite_check", "active"]
     search_fields = ["code", "name"]
     raw_id_fields = ["parent", "default_department"]
 

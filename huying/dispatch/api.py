@@ -337,6 +337,51 @@ def order_resume(request, code: str, payload: NoteIn):
     return _detail(request, _get(request, code))
 
 
+class CheckIn(VersionIn):
+    note: str = ""
+    photos: list[PhotoIn] = []
+
+
+class OnsiteCheckIn(VersionIn):
+    required: bool
+    reason: str = ""
+
+
+@router.post("/orders/{code}/review/approve", response={200: OrderDetailOut, **ERRORS}, summary="审核通过（单位负责人）")
+def order_review_approve(request, code: str, payload: NoteIn):
+    services.work_order_review_approve(_get(request, code), actor=request.user, note=payload.note,
+                                       version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/review/return", response={200: OrderDetailOut, **ERRORS}, summary="审核退回（单位负责人）")
+def order_review_return(request, code: str, payload: ReasonIn):
+    services.work_order_review_return(_get(request, code), actor=request.user, reason=payload.reason,
+                                      version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/check/pass", response={200: OrderDetailOut, **ERRORS}, summary="核查通过（网格员）")
+def order_check_pass(request, code: str, payload: CheckIn):
+    services.work_order_check_pass(_get(request, code), actor=request.user, note=payload.note,
+                                   photos=_photos(payload.photos), version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/check/fail", response={200: OrderDetailOut, **ERRORS}, summary="核查不通过，返工（网格员）")
+def order_check_fail(request, code: str, payload: CheckIn):
+    services.work_order_check_fail(_get(request, code), actor=request.user, note=payload.note,
+                                   photos=_photos(payload.photos), version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+@router.post("/orders/{code}/onsite-check", response={200: OrderDetailOut, **ERRORS}, summary="指定 / 取消现场核查（派单员）")
+def order_onsite_check(request, code: str, payload: OnsiteCheckIn):
+    services.work_order_set_onsite_check(_get(request, code), actor=request.user, required=payload.required,
+                                         reason=payload.reason, version=payload.version)
+    return _detail(request, _get(request, code))
+
+
 @router.post("/orders/{code}/reject", response={200: OrderDetailOut, **ERRORS}, summary="不予受理")
 def order_reject(request, code: str, payload: ReasonIn):
     services.work_order_reject(_get(request, code), actor=request.user, reason=payload.reason,
@@ -348,6 +393,22 @@ def order_reject(request, code: str, payload: ReasonIn):
 def order_change_subject(request, code: str, payload: SubjectIn):
     services.work_order_change_subject(_get(request, code), actor=request.user, subject=payload.subject,
                                        reason=payload.reason, version=payload.version)
+    return _detail(request, _get(request, code))
+
+
+class RelocateIn(VersionIn):
+    lng: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    address: str = Field(default="", description="未给经纬度时按地址定位（须能定位到网格）")
+    outside_division: bool = Field(default=False, description="地点不在原区域：允许定位到原区域以外（须填 reason）")
+    reason: str = ""
+
+
+@router.post("/orders/{code}/relocate", response={200: OrderDetailOut, **ERRORS}, summary="核实位置（仅按地址定位的工单）")
+def order_relocate(request, code: str, payload: RelocateIn):
+    services.work_order_relocate(_get(request, code), actor=request.user, lng=payload.lng, lat=payload.lat,
+                                 address=payload.address, outside_division=payload.outside_division,
+                                 reason=payload.reason, version=payload.version)
     return _detail(request, _get(request, code))
 
 

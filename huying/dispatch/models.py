@@ -75,6 +75,10 @@ class State(models.TextChoices):
     DISPATCHED = "dispatched", _("已派单")
     ACCEPTED = "accepted", _("已签收")
     RESOLVED = "resolved", _("已办结")
+    # 审核本单位办理结果: the handler's result waits for the unit leader (Unit.review_results).
+    REVIEWING = "reviewing", _("待审核")
+    # 核查: the grid's worker checks on site that the reported result is real (Subject.onsite_check).
+    CHECKING = "checking", _("待核查")
     CLOSED = "closed", _("已结案")
     RETURNED = "returned", _("已退单")
     SUSPENDED = "suspended", _("已挂账")
@@ -158,6 +162,9 @@ class Subject(LimitFields):
     # Potholes repeat within a street, noise complaints across a block: the search radius is data.
     duplicate_radius_m = models.PositiveIntegerField(_("查重半径(米)"), null=True, blank=True,
                                                      help_text=_("留空为 250 米"))
+    # 核查: after the unit reports the result, the grid worker checks it on site before the callback.
+    onsite_check = models.BooleanField(_("办结后现场核查"), default=False,
+                                       help_text=_("开启后，本分类及其下级分类的工单办结后须由网格员现场核查"))
 
     class Meta:
         verbose_name = _("事项分类")
@@ -280,6 +287,8 @@ class WorkOrder(models.Model):
                                       default=DeadlineState.NONE, db_index=True)
     response_overdue = models.BooleanField(_("签收超时"), default=False)
     suspended_at = models.DateTimeField(_("挂账时间"), null=True, blank=True)
+    # The dispatcher may ask for an on-site check (核查) of this order even if its subject does not.
+    onsite_check = models.BooleanField(_("须现场核查"), default=False)
 
     resolution = models.TextField(_("办理结果"), blank=True)
     return_count = models.PositiveIntegerField(_("退单次数"), default=0)
@@ -463,6 +472,7 @@ class Attachment(models.Model):
     class Kind(models.TextChoices):
         REPORT = "report", _("上报照片")
         RESULT = "result", _("办结照片")
+        CHECK = "check", _("核查照片")
 
     order = models.ForeignKey(WorkOrder, verbose_name=_("工单"), on_delete=models.CASCADE, related_name="attachments")
     kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices, default=Kind.REPORT)

@@ -142,3 +142,75 @@ def district_routing_seed() -> int:
                 area_prefix=unit.division.code, target_unit=unit, cohandler_level=HandlingLevel.STREET)
             made += 1
     return made
+
+
+# 核查 and 审核 in the demo (DOMAIN.md §1.4): city-management subjects whose results the grid worker
+# checks on site, and the demo unit leader's unit reviewing its handlers' results. Codes from
+# urban_classes.csv (违法搭建, 暴露垃圾, 积存垃圾渣土, 街面秩序 — 占道经营 is a 街面秩序 event) and
+# the 诉求 node 违章建筑 by its name.
+ONSITE_CHECK_CODES = ("E0101", "E0102", "E0103", "E05")
+ONSITE_CHECK_NAMES = ("违章建筑",)
+DEMO_CHECK_REPORTS = [
+    ("E0102", "小区门口暴露垃圾成堆", "巡查发现小区门口垃圾成堆，已有异味。"),
+    ("E05", "人行道占道经营", "早市摊贩占用人行道经营，行人需绕行。"),
+    ("E0101", "楼顶违法搭建铁皮房", "巡查发现楼顶新搭铁皮房一间。"),
+]
+
+
+def check_review_demo_seed(*, now=None) -> dict[str, int]:
+    """Turn on on-site checks for a few city-management subjects and result review for the demo
+    unit leader's unit, and put a few patrol reports through to their review and check, so the
+    demo's `unitleader` and `gridworker` logins have work. Runs once: if any subject checks or any
+    unit reviews already, an administrator owns those settings and nothing is changed."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from huying.people.models import Membership, RoleCode, Unit, User
+
+    from . import services
+    from .models import Channel, State
+
+    if Subject.objects.filter(onsite_check=True).exists() or Unit.objects.filter(review_results=True).exists():
+        return {"subjects": 0, "units": 0, "orders": 0}
+    users = {u.username: u for u in User.objects.filter(
+        username__in=["dispatcher", "handler", "unitleader", "gridworker"])}
+    with transaction.atomic():
+        subjects = 0
+        for s in Subject.objects.filter(Q(code__in=ONSITE_CHECK_CODES) | Q(name__in=ONSITE_CHECK_NAMES)):
+            s.onsite_check = True
+            s.save(update_fields=["onsite_check"])  # save(): the subject cache hears of it
+            subjects += 1
+        leader = users.get("unitleader")
+        unit = (Membership.objects.filter(user=leader, role__code=RoleCode.UNIT_LEADER, active=True)
+                .select_related("unit").first() if leader else None)
+        if unit is not None:
+            unit = unit.unit
+            unit.review_results = True
+            unit.save(update_fields=["review_results"])
+    if unit is None or len(users) < 4:
+        return {"subjects": subjects, "units": int(unit is not None), "orders": 0}
+    station = (Membership.objects.filter(user=users["gridworker"], role__code=RoleCode.GRID_WORKER, active=True)
+               .select_related("unit__grid").first())
+    grid = station.unit.grid if station and station.unit.grid_id else None
+    if grid is None or grid.lng is None or grid.lat is None:
+        return {"subjects": subjects, "units": 1, "orders": 0}
+    now = now or timezone.now()
+    made = 0
+    for i, (code, title, text) in enumerate(DEMO_CHECK_REPORTS):
+        if not Subject.objects.filter(code=code).exists():
+            continue
+        order = services.work_order_create(
+            channel=Channel.PATROL, subject=code, title=title, description=text, lng=grid.lng, lat=grid.lat,
+            idempotency_key=f"demo-check-review-{i}", actor=users["gridworker"], now=now)
+        if order.state == State.SUBMITTED:
+            order = services.work_order_dispatch(order, actor=users["dispatcher"], unit=unit.pk,
+                                                 reason="演示：由街道办理并审核", now=now)
+        elif order.lead_unit_id != unit.pk:
+            order = services.work_order_redispatch(order, actor=users["dispatcher"], unit=unit.pk,
+                                                   reason="演示：由街道办理并审核", now=now)
+        order = services.work_order_accept(order, actor=users["handler"], now=now)
+        order = services.work_order_resolve(order, actor=users["handler"], result="已安排人员现场处理完毕。", now=now)
+        if i == 0:  # one already approved: waiting for the grid worker's check
+            services.work_order_review_approve(order, actor=leader, note="处理到位，请网格员核查。", now=now)
+        made += 1
+    return {"subjects": subjects, "units": 1, "orders": made}

@@ -259,7 +259,8 @@ def work_order_track(*, code: str, actor=None, phone_tail: str = "") -> dict | N
     reporter = by_login or by_tail
     steps = [{"at": t.at, "state": t.to_state, "action": t.action}
              for t in Transition.objects.filter(order=order).order_by("at", "id")
-             if t.action not in ("extension_requested", "extension_refused")]
+             if t.action not in ("extension_requested", "extension_refused", "review_returned", "check_required",
+                                 "check_waived")]
     replied = order.state in (State.RESOLVED, State.CLOSED) and bool(order.resolution)
     return {"code": order.code, "title": order.title if by_login else mask_text(order.title),
             "subject": order.subject.name, "state": order.state, "state_label": State(order.state).label,

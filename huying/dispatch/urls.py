@@ -2,7 +2,7 @@ from django.urls import include, path
 
 from huying.core.throttle import throttle
 
-from . import views, views_map, views_media
+from . import views, views_check, views_map, views_media, views_place
 
 
 def _has_code(request) -> bool:
@@ -27,6 +27,13 @@ urlpatterns = [
     path("photos/<int:pk>/", views_media.photo, name="photo"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/callback/", views.callback, name="callback"),
+    # 审核 and 核查 (views_check.py); before the generic action route
+    path("reviews/", views_check.reviews, name="reviews"),
+    path("checks/", views_check.checks, name="checks"),
+    path("<int:pk>/review/<slug:decision>/", views_check.review_act, name="review"),
+    path("<int:pk>/check/<slug:decision>/", views_check.check_act, name="check"),
+    path("<int:pk>/onsite-check/", views_check.onsite_check, name="onsite_check"),
+    path("<int:pk>/relocate/", views_place.relocate, name="relocate"),
     path("<int:pk>/<slug:action>/", views.act, name="act"),
     path("extensions/<int:pk>/decide/", views.extension_decide, name="extension_decide"),
 ]

@@ -181,19 +181,25 @@ def report(request):
     return render(request, "dispatch/report.html", {"form": form}, status=status)
 
 
-def _similar_search(request, *, limit: int) -> tuple[list, bool]:
-    """Candidates for the report being typed in: POSTed, so its text never reaches the access log."""
+def _similar_search(request, *, limit: int) -> tuple[list, bool, str]:
+    """Candidates for the report being typed in: POSTed, so its text never reaches the access log.
+
+    A point, else the address: without a point the check uses the located division's area. Returns
+    (found, searched, why nothing was searched)."""
     p = request.POST
     try:
         lng, lat = float(p.get("lng", "")), float(p.get("lat", ""))
     except ValueError:
-        return [], False
-    if not (math.isfinite(lng) and math.isfinite(lat)):
-        return [], False
-    found = selectors.duplicate_candidates(subject=p.get("subject", ""), lng=lng, lat=lat,
-                                           text=f"{p.get('title', '')}{p.get('description', '')}",
-                                           now=timezone.now(), limit=limit)
-    return found, True
+        lng = lat = None
+    if lng is not None and not (math.isfinite(lng) and math.isfinite(lat)):
+        lng = lat = None
+    address = (p.get("address") or "").strip()[:255]
+    if lng is None and not address:
+        return [], False, ""
+    found, why = services.report_duplicates(subject=p.get("subject", ""), lng=lng, lat=lat, address=address,
+                                            text=f"{p.get('title', '')}{p.get('description', '')}",
+                                            now=timezone.now(), limit=limit)
+    return found, not why, why
 
 
 @require_POST
@@ -203,9 +209,10 @@ def similar(request):
     Shows subject, place, date and state only: other residents' words and names stay private, and
     each offer carries a signed, expiring follow token instead of the order's tracking code.
     """
-    found, searched = _similar_search(request, limit=3)
+    found, searched, place_error = _similar_search(request, limit=3)
     offers = [(c, selectors.follow_token(c.order)) for c in found]
-    return render(request, "dispatch/_follow.html", {"offers": offers, "searched": searched})
+    return render(request, "dispatch/_follow.html", {"offers": offers, "searched": searched,
+                                                     "place_error": place_error})
 
 
 SUBJECT_FIELD_NAME = re.compile(r"^(?:[a-z_]{1,40}-)?subject$")
@@ -514,7 +521,8 @@ def queue(request):
     wanted = request.GET.get("unit", "")
     unit = next((u for u in units if str(u.pk) == wanted), units[0])
     filters = OrderFilterForm(request.GET or None,
-                              states=[State.DISPATCHED, State.ACCEPTED, State.SUSPENDED, State.RESOLVED])
+                              states=[State.DISPATCHED, State.ACCEPTED, State.SUSPENDED, State.REVIEWING,
+                                      State.CHECKING, State.RESOLVED])
     try:
         qs = selectors.queue_for_unit(actor=request.user, unit=unit)
     except DomainError as exc:
@@ -646,8 +654,9 @@ def duplicates(request):
     """htmx partial for the operator console: likely duplicates of the call being typed in (POSTed:
     the caller's words stay out of the access log)."""
     _require_role(request.user, RoleCode.OPERATOR, RoleCode.DISPATCHER)
-    found, searched = _similar_search(request, limit=5)
-    return render(request, "dispatch/_duplicates.html", {"duplicates": found, "searched": searched})
+    found, searched, place_error = _similar_search(request, limit=5)
+    return render(request, "dispatch/_duplicates.html", {"duplicates": found, "searched": searched,
+                                                         "place_error": place_error})
 
 
 @login_required
@@ -668,12 +677,14 @@ def act(request, pk: int, action: str):
     if form.is_valid():
         try:
             data = {**form.cleaned_data, "parts": form.parts()} if isinstance(form, SplitForm) else form.cleaned_data
-            _call(action, order, request.user, data)
+            done = _call(action, order, request.user, data)
         except DomainError as exc:
             form.add_domain_error(exc)
             status = exc.status
         else:
-            messages.success(request, DONE_MESSAGES[action])
+            from .views_check import done_message  # 办结 may go to review or check first
+
+            messages.success(request, done_message(action, done, DONE_MESSAGES[action]))
             return redirect(_safe_next(request, reverse("dispatch:detail", args=[order.pk])))
     if status == 409:
         messages.error(request, form.non_field_errors()[0] if form.non_field_errors() else _("操作未成功。"))

@@ -24,7 +24,25 @@ ALLOWED_TRANSITIONS: dict[tuple[str, str], str] = {
     (S.DISPATCHED, S.RETURNED): "unit returns it as not its duty",
     (S.DISPATCHED, S.MERGED): "duplicate found after dispatch",
     # 办结: the unit reports the result (optionally with a photo); it awaits the callback.
+    # Clock: the unit's resolve clock stops here, whichever of the next three states follows.
     (S.ACCEPTED, S.RESOLVED): "unit reports the result",
+    # 审核本单位办理结果: in a unit that reviews results (Unit.review_results) the handler's 办结
+    # waits for a unit leader. Clock: stopped — review time is not charged to the unit.
+    (S.ACCEPTED, S.REVIEWING): "handler reports the result to the unit leader",
+    # 核查: the subject (Subject.onsite_check) or the dispatcher asks for an on-site check by the
+    # grid's worker before the callback (DOMAIN.md §1.4). Clock: stopped — check time is not charged.
+    (S.ACCEPTED, S.CHECKING): "unit reports the result, to be checked on site",
+    # The leader approves: the result leaves the unit (to the callback, or to the on-site check).
+    (S.REVIEWING, S.RESOLVED): "unit leader approves the result",
+    (S.REVIEWING, S.CHECKING): "unit leader approves the result, to be checked on site",
+    # The leader sends it back with a reason: the unit's own affair, not a rework counted to the
+    # resident. Clock: runs again, its deadline moved by the working time spent in review.
+    (S.REVIEWING, S.ACCEPTED): "unit leader sends the result back",
+    # 核查通过: the result matches what is on site; it awaits the callback.
+    (S.CHECKING, S.RESOLVED): "on-site check confirms the result",
+    # 核查不通过 → 返工: back to the same unit, counted as rework. Clock: runs again, its deadline
+    # moved by the working time spent in review and check.
+    (S.CHECKING, S.ACCEPTED): "on-site check fails: rework",
     # 挂账: long engineering or seasonal works leave the active queue until resumed.
     (S.ACCEPTED, S.SUSPENDED): "long works parked",
     (S.SUSPENDED, S.ACCEPTED): "long works resumed",
@@ -50,10 +68,13 @@ CHILD_DONE = frozenset({S.CLOSED, S.REJECTED})
 
 # MERGED is terminal for the work (nobody handles it again); only its caller's callback follows.
 TERMINAL = frozenset({S.CLOSED, S.REJECTED, S.MERGED})
-# States in which a unit's clock is running (the worker sweeps these).
+# States in which a unit's clock is running (the worker sweeps these). Not REVIEWING or CHECKING:
+# the unit's clock stops when it reports its result (the frozen deadline state is what counts).
 CLOCK_RUNNING = frozenset({S.DISPATCHED, S.ACCEPTED})
 # States in which the order sits with a unit (its queue).
-WITH_UNIT = frozenset({S.DISPATCHED, S.ACCEPTED, S.SUSPENDED, S.RESOLVED})
+WITH_UNIT = frozenset({S.DISPATCHED, S.ACCEPTED, S.SUSPENDED, S.REVIEWING, S.CHECKING, S.RESOLVED})
+# The unit has reported a result that is being reviewed or checked: its clock is stopped.
+AWAITING_CONFIRMATION = frozenset({S.REVIEWING, S.CHECKING})
 
 
 def transition_allowed(from_state: str, to_state: str) -> bool:

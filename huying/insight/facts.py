@@ -20,7 +20,9 @@ from .metrics import COUNTERS
 IDX = {name: i for i, name in enumerate(COUNTERS)}
 N = len(COUNTERS)
 
-OPEN_STATES = frozenset({"submitted", "dispatched", "accepted", "suspended", "resolved", "returned"})
+OPEN_STATES = frozenset({"submitted", "dispatched", "accepted", "suspended", "reviewing", "checking", "resolved",
+                         "returned"})
+# Not "reviewing"/"checking": the unit's clock stopped when it reported (dispatch/workflow.py).
 UNRESOLVED_WITH_UNIT = frozenset({"dispatched", "accepted", "suspended"})
 SOLVED_SATISFACTION = frozenset({"satisfied", "basically"})
 UNIT_EVENTS = {
@@ -30,6 +32,7 @@ UNIT_EVENTS = {
     "returned": "returns",
     "resolved": "resolutions",
     "reworked": "reworks",
+    "check_failed": "reworks",  # 核查不通过 → 返工 (DOMAIN.md §1.4), as a failed callback is
     "closed": "closes",
 }
 

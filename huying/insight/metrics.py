@@ -36,7 +36,7 @@ COUNTERS: tuple[str, ...] = (
     "returns",              # 退单次数
     "resolutions",          # 办结次数 (a reworked order is resolved again)
     "resolutions_on_time",  # 按期办结次数
-    "reworks",              # 返工次数: callbacks that sent the order back
+    "reworks",              # 返工次数: callbacks and failed on-site checks (核查) that sent the order back
     "closes",               # 结案数
     "callbacks",            # 回访数: callbacks that reached the resident
     "cb_solved",            # 回访“已解决”

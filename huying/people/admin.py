@@ -52,8 +52,8 @@ def _unit_create_call(data: dict, actor):
 
 @admin.register(Unit)
 class UnitAdmin(AuditedModelAdmin):
-    list_display = ("code", "name", "kind", "parent", "division", "grid", "active")
-    list_filter = ("kind", "active", "division__level")
+    list_display = ("code", "name", "kind", "parent", "division", "grid", "review_results", "active")
+    list_filter = ("kind", "active", "review_results", "division__level")
     search_fields = ("code", "name")
     list_select_related = ("parent", "division", "grid")
     autocomplete_fields = ("parent", "division", "grid")

@@ -35,6 +35,9 @@ class Unit(models.Model):
     grid = models.ForeignKey(Grid, verbose_name=_("覆盖网格"), null=True, blank=True,
                              on_delete=models.PROTECT, related_name="units")
     active = models.BooleanField(_("启用"), default=True)
+    # 审核本单位办理结果: a handler's 办结 waits for a unit leader's approval before it leaves the unit.
+    review_results = models.BooleanField(_("负责人审核办理结果"), default=False,
+                                         help_text=_("开启后，承办人办结的工单须经本单位负责人审核"))
 
     class Meta:
         verbose_name = _("单位")

@@ -357,7 +357,7 @@ def test_queue_page_shows_the_prediction_and_masks_the_phone(world, stub, reside
     op = login(world.users["operator"])
     html = op.get(reverse("dispatch:triage:queue")).content.decode()
     card = html[html.index(f'data-code="{order.code}"'):]
-    assert "楼道堆放杂物" in card and "0.61" in card and "环境保护 0.15" in card
+    assert "楼道堆放杂物" in card and "判对概率 61%" in card and "环境保护 15%" in card and "城乡建设 80%" in card
     assert "138****5678" in card and "13812345678" not in html
     assert op.get(reverse("dispatch:triage:count")).content.decode() == "1"
     board = op.get(reverse("dispatch:board")).content.decode()

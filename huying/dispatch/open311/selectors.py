@@ -37,6 +37,7 @@ COORD_DECIMALS = 3
 
 # Open311 knows two statuses. 办结 counts as closed: the unit reports the work done; an
 # unsatisfied callback reopens it (rework), which Open311 clients see as the request reopening.
+# A result still under review or on-site check (待审核, 待核查) is open: it may yet go back.
 CLOSED_STATES = frozenset({State.RESOLVED, State.CLOSED, State.REJECTED, State.MERGED})
 
 
@@ -51,6 +52,8 @@ def status_notes(order: WorkOrder) -> str:
         State.ACCEPTED: _("承办单位已签收，正在办理。"),
         State.SUSPENDED: _("涉及长期工程，已挂账跟踪办理。"),
         State.RETURNED: _("正在重新确定承办单位。"),
+        State.REVIEWING: _("承办单位已办理，负责人正在审核办理结果。"),
+        State.CHECKING: _("承办单位已办结，正在现场核查办理结果。"),
         State.RESOLVED: _("承办单位已办结，等待回访。"),
         State.CLOSED: _("已办结并完成回访，工单已结案。"),
         State.REJECTED: _("经核实不属于受理范围，不予受理。"),

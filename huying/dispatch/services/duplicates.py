@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from huying.core.errors import DomainError
+from huying.core.text import clean_text
 from huying.people.models import RoleCode
 
 from ..models import Assignment, DeadlineState, State, WorkOrder
@@ -104,3 +105,24 @@ def work_order_follow(into, *, actor, channel: str, now=None, **report) -> WorkO
                           _("该问题已办结或与您的反映不相符，请直接提交新的反映。"), field="follow", status=409)
     locked = {pk: lock_order(pk) for pk in sorted((order.pk, target_pk))}
     return _fold(locked[order.pk], locked[target_pk], actor=actor, reason=_("居民关注已有诉求"), now=now)
+
+
+def report_duplicates(*, subject, text: str, lng=None, lat=None, address: str = "", now=None,
+                      limit: int = 3) -> tuple[list, str]:
+    """查重 for a report still being typed in: (likely duplicates, why nothing was searched).
+
+    The report is placed as intake will place it — a point in its grid, else the address's division —
+    and compared as `work_order_follow` will compare it once filed: without a point the duplicate
+    check uses the division's area. A place that cannot be located searches nothing and says why.
+    """
+    from ..selectors import duplicate_candidates
+    from .intake import ADDRESS_MAX, locate
+
+    try:
+        address = clean_text(address, field="address", max_length=ADDRESS_MAX)
+        area = locate(lng=lng, lat=lat, address=address)
+    except DomainError as exc:
+        return [], exc.message
+    found = duplicate_candidates(subject=subject, lng=area["lng"], lat=area["lat"], text=text, now=now_or(now),
+                                 limit=limit, area_code=area["area_code"], precision=area["location_precision"])
+    return found, ""

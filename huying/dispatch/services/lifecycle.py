@@ -181,7 +181,11 @@ def work_order_accept(order, *, actor, note: str = "", version: int | None = Non
 
 @transaction.atomic
 def work_order_resolve(order, *, actor, result: str, photos=(), version: int | None = None, now=None) -> WorkOrder:
-    """The unit reports the result (办结), optionally with photos; the order awaits the callback."""
+    """The unit reports the result (办结), optionally with photos; the order awaits the callback, or
+    first the unit leader's review and the on-site check where those apply (services/checks.py).
+    Either way the unit's resolve clock stops here."""
+    from .checks import REPORT_ACTIONS, after_report_state
+
     now = now_or(now)
     result = required_text(result, "result", _("请填写办理结果。"))
     checked = photos_check(photos)
@@ -190,7 +194,9 @@ def work_order_resolve(order, *, actor, result: str, photos=(), version: int | N
     require_lead_member(actor, order)
     from_state = order.state
     transition_check(from_state, State.RESOLVED)
-    order.state = State.RESOLVED
+    target = after_report_state(order)
+    transition_check(from_state, target)
+    order.state = target
     order.resolved_at = now
     order.resolution = result
     # The deadline state is frozen at resolution: it is what 按期办结 is counted on.
@@ -198,9 +204,10 @@ def work_order_resolve(order, *, actor, result: str, photos=(), version: int | N
     save(order, now, ["state", "resolved_at", "resolution", "deadline_state"])
     if checked:
         photos_attach(order, checked, kind=Attachment.Kind.RESULT, actor=actor, now=now)
-    record(order, action="resolved", from_state=from_state, actor=actor, now=now, note=result,
+    record(order, action=REPORT_ACTIONS[target], from_state=from_state, actor=actor, now=now, note=result,
            unit_id=order.lead_unit_id,
-           data={"photos": len(checked), "on_time": order.resolve_due is None or now <= order.resolve_due})
+           data={"photos": len(checked), "on_time": order.resolve_due is None or now <= order.resolve_due,
+                 **({"via": "handler"} if target == State.RESOLVED else {})})
     return order
 
 

@@ -30,9 +30,19 @@ ACTION_LABELS = {
     "extension_approved": _l("批准延期"),
     "extension_refused": _l("不批准延期"),
     "subject_changed": _l("修改分类"),
+    "relocated": _l("核实位置"),
     "split": _l("拆分工单"),
     "split_resolved": _l("子工单全部结案，转为办结"),
+    "review_requested": _l("办结，提交负责人审核"),
+    "review_approved": _l("审核通过，待现场核查"),
+    "review_returned": _l("审核退回"),
+    "check_requested": _l("办结，待现场核查"),
+    "check_failed": _l("核查不通过，返工"),
+    "check_required": _l("指定现场核查"),
+    "check_waived": _l("取消指定核查"),
 }
+# A step into "awaiting callback" let out by the leader's review or the on-site check (data.via).
+RESOLVED_VIA_LABELS = {"review": _l("审核通过，办结"), "check": _l("核查通过，办结")}
 
 BUTTON_LABELS = {
     "dispatch": _l("派单"),
@@ -59,6 +69,15 @@ def action_label(code: str) -> str:
 
 
 @register.filter
+def step_label(step) -> str:
+    """A timeline step's label: its action's, told apart by who let the result out (review, check)."""
+    data = getattr(step, "data", None) or {}
+    if step.action == "resolved" and data.get("via") in RESOLVED_VIA_LABELS:
+        return str(RESOLVED_VIA_LABELS[data["via"]])
+    return action_label(step.action)
+
+
+@register.filter
 def button_label(code: str) -> str:
     return str(BUTTON_LABELS.get(code, code))
 
@@ -74,7 +93,8 @@ def state_label(code: str) -> str:
 def _live_state(order, now) -> str:
     # The worker marks warnings in sweeps; the page shows the clock as it stands now.
     if order.state not in (State.DISPATCHED, State.ACCEPTED):
-        return order.deadline_state if order.state == State.RESOLVED else "none"
+        # A reported result (awaiting review, check or callback): the clock stopped at the report.
+        return order.deadline_state if order.state in (State.RESOLVED, State.REVIEWING, State.CHECKING) else "none"
     return deadline_state(now=now, warn_at=order.warn_at, resolve_due=order.resolve_due)
 
 
@@ -83,7 +103,8 @@ def deadline_badge(order, now: datetime | None = None):
     now = now or timezone.now()
     state = _live_state(order, now)
     return {"state": state, "label": DEADLINE_LABELS.get(state, ""), "due": order.resolve_due,
-            "left": time_left(order.resolve_due, now) if state != "none" and order.state != State.RESOLVED else ""}
+            "left": time_left(order.resolve_due, now)
+            if state != "none" and order.state not in (State.RESOLVED, State.REVIEWING, State.CHECKING) else ""}
 
 
 def _span(seconds: float) -> str:
@@ -122,7 +143,8 @@ def dispatch_nav(context, current: str = ""):
 
     return {"current": current, "authenticated": user.is_authenticated,
             "intake": has(R.OPERATOR, R.DISPATCHER), "board": has(R.OPERATOR, R.DISPATCHER),
-            "queue": has(R.HANDLER, R.UNIT_LEADER, R.GRID_WORKER), "patrol": has(R.GRID_WORKER)}
+            "queue": has(R.HANDLER, R.UNIT_LEADER, R.GRID_WORKER), "patrol": has(R.GRID_WORKER),
+            "reviews": has(R.UNIT_LEADER), "checks": has(R.GRID_WORKER)}
 
 
 @register.filter

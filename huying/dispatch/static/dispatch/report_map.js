@@ -1,6 +1,7 @@
 /* The resident report page's map picker, drawn from our own division outlines (no tile server):
  * the city's districts first; a tap on a district opens its streets; a tap inside the district then
- * fills in the longitude and latitude fields. A resident may instead type only an address.
+ * fills in the longitude and latitude fields. A resident may instead type only an address. The order
+ * page's 定位核实 form uses the same picker, opened at the order's district.
  * window.huyingReportMap exposes {chart, pixelOf, state} so browser tests can tap a point. */
 (function () {
   "use strict";
@@ -75,6 +76,10 @@
       if (mine !== seq) return;
       // A district whose streets have no outlines yet is picked on its own outline.
       const features = fc.features.length ? fc.features : (fallback ? [fallback] : []);
+      if (!features.length && level !== "city" && !fallback) {
+        showLevel(box.dataset.root, "city", null);  // a start district without outlines: from the city
+        return;
+      }
       if (!features.length) {
         el.dataset.state = "empty";
         box.hidden = true;
@@ -135,5 +140,7 @@
     },
   };
 
-  showLevel(box.dataset.root, "city", null);
+  // data-start (a district's code) opens the picker at that district's streets (the order page).
+  if (box.dataset.start) showLevel(box.dataset.start, "district", null);
+  else showLevel(box.dataset.root, "city", null);
 })();
