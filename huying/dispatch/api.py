@@ -16,6 +16,7 @@ from huying.people.masking import mask_phone
 from . import selectors, services
 from .hot.reply_review import order_reply_review
 from .models import Extension, RequestType, Subject, WorkOrder
+from .selectors_check import check_review_actions
 from .services.common import STAFF_ROLES, has_any_role
 from .triage import selectors as triage_selectors
 from .triage import services as triage_services
@@ -234,7 +235,7 @@ def _detail(request, o: WorkOrder) -> dict:
         description=o.description, address=o.address, lng=o.lng, lat=o.lat, reporter_name=reporter["name"],
         reporter_phone=reporter["phone"], anonymous=o.anonymous, resolution=o.resolution,
         cohandler_ids=selectors.cohandler_ids(o),
-        actions=selectors.available_actions(o, actor=request.user),
+        actions=selectors.available_actions(o, actor=request.user) + check_review_actions(o, actor=request.user),
         timeline=[{"at": t.at, "action": t.action, "from_state": t.from_state, "to_state": t.to_state,
                    "actor": t.actor_label, "unit_id": t.unit_id, "note": t.note}
                   for t in selectors.work_order_timeline(o)],

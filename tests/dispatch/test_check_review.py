@@ -312,6 +312,9 @@ def test_api_review_and_check_with_versions(world, report, people):
     worker.force_login(u["grid_a"])
     other.force_login(u["leader_b"])
     code, v = order.code, order.version
+    # the order's actions name what each may do now: the leader reviews, another unit's leader nothing
+    assert {"review_approve", "review_return"} <= set(leader.get(f"{URL}/orders/{code}").json()["actions"])
+    assert "review_approve" not in other.get(f"{URL}/orders/{code}").json().get("actions", [])
     r = _post(leader, f"/orders/{code}/review/approve", {"version": v - 1})
     assert r.status_code == 409 and r.json()["code"] == "dispatch.stale"
     r = _post(other, f"/orders/{code}/review/approve", {"version": v})
@@ -321,6 +324,7 @@ def test_api_review_and_check_with_versions(world, report, people):
     r = _post(leader, f"/orders/{code}/review/approve", {"version": v, "note": "同意"})
     assert r.status_code == 200 and r.json()["state"] == "checking"
     v = r.json()["version"]
+    assert {"check_pass", "check_fail"} <= set(worker.get(f"{URL}/orders/{code}").json()["actions"])
     r = _post(worker, f"/orders/{code}/check/fail", {"version": v, "note": ""})
     assert r.status_code == 400 and r.json()["field"] == "note"
     r = _post(worker, f"/orders/{code}/check/fail", {"version": v, "note": "未整改"})
