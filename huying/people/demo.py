@@ -192,6 +192,9 @@ def demo_org_seed(*, password: str, actor=None, progress: Progress | None = None
     for suffix, name in DEPARTMENTS:
         _unit(department_code(suffix), name=f"{city_name}{name}", kind=UnitKind.DEPARTMENT, actor=actor)
     counts["district_departments"] = _district_departments(city_name, actor=actor)
+    # the city Party committee's organisation department (组织部): runs the Party-building work system
+    org_department = _unit(department_code("zzb"), name=f"中共{city_name}委组织部", kind=UnitKind.DEPARTMENT,
+                           division=city, actor=actor)
     if any(counts.values()):
         audit_log(command, "people.unit.seeded", actor=actor, data={"created": counts})
 
@@ -235,6 +238,8 @@ def demo_org_seed(*, password: str, actor=None, progress: Progress | None = None
         ("resident", RoleCode.RESIDENT, community_office, "吴芳", "居民：只看本人诉求"),
         ("communityworker", RoleCode.COMMUNITY_WORKER, community_office, "孙丽", "社区工作者：签收、办理派给本社区的工单"),
         ("depthandler", RoleCode.HANDLER, department, "郑斌", "区城管局承办人：办理本局牵头、街道协办的工单"),
+        ("deskstaff", RoleCode.SERVICE_DESK, street_office, "林晓", "街道党群服务中心窗口：全岗通受理服务事项"),
+        ("orgdept", RoleCode.ORG_DEPARTMENT, org_department, "何军", "市委组织部：党建工作计划、项目、联系点"),
     ]
     out: list[dict] = []
     for serial, (username, role, unit, display_name, note) in enumerate(logins, start=1):

@@ -83,6 +83,8 @@ class RoleCode(models.TextChoices):
     COMMUNITY_WORKER = "community_worker", _("社区工作者")
     PARTY_SECRETARY = "party_secretary", _("党组织书记")
     PARTY_MEMBER = "party_member", _("党员")
+    SERVICE_DESK = "service_desk", _("服务窗口人员")
+    ORG_DEPARTMENT = "org_department", _("组织部门")
     LEADER = "leader", _("领导（驾驶舱）")
     ADMIN = "admin", _("系统管理员")
 

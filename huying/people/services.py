@@ -44,6 +44,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     RoleCode.COMMUNITY_WORKER: _STAFF_BASE + ["dispatch.view_*", "dispatch.add_*", "dispatch.change_*"],
     RoleCode.PARTY_SECRETARY: _STAFF_BASE + ["people.view_user", "party.*", "community.*"],
     RoleCode.PARTY_MEMBER: ["party.view_*", "community.view_*"],
+    # 全岗通 desk staff at a Party-mass service centre: take any item, open work orders for others
+    RoleCode.SERVICE_DESK: _STAFF_BASE + ["services.view_*", "services.add_*", "services.change_*",
+                                          "dispatch.view_*", "dispatch.add_*"],
+    # the organisation department (组织部) of a district or the city: the Party-building work system
+    RoleCode.ORG_DEPARTMENT: _STAFF_BASE + ["people.view_user", "party.*", "services.view_*"],
 }
 
 ROLE_DESCRIPTIONS: dict[str, str] = {
@@ -58,6 +63,8 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     RoleCode.COMMUNITY_WORKER: "社区工作者：在居（村）委会签收、办理派给本社区的工单。",
     RoleCode.PARTY_SECRETARY: "党组织书记：管理本组织党员、活动与共建。",
     RoleCode.PARTY_MEMBER: "党员：报到、参加活动。",
+    RoleCode.SERVICE_DESK: "服务窗口人员：在党群服务中心受理任何服务事项（全岗通），首问负责到底。",
+    RoleCode.ORG_DEPARTMENT: "组织部门：统筹党建工作计划、项目、联系点和联席会议，按区查看进展。",
 }
 
 

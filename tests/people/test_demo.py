@@ -26,8 +26,9 @@ def test_seed_builds_the_offices_and_one_login_per_role(territory):
     station = Unit.objects.get(code="grid-440104003001001")
     assert station.parent.code == "gov-440104003001" and station.parent.parent.code == "gov-440104003"
     assert station.parent.parent.parent.code == "gov-440104" and station.division.code == "440104003001"
-    # 10 city bureaus + 城管, 住建, 生态环境, 市场监管, 公安 in each of the 2 districts
-    assert Unit.objects.filter(kind=UnitKind.DEPARTMENT).count() == 20
+    # 10 city bureaus + the city's 组织部 + 城管, 住建, 生态环境, 市场监管, 公安 in each of the 2 districts
+    assert Unit.objects.filter(kind=UnitKind.DEPARTMENT).count() == 21
+    assert Unit.objects.get(code="dept-zzb").name == "中共广州市委组织部"
     cgzf = Unit.objects.get(code="dept-cgzf-440104")
     assert (cgzf.name, cgzf.division.code, cgzf.parent.code) == ("越秀区城市管理和综合执法局", "440104", "dept-cgzf")
     assert Unit.objects.get(code="dept-sthj-440114").name == "广州市生态环境局花都分局"
