@@ -58,7 +58,8 @@ ROLE_SHORTCUTS = {
     "unit_leader": [("dispatch:reviews", _lazy("审核办理结果"), _lazy("本单位承办人办结待审核的工单")),
                     ("dispatch:queue", _lazy("本单位工单"), _lazy("办理进度与期限")),
                     ("insight:dashboard", _lazy("驾驶舱"), _lazy("本辖区运行态势")),
-                    ("services:admission", _lazy("社区事务准入"), _lazy("准入清单、审核与交办"))],
+                    ("services:admission", _lazy("社区事务准入"), _lazy("准入清单、审核与交办")),
+                    ("services:workers_staffing", _lazy("社区工作者配备"), _lazy("各社区人数与每300户1人的差距"))],
     "grid_worker": [("dispatch:patrol", _lazy("巡查上报"), _lazy("网格巡查发现问题即报")),
                     ("dispatch:checks", _lazy("现场核查"), _lazy("本网格已办结待核查的工单")),
                     ("dispatch:queue", _lazy("待办工单"), _lazy("派给本网格的工单"))],
@@ -67,9 +68,11 @@ ROLE_SHORTCUTS = {
     "party_secretary": [("party:org", _lazy("党组织工作台"), _lazy("报到审核、服务记录、评星")),
                         ("party:summary", _lazy("党建统计"), _lazy("双报到与服务成效"))],
     "party_member": [("party:member", _lazy("我的党建"), _lazy("报到、服务、积分"))],
+    "service_desk": [("services:desk_home", _lazy("服务窗口"), _lazy("今日预约、现场受理、首问办件与移交"))],
     "leader": [("insight:dashboard", _lazy("驾驶舱"), _lazy("一屏观天下：全辖区运行态势")),
                ("insight:rankings", _lazy("单位排名"), _lazy("三率与综合得分排名")),
                ("party:summary", _lazy("党建统计"), _lazy("双报到与服务成效"))],
+    "org_department": [("party:work", _lazy("党建工作体系"), _lazy("各级年度方案、措施清单、示范点、重点项目、联系点与联席会议"))],
 }
 
 

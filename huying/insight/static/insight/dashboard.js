@@ -19,7 +19,14 @@
   let crumbs = Array.from(crumbsEl.querySelectorAll("[data-code]")).map((n) => ({code: n.dataset.code, name: n.textContent}));
   let seq = 0;
 
-  window.addEventListener("resize", () => { chart.resize(); trendChart.resize(); mixChart.resize(); });
+  // Charts follow their boxes' width (a phone turned, the window resized, a scroll bar come or gone).
+  const resize = () => { chart.resize(); trendChart.resize(); mixChart.resize(); };
+  if (window.ResizeObserver) {
+    const ro = new ResizeObserver(() => window.requestAnimationFrame(resize));
+    for (const box of [el, trendChart.getDom(), mixChart.getDom()]) ro.observe(box);
+  } else {
+    window.addEventListener("resize", resize);
+  }
 
   function h(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -166,10 +173,13 @@
       tbody.append(tr);
       return;
     }
+    // Each cell carries its column's name, shown beside the figure when a phone stacks the rows into cards.
+    const heads = Array.from(document.querySelectorAll("#dash-units thead th")).map((th) => th.textContent.trim());
+    const classes = ["rank", "name"];
     for (const r of u.units) {
       const tr = h("tr", {"data-unit": String(r.unit_id)});
-      for (const v of [r.rank, r.name, pct(r.score), pct(r.response), pct(r.resolution), pct(r.satisfaction),
-        pct(r.on_time), r.dispatches]) tr.append(h("td", {}, String(v)));
+      [r.rank, r.name, pct(r.score), pct(r.response), pct(r.resolution), pct(r.satisfaction), pct(r.on_time),
+        r.dispatches].forEach((v, i) => tr.append(h("td", {"data-label": heads[i] || "", class: classes[i] || ""}, String(v))));
       tbody.append(tr);
     }
   }

@@ -12,31 +12,16 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from tqdm import tqdm
+
+from huying.core.progress import Progress
 
 DEMO_PASSWORD = settings.HUYING_DEMO_PASSWORD
 
 
-class _Progress:
-    """Adapter from the services' progress(step, done, total) callback to tqdm bars."""
-
-    def __init__(self):
-        self.bar = None
-        self.step = None
-
-    def __call__(self, step: str, done: int, total: int):
-        if step != self.step:
-            self.close()
-            self.step = step
-            # disable=None: bars on a terminal, silence in logs and CI.
-            self.bar = tqdm(total=total, desc=step, unit="", leave=True, mininterval=0.5, disable=None)
-        if done > self.bar.n:
-            self.bar.update(done - self.bar.n)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+def _note(progress, text: str) -> None:
+    """A step without a count: a line in the log (Progress.note), nothing for a bare callback."""
+    if progress is not None and hasattr(progress, "note"):
+        progress.note(text)
 
 
 def _shipped(name: str) -> dict:
@@ -55,18 +40,21 @@ def demo_load(*, orders: int = 20000, progress=None) -> dict:
     done = {}
     roles_ensure()
     if not Division.objects.exists():
+        _note(progress, "行政区划与边界")
         with transaction.atomic():
             done["divisions"] = divisions_import(_shipped("divisions.json"))
             done["boundaries"] = boundaries_import(_shipped("districts.geojson"))
     if not Grid.objects.filter(layer=UNIFIED_LAYER).exists():
         done["grids"] = grids_generate(progress=progress)
     done["logins"] = demo_org_seed(password=DEMO_PASSWORD, progress=progress)
+    _note(progress, "派单规则与诉求分类")
     done["dispatch"] = dispatch_seed()
     # 条块: each district's departments lead their subjects, the street co-handles (before the
     # simulated calls, so a share of them is department-led)
     done["dispatch"]["district_rules"] = district_routing_seed()
     from huying.party.demo import party_demo_seed
 
+    _note(progress, "党组织与党员")
     done["party"] = party_demo_seed()
     from huying.dispatch.models import WorkOrder
 
@@ -75,8 +63,21 @@ def demo_load(*, orders: int = 20000, progress=None) -> dict:
         # dashboard, queues and rankings have something to show on the first start.
         from huying.insight.simulate import Options, simulate_year
 
-        done["orders"] = simulate_year(Options(orders=orders, days=60),
+        if progress:
+            progress("模拟工单", 0, orders)
+        # Ten batches: one progress report each (a single batch of them all said nothing until the end).
+        done["orders"] = simulate_year(Options(orders=orders, days=60, batch=max(500, -(-orders // 10))),
                                        progress=lambda n, total: progress and progress("模拟工单", n, total))
+    from huying.dispatch.seed import check_review_demo_seed
+
+    # 审核 and 核查: the demo unit leader reviews, the grid worker checks a few city-management results
+    done["dispatch"]["check_review"] = check_review_demo_seed()
+    # The locator's point index, built once here and kept on disk (var/cache/locator), so each server
+    # worker loads it in about a second instead of building it for ~9 s on its first report.
+    from huying.territory import locator
+
+    _note(progress, "定位索引")
+    done["locator"] = locator.index_info()
     return done
 
 
@@ -103,8 +104,10 @@ class Command(BaseCommand):
         if not os.environ.get("HUYING_SECRET_KEY", "").strip() and key_file_write():
             self.stdout.write(f"secret key: a random one written to {key_file()} (mode 0600)")
         started = time.monotonic()
+        # Bars on a terminal; elsewhere (a pipe, a log file, CI) a line per step and per tenth done.
+        progress = Progress(getattr(self.stderr, "_out", self.stderr))
+        progress.note("数据库迁移")
         call_command("migrate", interactive=False, verbosity=0)
-        progress = _Progress()
         try:
             done = demo_load(orders=orders, progress=progress)
         finally:

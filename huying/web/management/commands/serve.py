@@ -26,6 +26,8 @@ def gunicorn_args(host: str, port: int, workers: int, threads: int) -> list[str]
         "--access-logfile", "-",
         "--access-logformat", ACCESS_LOG_FORMAT,
         "--graceful-timeout", "10",
+        # Each worker warms the classifier and the locator in the background (huying/web/warmup.py).
+        "--config", "python:huying.web.gunicorn_conf",
     ]
 
 
