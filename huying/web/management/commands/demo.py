@@ -56,6 +56,14 @@ def demo_load(*, orders: int = 20000, progress=None) -> dict:
 
     _note(progress, "党组织与党员")
     done["party"] = party_demo_seed()
+    from huying.services.admission import admission_demo_seed
+    from huying.services.demo import services_demo_seed
+
+    # 党群服务阵地: a centre per street and community, stations in crowded places, the catalogue;
+    # the admission list (准入) and what was cut from communities' burden
+    _note(progress, "党群服务阵地与服务事项")
+    done["services"] = services_demo_seed()
+    done["services"]["admission"] = admission_demo_seed()
     from huying.dispatch.models import WorkOrder
 
     if orders and not WorkOrder.objects.exists():
