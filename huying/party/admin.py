@@ -254,3 +254,97 @@ class StudioVisitAdmin(_Admin):
     @admin.display(description=_("联系电话"))
     def masked_phone(self, obj):
         return mask_phone(obj.visitor_phone) if obj.visitor_phone else "—"
+
+
+# -- the Party-building work system -------------------------------------------------------------
+@admin.register(m.WorkPlan)
+class WorkPlanAdmin(_Admin):
+    list_display = ("title", "year", "organisation", "division")
+    list_filter = ("year",)
+    search_fields = ("title", "organisation__unit__name", "division__name")
+    list_select_related = ("organisation__unit", "division")
+    raw_id_fields = ("organisation", "division", "created_by")
+
+
+@admin.register(m.WorkMeasure)
+class WorkMeasureAdmin(_Admin):
+    list_display = ("item", "plan", "owner_unit", "due_on", "progress", "status")
+    list_filter = ("status",)
+    search_fields = ("item", "owner_name", "plan__title")
+    list_select_related = ("plan", "owner_unit")
+    raw_id_fields = ("plan", "owner_unit")
+
+
+@admin.register(m.DemonstrationSite)
+class DemonstrationSiteAdmin(_Admin):
+    list_display = ("name", "plan", "theme", "rating", "designated_on")
+    search_fields = ("name", "theme")
+    list_select_related = ("plan",)
+    raw_id_fields = ("plan", "division", "organisation")
+
+
+@admin.register(m.KeyProject)
+class KeyProjectAdmin(_Admin):
+    list_display = ("name", "plan", "owner_unit", "progress", "status", "budget")
+    list_filter = ("status",)
+    search_fields = ("name", "owner_name")
+    list_select_related = ("plan", "owner_unit")
+    raw_id_fields = ("plan", "owner_unit")
+
+
+@admin.register(m.Milestone)
+class MilestoneAdmin(_Admin):
+    list_display = ("title", "measure", "project", "due_on", "done_on")
+    search_fields = ("title",)
+    list_select_related = ("measure", "project")
+    raw_id_fields = ("measure", "project")
+
+
+@admin.register(m.WorkProgress)
+class WorkProgressAdmin(_Admin):
+    list_display = ("measure", "project", "progress", "status", "at", "by")
+    list_filter = ("status",)
+    list_select_related = ("measure", "project", "by")
+    raw_id_fields = ("measure", "project", "by")
+
+
+@admin.register(m.ContactPoint)
+class ContactPointAdmin(_Admin):
+    list_display = ("leader", "division", "post", "since", "active")
+    list_filter = ("active",)
+    search_fields = ("leader__username", "leader__display_name", "division__name")
+    list_select_related = ("leader", "division")
+    raw_id_fields = ("leader", "division")
+
+
+@admin.register(m.ContactVisit)
+class ContactVisitAdmin(_Admin):
+    list_display = ("point", "visited_on", "visitors", "work_order_code")
+    search_fields = ("visitors", "findings", "work_order_code")
+    list_select_related = ("point__leader", "point__division")
+    raw_id_fields = ("point", "recorded_by")
+
+
+@admin.register(m.JointMeeting)
+class JointMeetingAdmin(_Admin):
+    list_display = ("title", "district", "held_on")
+    search_fields = ("title", "district__name")
+    list_select_related = ("district",)
+    raw_id_fields = ("district", "created_by")
+
+
+@admin.register(m.MeetingAttendance)
+class MeetingAttendanceAdmin(_Admin):
+    list_display = ("meeting", "unit", "present")
+    list_filter = ("present",)
+    list_select_related = ("meeting", "unit")
+    raw_id_fields = ("meeting", "unit")
+
+
+@admin.register(m.MeetingDecision)
+class MeetingDecisionAdmin(_Admin):
+    list_display = ("text", "meeting", "owner_unit", "due_on", "status", "done_on")
+    list_filter = ("status",)
+    search_fields = ("text", "owner_unit__name")
+    list_select_related = ("meeting", "owner_unit")
+    raw_id_fields = ("meeting", "owner_unit", "done_by")

@@ -773,3 +773,277 @@ class StudioVisit(models.Model):
 
     def __str__(self):
         return self.topic
+
+
+# -- the Party-building work system (书记领航, 四级动力轴, "四个一") -------------------------------------
+# Each level's yearly plan with its measures list, demonstration sites and key projects; leaders'
+# contact points with their visits; districts' joint meetings with their decisions.
+class WorkStatus(models.TextChoices):
+    OPEN = "open", _("未开始")
+    IN_PROGRESS = "in_progress", _("推进中")
+    DONE = "done", _("已完成")
+    DROPPED = "dropped", _("已终止")
+
+
+class WorkPlan(models.Model):
+    """A Party organisation's yearly work plan (年度工作方案) for the territory it leads.
+
+    `division` is the territory the plan covers (city, district, street or community): it gives the
+    plan its level and puts it in a district's roll-up.
+    """
+
+    organisation = models.ForeignKey(PartyOrganisation, verbose_name=_("党组织"), on_delete=models.PROTECT,
+                                     related_name="work_plans")
+    division = models.ForeignKey(Division, verbose_name=_("所辖区划"), on_delete=models.PROTECT,
+                                 related_name="party_work_plans")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    title = models.CharField(_("方案名称"), max_length=120)
+    summary = models.TextField(_("主要内容"), blank=True)
+    created_at = models.DateTimeField(_("建立时间"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("建立人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("年度工作方案")
+        verbose_name_plural = _("年度工作方案")
+        ordering = ["-year", "division__code"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "year"], name="party_work_plan_once_a_year")]
+
+    def __str__(self):
+        return f"{self.year} · {self.title}"
+
+
+class WorkMeasure(models.Model):
+    """One line of a plan's measures list (措施清单): what, who owns it, by when, how far."""
+
+    plan = models.ForeignKey(WorkPlan, verbose_name=_("年度工作方案"), on_delete=models.CASCADE,
+                             related_name="measures")
+    item = models.CharField(_("措施"), max_length=255)
+    owner_unit = models.ForeignKey(Unit, verbose_name=_("责任单位"), null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    owner_name = models.CharField(_("责任人"), max_length=60, blank=True)
+    due_on = models.DateField(_("完成时限"))
+    progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
+    status = models.CharField(_("状态"), max_length=12, choices=WorkStatus.choices, default=WorkStatus.OPEN,
+                              db_index=True)
+
+    class Meta:
+        verbose_name = _("工作措施")
+        verbose_name_plural = _("工作措施")
+        ordering = ["due_on", "id"]
+
+    def __str__(self):
+        return self.item
+
+
+class DemonstrationSite(models.Model):
+    """A demonstration site (示范点) the plan builds: a division or an organisation, with a theme."""
+
+    plan = models.ForeignKey(WorkPlan, verbose_name=_("年度工作方案"), on_delete=models.CASCADE,
+                             related_name="sites")
+    name = models.CharField(_("名称"), max_length=120)
+    division = models.ForeignKey(Division, verbose_name=_("所在区划"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(PartyOrganisation, verbose_name=_("党组织"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    theme = models.CharField(_("示范主题"), max_length=120)
+    rating = models.PositiveSmallIntegerField(_("评定星级"), null=True, blank=True, help_text=_("1–5 星；空：未评定"))
+    designated_on = models.DateField(_("确定日期"))
+
+    class Meta:
+        verbose_name = _("示范点")
+        verbose_name_plural = _("示范点")
+        ordering = ["plan", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class KeyProject(models.Model):
+    """A key project (重点项目) of a plan: owner, milestones, progress, an optional budget."""
+
+    plan = models.ForeignKey(WorkPlan, verbose_name=_("年度工作方案"), on_delete=models.CASCADE,
+                             related_name="projects")
+    name = models.CharField(_("项目名称"), max_length=120)
+    owner_unit = models.ForeignKey(Unit, verbose_name=_("责任单位"), null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    owner_name = models.CharField(_("责任人"), max_length=60, blank=True)
+    budget = models.DecimalField(_("预算（万元）"), max_digits=12, decimal_places=2, null=True, blank=True)
+    due_on = models.DateField(_("完成时限"), null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
+    status = models.CharField(_("状态"), max_length=12, choices=WorkStatus.choices, default=WorkStatus.OPEN,
+                              db_index=True)
+
+    class Meta:
+        verbose_name = _("重点项目")
+        verbose_name_plural = _("重点项目")
+        ordering = ["plan", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Milestone(models.Model):
+    """A dated step of a measure or of a key project; overdue when not done by its date (Beijing)."""
+
+    measure = models.ForeignKey(WorkMeasure, verbose_name=_("工作措施"), null=True, blank=True,
+                                on_delete=models.CASCADE, related_name="milestones")
+    project = models.ForeignKey(KeyProject, verbose_name=_("重点项目"), null=True, blank=True,
+                                on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(_("节点"), max_length=120)
+    due_on = models.DateField(_("计划日期"))
+    done_on = models.DateField(_("完成日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("节点")
+        verbose_name_plural = _("节点")
+        ordering = ["due_on", "id"]
+        constraints = [models.CheckConstraint(
+            condition=(models.Q(measure__isnull=False, project__isnull=True)
+                       | models.Q(measure__isnull=True, project__isnull=False)),
+            name="party_milestone_one_owner")]
+
+    def __str__(self):
+        return self.title
+
+
+class WorkProgress(models.Model):
+    """A progress report on a measure or key project (history, appended, never edited)."""
+
+    measure = models.ForeignKey(WorkMeasure, verbose_name=_("工作措施"), null=True, blank=True,
+                                on_delete=models.CASCADE, related_name="updates")
+    project = models.ForeignKey(KeyProject, verbose_name=_("重点项目"), null=True, blank=True,
+                                on_delete=models.CASCADE, related_name="updates")
+    progress = models.PositiveSmallIntegerField(_("进度(%)"))
+    status = models.CharField(_("状态"), max_length=12, choices=WorkStatus.choices)
+    note = models.CharField(_("进展说明"), max_length=255, blank=True)
+    at = models.DateTimeField(_("时间"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("填报人"), null=True, blank=True,
+                           on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("工作进展")
+        verbose_name_plural = _("工作进展")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.measure or self.project} · {self.progress}%"
+
+
+class ContactPoint(models.Model):
+    """A leader's contact point (联系点) at a street or community, which they visit in person."""
+
+    leader = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("联系领导"), on_delete=models.PROTECT,
+                               related_name="party_contact_points")
+    division = models.ForeignKey(Division, verbose_name=_("联系街道（社区）"), on_delete=models.PROTECT,
+                                 related_name="party_contact_points")
+    post = models.CharField(_("职务"), max_length=60, blank=True, help_text=_("例如：市委常委"))
+    since = models.DateField(_("建立日期"))
+    active = models.BooleanField(_("有效"), default=True)
+
+    class Meta:
+        verbose_name = _("领导联系点")
+        verbose_name_plural = _("领导联系点")
+        ordering = ["division__code", "id"]
+        constraints = [models.UniqueConstraint(fields=["leader", "division"], condition=models.Q(active=True),
+                                               name="party_contact_point_once")]
+
+    def __str__(self):
+        return f"{self.leader} · {self.division}"
+
+
+class ContactVisit(models.Model):
+    """A leader's visit to their contact point: who went, what was found, the follow-ups.
+
+    A problem found can become a work order, referenced by id and code as co-building problems are.
+    """
+
+    point = models.ForeignKey(ContactPoint, verbose_name=_("联系点"), on_delete=models.PROTECT, related_name="visits")
+    visited_on = models.DateField(_("走访日期"), db_index=True)
+    visitors = models.CharField(_("参加人员"), max_length=255)
+    findings = models.TextField(_("发现的问题"), blank=True)
+    follow_ups = models.TextField(_("跟进事项"), blank=True)
+    address = models.CharField(_("问题地址"), max_length=255, blank=True)
+    lng = models.FloatField(_("经度"), null=True, blank=True)
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    work_order_id = models.BigIntegerField(_("工单编号"), null=True, blank=True)
+    work_order_code = models.CharField(_("工单号"), max_length=32, blank=True)
+    recorded_at = models.DateTimeField(_("登记时间"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("联系点走访")
+        verbose_name_plural = _("联系点走访")
+        ordering = ["-visited_on", "-id"]
+
+    def __str__(self):
+        return f"{self.point} · {self.visited_on}"
+
+
+class JointMeeting(models.Model):
+    """A district's Party-building joint meeting (党建联席会议), the "first-line headquarters"."""
+
+    district = models.ForeignKey(Division, verbose_name=_("区"), on_delete=models.PROTECT,
+                                 related_name="party_joint_meetings")
+    title = models.CharField(_("会议名称"), max_length=120)
+    held_on = models.DateField(_("召开日期"), db_index=True)
+    agenda = models.JSONField(_("议题"), default=list, blank=True)
+    created_at = models.DateTimeField(_("登记时间"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("党建联席会议")
+        verbose_name_plural = _("党建联席会议")
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self):
+        return self.title
+
+
+class MeetingAttendance(models.Model):
+    """Whether a member unit was present at a joint meeting."""
+
+    meeting = models.ForeignKey(JointMeeting, verbose_name=_("会议"), on_delete=models.CASCADE,
+                                related_name="attendance")
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
+    present = models.BooleanField(_("出席"), default=True)
+
+    class Meta:
+        verbose_name = _("会议出席")
+        verbose_name_plural = _("会议出席")
+        ordering = ["meeting", "unit__code"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "unit"], name="party_meeting_unit_once")]
+
+    def __str__(self):
+        return f"{self.meeting} · {self.unit}"
+
+
+class DecisionStatus(models.TextChoices):
+    OPEN = "open", _("待落实")
+    DONE = "done", _("已落实")
+
+
+class MeetingDecision(models.Model):
+    """A decision of a joint meeting (议定事项), owned by a unit and tracked to done by its date."""
+
+    meeting = models.ForeignKey(JointMeeting, verbose_name=_("会议"), on_delete=models.CASCADE,
+                                related_name="decisions")
+    text = models.CharField(_("议定事项"), max_length=255)
+    owner_unit = models.ForeignKey(Unit, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="+")
+    due_on = models.DateField(_("完成时限"))
+    status = models.CharField(_("状态"), max_length=8, choices=DecisionStatus.choices, default=DecisionStatus.OPEN,
+                              db_index=True)
+    done_on = models.DateField(_("落实日期"), null=True, blank=True)
+    done_note = models.CharField(_("落实情况"), max_length=255, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("议定事项")
+        verbose_name_plural = _("议定事项")
+        ordering = ["due_on", "id"]
+
+    def __str__(self):
+        return self.text

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_setup, views_work
+from . import views, views_setup, views_work, views_worksystem
 
 app_name = "party"
 urlpatterns = [
@@ -21,6 +21,11 @@ urlpatterns = [
     path("cobuilding/problems/<int:pk>/", views_work.problem_detail, name="problem"),
     path("ratings/<int:pk>/", views_work.rating_detail, name="rating"),
     path("teams/", views_work.teams, name="teams"),
+    path("work/", views_worksystem.work_home, name="work"),
+    path("work/districts/<str:code>/", views_worksystem.work_district, name="work_district"),
+    path("work/plans/<int:pk>/", views_worksystem.work_plan, name="work_plan"),
+    path("work/points/<int:pk>/", views_worksystem.work_point, name="work_point"),
+    path("work/meetings/<int:pk>/", views_worksystem.work_meeting, name="work_meeting"),
     path("setup/", views_setup.setup_home, name="setup"),
     path("setup/orgs/<int:pk>/", views_setup.setup_org, name="setup_org"),
     path("setup/import/", views_setup.setup_import, name="setup_import"),

@@ -49,6 +49,22 @@ from .reporting import (
     unit_report_reject,
     unit_report_submit,
 )
+from .worksystem import (
+    contact_point_create,
+    contact_visit_record,
+    contact_visit_to_work_order,
+    demonstration_site_add,
+    joint_meeting_record,
+    key_project_add,
+    meeting_decision_add,
+    meeting_decision_done,
+    milestone_add,
+    milestone_done,
+    work_measure_add,
+    work_plan_create,
+    work_plan_update,
+    work_progress_report,
+)
 
 __all__ = [
     "agreement_sign", "commitment_progress", "grid_instructor_assign", "grid_instructor_end", "half_year_bounds",
@@ -62,4 +78,8 @@ __all__ = [
     "service_team_join", "star_rating_adjust", "star_rating_compute", "star_ratings_compute", "star_rule_set_create",
     "star_rule_set_default", "star_rule_set_thresholds_set", "unit_report_confirm", "unit_report_reject",
     "unit_report_submit",
+    # the Party-building work system
+    "contact_point_create", "contact_visit_record", "contact_visit_to_work_order", "demonstration_site_add",
+    "joint_meeting_record", "key_project_add", "meeting_decision_add", "meeting_decision_done", "milestone_add",
+    "milestone_done", "work_measure_add", "work_plan_create", "work_plan_update", "work_progress_report",
 ]

@@ -30,7 +30,7 @@ from ..models import (
     PartyOrganisation,
     ProblemStatus,
 )
-from .common import forbid, now_or
+from .common import forbid, now_or, open_work_order
 
 
 def _may_manage(actor, pairing: CoBuildingPairing) -> bool:
@@ -223,19 +223,17 @@ def problem_to_work_order(problem: CoBuildingProblem, *, subject, actor, request
     Idempotent through dispatch's key: a retry returns the same order. A refusal by dispatch (no
     location, outside the city …) is raised unchanged and nothing is stored.
     """
-    from huying.dispatch.services import work_order_create
-
     now = now_or(now)
     problem = CoBuildingProblem.objects.select_for_update(of=("self",)).select_related("pairing").get(pk=problem.pk)
     _require_manager(actor, problem.pairing)
     if problem.status != ProblemStatus.OPEN:
         raise DomainError("party.cobuilding.problem_closed", _("该问题已处理。"), status=409)
     description = problem.description or problem.title
-    order = work_order_create(
-        channel="other", subject=subject, request_type=request_type, urgency=urgency,
-        title=problem.title[:120], description=_("【共建问题·%(pairing)s】%(text)s") % {
+    order = open_work_order(
+        subject=subject, request_type=request_type, urgency=urgency,
+        title=problem.title, description=_("【共建问题·%(pairing)s】%(text)s") % {
             "pairing": problem.pairing.name, "text": description},
-        idempotency_key=f"party-cobuilding-problem-{problem.pk}", lng=problem.lng, lat=problem.lat,
+        key=f"party-cobuilding-problem-{problem.pk}", lng=problem.lng, lat=problem.lat,
         address=problem.address, actor=actor, now=now)
     problem.status, problem.closed_at = ProblemStatus.WORK_ORDER, now
     problem.work_order_id, problem.work_order_code = order.pk, order.code

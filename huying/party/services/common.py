@@ -26,6 +26,23 @@ def require_org_manager(actor, organisation) -> None:
         forbid(_("只有本组织（或上级党组织）书记可以进行此操作。"))
 
 
+def open_work_order(*, key: str, title: str, description: str, subject, actor, now, request_type=None,
+                    urgency=None, address: str = "", lng=None, lat=None, reporter_name: str = "",
+                    reporter_phone: str = ""):
+    """Hand a Party record to dispatch as a work order (工单), in the caller's transaction.
+
+    The one path co-building problems, studio visits and leaders' contact-point visits share.
+    Idempotent through dispatch's key: a retry returns the same order; a refusal by dispatch (no
+    location, unknown subject …) is raised unchanged, so the caller stores nothing.
+    """
+    from huying.dispatch.services import work_order_create
+
+    return work_order_create(
+        channel="other", subject=subject, request_type=request_type, urgency=urgency, title=title[:120],
+        description=description, idempotency_key=key, lng=lng, lat=lat, address=address,
+        reporter_name=reporter_name, reporter_phone=reporter_phone, actor=actor, now=now)
+
+
 def require_territory(actor, division: Division) -> None:
     if not access.can_act_for_territory(actor, division.code):
         forbid(_("只有%(name)s的书记或负责人可以进行此操作。") % {"name": division.name})

@@ -29,7 +29,7 @@ from ..models import (
     StudioVisit,
     VisitStatus,
 )
-from .common import forbid, now_or, require_territory
+from .common import forbid, now_or, open_work_order, require_territory
 from .organisations import party_unit_code
 
 MAX_DUTY_HOURS = 12
@@ -239,16 +239,14 @@ def studio_visit_to_work_order(visit: StudioVisit, *, subject, actor, request_ty
     """Hand a visit to dispatch as a work order (工单), in this same transaction; the resident is the
     reporter so the callback reaches them. Idempotent through dispatch's key; a refusal by dispatch
     (no location, unknown subject …) is raised unchanged and nothing is stored."""
-    from huying.dispatch.services import work_order_create
-
     now = now_or(now)
     visit = _locked_open_visit(visit, actor)
     description = visit.content or visit.topic
-    order = work_order_create(
-        channel="other", subject=subject, request_type=request_type, urgency=urgency,
-        title=visit.topic[:120], description=_("【党代表工作室·%(studio)s】%(text)s") % {
+    order = open_work_order(
+        subject=subject, request_type=request_type, urgency=urgency,
+        title=visit.topic, description=_("【党代表工作室·%(studio)s】%(text)s") % {
             "studio": visit.studio.name, "text": description},
-        idempotency_key=f"party-studio-visit-{visit.pk}", lng=visit.lng, lat=visit.lat, address=visit.address,
+        key=f"party-studio-visit-{visit.pk}", lng=visit.lng, lat=visit.lat, address=visit.address,
         reporter_name=visit.visitor_name, reporter_phone=visit.visitor_phone, actor=actor, now=now)
     visit.status, visit.closed_at = VisitStatus.WORK_ORDER, now
     visit.work_order_id, visit.work_order_code = order.pk, order.code
