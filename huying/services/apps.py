@@ -5,3 +5,8 @@ class ServicesConfig(AppConfig):
     name = "huying.services"
     label = "services"
     verbose_name = "党群服务阵地"
+
+    def ready(self):
+        from .desk import register_jobs
+
+        register_jobs()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_admission
+from . import views, views_admission, views_desk, views_workers
 
 app_name = "services"
 urlpatterns = [
@@ -16,4 +16,18 @@ urlpatterns = [
     path("admission/tasks/<int:pk>/decide/", views_admission.task_decide, name="admission_task_decide"),
     path("admission/reviews/", views_admission.reviews, name="admission_reviews"),
     path("admission/applications/<int:pk>/review/", views_admission.review, name="admission_review"),
+    # 社区工作者 and 街道 6+1 (views_workers)
+    path("workers/", views_workers.staffing, name="workers_staffing"),
+    path("workers/import/", views_workers.roster_import, name="workers_import"),
+    path("workers/<str:code>/", views_workers.roster, name="workers_roster"),
+    path("offices/<str:code>/", views_workers.offices, name="offices"),
+    # 预约与窗口办件 (views_desk)
+    path("desk/", views_desk.desk_home, name="desk_home"),
+    path("desk/<int:pk>/", views_desk.desk, name="desk"),
+    path("desk/<int:pk>/walk-in/", views_desk.walk_in, name="desk_walk_in"),
+    path("desk/appointments/<int:pk>/take/", views_desk.appointment_take, name="desk_appointment_take"),
+    path("desk/matters/<int:pk>/<str:action>/", views_desk.matter_act, name="desk_matter_act"),
+    path("positions/<int:pk>/book/", views_desk.book, name="book"),
+    path("bookings/", views_desk.my_bookings, name="my_bookings"),
+    path("bookings/<str:token>/", views_desk.booking, name="booking"),
 ]
