@@ -1,7 +1,7 @@
 """Every demo role opens every link of its home page and top menu without a 4xx or 5xx.
 
 The demo's logins, offices, departments and Party data are built on the small test city exactly as
-`huying demo` builds them on Guangzhou (people.demo, dispatch.seed, party.demo)."""
+`huying demo` builds them on Guangzhou (people.demo, dispatch.seed, web.demo_seed)."""
 
 import re
 from datetime import datetime
@@ -11,8 +11,8 @@ import pytest
 from django.test import Client
 
 from huying.dispatch.seed import dispatch_seed, district_routing_seed
-from huying.party.demo import party_demo_seed
 from huying.people.demo import demo_org_seed
+from huying.web.demo_seed import apps_demo_seed
 from tests.people.conftest import territory  # noqa: F401  (the small test city)
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,12 @@ def demo(territory):  # noqa: F811
     logins = demo_org_seed(password=PASSWORD)
     dispatch_seed()
     district_routing_seed()
-    party_demo_seed(now=datetime(2026, 3, 10, 1, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    made = apps_demo_seed(now=datetime(2026, 3, 10, 1, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    # every app's piece of the demo is built around the logins, also on the small test city
+    assert made["party"]["members"] and made["work_system"]["work_orders"] == 1
+    assert made["services"]["positions"] and made["services"]["items"] >= 130
+    assert made["admission"]["items"] == 76 and made["admission"]["tasks"] == 2
+    assert made["workers"]["workers"] and made["workers"]["offices"] == 7 and made["desk"]["matters"] == 1
     return logins
 
 

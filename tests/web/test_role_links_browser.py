@@ -4,7 +4,7 @@ organisation with its members and ratings, the Party member their own records, t
 signs for and resolves an order routed to their committee.
 
 The demo's logins, offices, departments and Party data are built on the small test city exactly as
-`huying demo` builds them on Guangzhou (people.demo, dispatch.seed, party.demo)."""
+`huying demo` builds them on Guangzhou (people.demo, dispatch.seed, web.demo_seed)."""
 
 import re
 from datetime import datetime
@@ -16,8 +16,8 @@ from playwright.sync_api import expect
 from huying.dispatch.models import State, Subject
 from huying.dispatch.seed import dispatch_seed, district_routing_seed
 from huying.dispatch.services import work_order_create, work_order_dispatch
-from huying.party.demo import party_demo_seed
 from huying.people.demo import demo_org_seed
+from huying.web.demo_seed import apps_demo_seed
 from huying.people.models import User
 from tests.people.conftest import territory  # noqa: F401  (the small test city)
 
@@ -32,7 +32,7 @@ def live_demo(transactional_db, live_server, territory):  # noqa: F811
     logins = demo_org_seed(password=PASSWORD)
     dispatch_seed()
     district_routing_seed()
-    party_demo_seed(now=NOW)
+    apps_demo_seed(now=NOW)
     return logins
 
 

@@ -52,21 +52,15 @@ def demo_load(*, orders: int = 20000, progress=None) -> dict:
     # 条块: each district's departments lead their subjects, the street co-handles (before the
     # simulated calls, so a share of them is department-led)
     done["dispatch"]["district_rules"] = district_routing_seed()
-    from huying.party.demo import party_demo_seed
-
-    _note(progress, "党组织与党员")
-    done["party"] = party_demo_seed()
-    from huying.services.admission import admission_demo_seed
-    from huying.services.demo import services_demo_seed
-
-    # 党群服务阵地: a centre per street and community, stations in crowded places, the catalogue;
-    # the admission list (准入) and what was cut from communities' burden
-    _note(progress, "党群服务阵地与服务事项")
-    done["services"] = services_demo_seed()
-    done["services"]["admission"] = admission_demo_seed()
     from huying.dispatch.models import WorkOrder
+    from huying.web.demo_seed import apps_demo_seed
 
-    if orders and not WorkOrder.objects.exists():
+    first_load = not WorkOrder.objects.exists()
+    # Party, services, admission, community workers, the work system (the every-role tests run the same;
+    # a contact-point visit there opens a work order, so whether calls are simulated is decided before)
+    done.update(apps_demo_seed(progress=progress))
+
+    if orders and first_load:
         # Two months of simulated calls through the same routing and deadline code, so the
         # dashboard, queues and rankings have something to show on the first start.
         from huying.insight.simulate import Options, simulate_year
