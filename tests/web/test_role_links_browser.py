@@ -17,8 +17,8 @@ from huying.dispatch.models import State, Subject
 from huying.dispatch.seed import dispatch_seed, district_routing_seed
 from huying.dispatch.services import work_order_create, work_order_dispatch
 from huying.people.demo import demo_org_seed
-from huying.web.demo_seed import apps_demo_seed
 from huying.people.models import User
+from huying.web.demo_seed import apps_demo_seed
 from tests.people.conftest import territory  # noqa: F401  (the small test city)
 
 pytestmark = [pytest.mark.browser]
