@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_admission, views_desk, views_workers
+from . import views, views_admission, views_desk, views_map, views_setup, views_workers
 
 app_name = "services"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("positions/<int:pk>/", views.position_page, name="position"),
     path("coverage/", views.coverage_index, name="coverage_index"),
     path("coverage/<str:code>/", views.coverage, name="coverage"),
+    path("coverage/<str:code>/map.json", views_map.coverage_map, name="coverage_map"),
     # 社区事务准入 (views_admission)
     path("admission/", views_admission.admission_list, name="admission"),
     path("admission/burden/", views_admission.burden, name="admission_burden"),
@@ -30,4 +31,20 @@ urlpatterns = [
     path("positions/<int:pk>/book/", views_desk.book, name="book"),
     path("bookings/", views_desk.my_bookings, name="my_bookings"),
     path("bookings/<str:token>/", views_desk.booking, name="booking"),
+    # 服务阵地设置 (views_setup)
+    path("setup/", views_setup.setup_home, name="setup"),
+    path("setup/positions/new/", views_setup.position_new, name="setup_position_new"),
+    path("setup/positions/<int:pk>/", views_setup.position_edit, name="setup_position"),
+    path("setup/positions/<int:pk>/hours/", views_setup.position_hours, name="setup_hours"),
+    path("setup/positions/<int:pk>/items/", views_setup.position_items, name="setup_items"),
+    path("setup/positions/<int:pk>/desk/", views_setup.position_desk, name="setup_desk"),
+    path("setup/catalogue/", views_setup.catalogue, name="setup_catalogue"),
+    path("setup/catalogue/new/", views_setup.item_form, name="setup_item_new"),
+    path("setup/catalogue/<int:pk>/", views_setup.item_form, name="setup_item"),
+    path("setup/admission/", views_setup.admission_versions, name="setup_admission"),
+    path("setup/admission/<int:pk>/publish/", views_setup.admission_publish, name="setup_admission_publish"),
+    path("setup/burden/", views_setup.burden_entries, name="setup_burden"),
+    path("setup/burden/<int:pk>/cut/", views_setup.burden_cut, name="setup_burden_cut"),
+    path("setup/workers/", views_setup.workers_choose, name="setup_workers"),
+    path("setup/workers/<str:code>/", views_setup.workers_community, name="setup_workers_community"),
 ]

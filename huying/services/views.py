@@ -24,6 +24,7 @@ from huying.territory.models import UNIFIED_LAYER, Division, Grid, Level
 from . import selectors
 from .hours import BEIJING
 from .models import ServicePosition
+from .selectors_setup import may_edit_position
 
 NEAR_LIMIT = 10
 
@@ -105,6 +106,7 @@ def position_page(request, pk: int):
         "coming": selectors.coming_days(position, start=now.astimezone(BEIJING).date()),
         "items": position.items.all(),
         "now": now.astimezone(BEIJING),
+        "may_edit": request.user.is_authenticated and may_edit_position(request.user, position),
     }
     return render(request, "services/position.html", context)
 
