@@ -4,6 +4,7 @@ from . import views, views_admission, views_desk, views_map, views_setup, views_
 
 app_name = "services"
 urlpatterns = [
+    path("", views.hub, name="hub"),
     path("near/", views.near, name="near"),
     path("positions/<int:pk>/", views.position_page, name="position"),
     path("coverage/", views.coverage_index, name="coverage_index"),

@@ -170,3 +170,10 @@ def coverage(request, code: str):
                "uncovered": _paged(request, result.uncovered, size=30),
                "positions": selectors.community_positions(community)}
     return render(request, "services/coverage.html", context)
+
+
+def hub(request):
+    """/services/: the service pages this person may open (anyone: the near-me page)."""
+    from .selectors_hub import hub_sections
+
+    return render(request, "services/hub.html", {"sections": hub_sections(request.user)})

@@ -53,3 +53,28 @@ def test_every_role_opens_every_link_of_its_home_page(demo):
                 broken.append(f"{row['username']} {href} {status}")
     assert not broken, broken
     assert opened >= 80
+
+
+def test_the_services_hub_offers_each_role_its_own_pages(demo, client):
+    def sections(username=None):
+        c = Client()
+        if username:
+            assert c.login(username=username, password=PASSWORD)
+        page = c.get("/services/")
+        assert page.status_code == 200
+        return set(re.findall(r'data-section="([a-z]+)"', page.content.decode()))
+
+    assert sections() == {"near"}
+    assert sections("resident") == {"near", "bookings"}
+    assert {"desk"} <= sections("deskstaff") and "setup" not in sections("deskstaff")
+    assert {"setup", "workers", "coverage", "admission"} <= sections("unitleader")
+    assert {"tasks", "workers"} <= sections("communityworker") and "desk" not in sections("communityworker")
+    assert "tasks" not in sections("depthandler") and "admission" in sections("depthandler")
+    # every section offered opens for the person it is offered to (the rule is the page's own)
+    for username in ("resident", "deskstaff", "unitleader", "communityworker", "depthandler", "admin"):
+        c = Client()
+        c.login(username=username, password=PASSWORD)
+        hrefs = re.findall(r'<li data-section="[a-z]+"><a href="([^"]+)"', c.get("/services/").content.decode())
+        assert hrefs
+        for href in hrefs:
+            assert c.get(href).status_code == 200, (username, href)
