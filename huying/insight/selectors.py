@@ -114,6 +114,15 @@ def _sum(qs) -> dict[str, int]:
     return {k: int(v or 0) for k, v in row.items()}
 
 
+def app_tiles(code: str, *, now=None) -> list:
+    """The tiles other apps registered (core.tiles), for this territory: [(tile, value)]."""
+    from django.utils import timezone
+
+    from huying.core import tiles
+
+    return tiles.compute(prefix="" if code == city_code() else code, now=now or timezone.now())
+
+
 def summary(code: str, *, today: date, days: int = 30) -> dict:
     """Tiles: calls today, open, overdue, on-time rate and satisfaction (last `days` days)."""
     start, end = _window(today, days)

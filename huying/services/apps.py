@@ -8,5 +8,7 @@ class ServicesConfig(AppConfig):
 
     def ready(self):
         from .desk import register_jobs
+        from .tiles import register_tiles
 
         register_jobs()
+        register_tiles()

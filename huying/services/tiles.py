@@ -1,0 +1,49 @@
+"""The services app's tiles on the leader's dashboard (registered in ServicesConfig.ready)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from huying.core import tiles
+from huying.core.worktime import get_calendar
+
+from .hours import is_open
+from .models import DeskMatter, MatterState, ServicePosition
+from .selectors import periods_of
+
+
+def positions_open_tile(*, prefix: str, now: datetime) -> tiles.TileValue | None:
+    """Service positions in the territory open now, of all active ones."""
+    qs = ServicePosition.objects.filter(active=True)
+    if prefix:
+        qs = qs.filter(division__code__startswith=prefix)
+    positions = list(qs.prefetch_related("hours"))
+    if not positions:
+        return None
+    calendar = get_calendar()
+    n_open = sum(1 for p in positions
+                 if is_open(periods_of(p), now, calendar=calendar, open_on_holidays=p.open_on_holidays))
+    return tiles.TileValue(value=f"{n_open} / {len(positions)}", note=_("现在开放 / 全部"),
+                           url=reverse("services:near"))
+
+
+def desk_overdue_tile(*, prefix: str, now: datetime) -> tiles.TileValue | None:
+    """Desk matters still open past their deadline (首问负责制 supervision)."""
+    qs = DeskMatter.objects.filter(state__in=(MatterState.ACCEPTED, MatterState.IN_PROGRESS))
+    if prefix:
+        qs = qs.filter(position__division__code__startswith=prefix)
+    open_n = qs.count()
+    if not open_n and not ServicePosition.objects.filter(
+            **({"division__code__startswith": prefix} if prefix else {})).exists():
+        return None
+    overdue = qs.filter(due_at__lt=now).count()
+    return tiles.TileValue(value=str(overdue), note=_("在办 %(n)s 件") % {"n": open_n}, warn=overdue > 0)
+
+
+def register_tiles() -> None:
+    tiles.register("services.positions_open", title=_lazy("服务阵地开放"), fn=positions_open_tile, order=10)
+    tiles.register("services.desk_overdue", title=_lazy("窗口办件超期"), fn=desk_overdue_tile, order=11)
