@@ -14,3 +14,25 @@ def phone_context(browser, base_url: str, *, timeout: int = 10000, **options):
         yield pg
     finally:
         context.close()
+
+
+def sign_in(pg, username: str, password: str = "x"):
+    """Sign `pg` in through the real login form and wait for the page it lands on."""
+    pg.goto("/login/")
+    pg.fill("input[name=username]", username)
+    pg.fill("input[name=password]", password)
+    pg.click("button[type=submit]")
+    pg.wait_for_load_state("networkidle")
+    return pg
+
+
+@contextlib.contextmanager
+def signed_in(browser, base_url: str, username: str, password: str = "x", *, timeout: int = 15000):
+    """A desktop-width (1280 px) page in a fresh browser context, signed in as `username`."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}, base_url=base_url)
+    pg = context.new_page()
+    pg.set_default_timeout(timeout)
+    try:
+        yield sign_in(pg, username, password)
+    finally:
+        context.close()

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from tests.browsing import phone_context
+from tests.browsing import phone_context, sign_in
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made beside it are
 # still plain synchronous calls, so Django's async-safety guard does not apply to them.
@@ -93,11 +93,6 @@ def login(page, live_server):
     """login(user, password) signs the browser page in through the real login form."""
 
     def _login(username: str, password: str):
-        page.goto("/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
-        return page
+        return sign_in(page, username, password)
 
     return _login

@@ -248,6 +248,16 @@ def _get(request, code: str) -> WorkOrder:
     return selectors.work_order_get(actor=request.user, code=code)
 
 
+def _act(request, code: str, step, *, photos: list[PhotoIn] | None = None, **fields) -> dict:
+    """One step on an order the actor may see (`step(order, actor=…, **fields)`); answers its detail read afresh.
+    `photos` are decoded after the order is found, so an unknown order is a 404 whatever its photos."""
+    order = _get(request, code)
+    if photos is not None:
+        fields["photos"] = _photos(photos)
+    step(order, actor=request.user, **fields)
+    return _detail(request, _get(request, code))
+
+
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut}
 
 
@@ -282,60 +292,47 @@ def order_detail(request, code: str):
 
 @router.post("/orders/{code}/dispatch", response={200: OrderDetailOut, **ERRORS}, summary="派单")
 def order_dispatch(request, code: str, payload: DispatchIn):
-    order = _get(request, code)
-    services.work_order_dispatch(order, actor=request.user, unit=payload.unit_id, cohandlers=payload.cohandler_ids,
-                                 reason=payload.reason, binding=payload.binding, version=payload.version)
-    return _detail(request, _get(request, code))
+    return _act(request, code, services.work_order_dispatch, unit=payload.unit_id, cohandlers=payload.cohandler_ids,
+                reason=payload.reason, binding=payload.binding, version=payload.version)
 
 
 @router.post("/orders/{code}/redispatch", response={200: OrderDetailOut, **ERRORS}, summary="改派 / 终审派单")
 def order_redispatch(request, code: str, payload: DispatchIn):
-    order = _get(request, code)
-    services.work_order_redispatch(order, actor=request.user, unit=payload.unit_id,
-                                   cohandlers=payload.cohandler_ids, reason=payload.reason,
-                                   binding=payload.binding, version=payload.version)
-    return _detail(request, _get(request, code))
+    return _act(request, code, services.work_order_redispatch, unit=payload.unit_id, cohandlers=payload.cohandler_ids,
+                reason=payload.reason, binding=payload.binding, version=payload.version)
 
 
 @router.post("/orders/{code}/accept", response={200: OrderDetailOut, **ERRORS}, summary="签收")
 def order_accept(request, code: str, payload: NoteIn):
-    services.work_order_accept(_get(request, code), actor=request.user, note=payload.note, version=payload.version)
-    return _detail(request, _get(request, code))
+    return _act(request, code, services.work_order_accept, note=payload.note, version=payload.version)
 
 
 @router.post("/orders/{code}/resolve", response={200: OrderDetailOut, **ERRORS}, summary="办结")
 def order_resolve(request, code: str, payload: ResolveIn):
-    services.work_order_resolve(_get(request, code), actor=request.user, result=payload.result,
-                                photos=_photos(payload.photos), version=payload.version)
-    return _detail(request, _get(request, code))
+    return _act(request, code, services.work_order_resolve, result=payload.result, photos=payload.photos,
+                version=payload.version)
 
 
 @router.post("/orders/{code}/callback", response={200: OrderDetailOut, **ERRORS}, summary="回访")
 def order_callback(request, code: str, payload: CallbackIn):
-    services.work_order_callback(_get(request, code), actor=request.user, satisfaction=payload.satisfaction,
-                                 solved=payload.solved, reached=payload.reached, note=payload.note,
-                                 version=payload.version)
-    return _detail(request, _get(request, code))
+    return _act(request, code, services.work_order_callback, satisfaction=payload.satisfaction, solved=payload.solved,
+                reached=payload.reached, note=payload.note, version=payload.version)
 
 
 @router.post("/orders/{code}/return", response={200: OrderDetailOut, **ERRORS}, summary="退单")
 def order_return(request, code: str, payload: ReturnIn):
-    services.work_order_return(_get(request, code), actor=request.user, reason=payload.reason,
-                               legal_basis=payload.legal_basis, version=payload.version)
-    return _detail(request, _get(request, code))
+    return _act(request, code, services.work_order_return, reason=payload.reason, legal_basis=payload.legal_basis,
+                version=payload.version)
 
 
 @router.post("/orders/{code}/suspend", response={200: OrderDetailOut, **ERRORS}, summary="挂账")
 def order_suspend(request, code: str, payload: ReasonIn):
-    services.work_order_suspend(_get(request, code), actor=request.user, reason=payload.reason,
-                                version=payload.version)
-    return _detail(request, _get(request, code))
+    return _act(request, code, services.work_order_suspend, reason=payload.reason, version=payload.version)
 
 
 @router.post("/orders/{code}/resume", response={200: OrderDetailOut, **ERRORS}, summary="恢复办理")
 def order_resume(request, code: str, payload: NoteIn):
-    services.work_order_resume(_get(request, code), actor=request.user, note=payload.note, version=payload.version)
-    return _detail(request, _get(request, code))
+    return _act(request, code, services.work_order_resume, note=payload.note, version=payload.version)
 
 
 class CheckIn(VersionIn):
@@ -350,51 +347,41 @@ class OnsiteCheckIn(VersionIn):
 
 @router.post("/orders/{code}/review/approve", response={200: OrderDetailOut, **ERRORS}, summary="审核通过（单位负责人）")
 def order_review_approve(request, code: str, payload: NoteIn):
-    services.work_order_review_approve(_get(request, code), actor=request.user, note=payload.note,
-                                       version=payload.version)
-    return _detail(request, _get(request, code))
+    return _act(request, code, services.work_order_review_approve, note=payload.note, version=payload.version)
 
 
 @router.post("/orders/{code}/review/return", response={200: OrderDetailOut, **ERRORS}, summary="审核退回（单位负责人）")
 def order_review_return(request, code: str, payload: ReasonIn):
-    services.work_order_review_return(_get(request, code), actor=request.user, reason=payload.reason,
-                                      version=payload.version)
-    return _detail(request, _get(request, code))
+    return _act(request, code, services.work_order_review_return, reason=payload.reason, version=payload.version)
 
 
 @router.post("/orders/{code}/check/pass", response={200: OrderDetailOut, **ERRORS}, summary="核查通过（网格员）")
 def order_check_pass(request, code: str, payload: CheckIn):
-    services.work_order_check_pass(_get(request, code), actor=request.user, note=payload.note,
-                                   photos=_photos(payload.photos), version=payload.version)
-    return _detail(request, _get(request, code))
+    return _act(request, code, services.work_order_check_pass, note=payload.note, photos=payload.photos,
+                version=payload.version)
 
 
 @router.post("/orders/{code}/check/fail", response={200: OrderDetailOut, **ERRORS}, summary="核查不通过，返工（网格员）")
 def order_check_fail(request, code: str, payload: CheckIn):
-    services.work_order_check_fail(_get(request, code), actor=request.user, note=payload.note,
-                                   photos=_photos(payload.photos), version=payload.version)
-    return _detail(request, _get(request, code))
+    return _act(request, code, services.work_order_check_fail, note=payload.note, photos=payload.photos,
+                version=payload.version)
 
 
 @router.post("/orders/{code}/onsite-check", response={200: OrderDetailOut, **ERRORS}, summary="指定 / 取消现场核查（派单员）")
 def order_onsite_check(request, code: str, payload: OnsiteCheckIn):
-    services.work_order_set_onsite_check(_get(request, code), actor=request.user, required=payload.required,
-                                         reason=payload.reason, version=payload.version)
-    return _detail(request, _get(request, code))
+    return _act(request, code, services.work_order_set_onsite_check, required=payload.required, reason=payload.reason,
+                version=payload.version)
 
 
 @router.post("/orders/{code}/reject", response={200: OrderDetailOut, **ERRORS}, summary="不予受理")
 def order_reject(request, code: str, payload: ReasonIn):
-    services.work_order_reject(_get(request, code), actor=request.user, reason=payload.reason,
-                               version=payload.version)
-    return _detail(request, _get(request, code))
+    return _act(request, code, services.work_order_reject, reason=payload.reason, version=payload.version)
 
 
 @router.post("/orders/{code}/subject", response={200: OrderDetailOut, **ERRORS}, summary="修改事项分类")
 def order_change_subject(request, code: str, payload: SubjectIn):
-    services.work_order_change_subject(_get(request, code), actor=request.user, subject=payload.subject,
-                                       reason=payload.reason, version=payload.version)
-    return _detail(request, _get(request, code))
+    return _act(request, code, services.work_order_change_subject, subject=payload.subject, reason=payload.reason,
+                version=payload.version)
 
 
 class RelocateIn(VersionIn):
@@ -407,10 +394,8 @@ class RelocateIn(VersionIn):
 
 @router.post("/orders/{code}/relocate", response={200: OrderDetailOut, **ERRORS}, summary="核实位置（仅按地址定位的工单）")
 def order_relocate(request, code: str, payload: RelocateIn):
-    services.work_order_relocate(_get(request, code), actor=request.user, lng=payload.lng, lat=payload.lat,
-                                 address=payload.address, outside_division=payload.outside_division,
-                                 reason=payload.reason, version=payload.version)
-    return _detail(request, _get(request, code))
+    return _act(request, code, services.work_order_relocate, lng=payload.lng, lat=payload.lat, address=payload.address,
+                outside_division=payload.outside_division, reason=payload.reason, version=payload.version)
 
 
 class MergeIn(VersionIn):

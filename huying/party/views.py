@@ -76,6 +76,28 @@ def _run(request, form, call, *, success: str):
     return None
 
 
+IMPORT_ERRORS_SHOWN = 500
+
+
+def _import_upload(request, form_class, load):
+    """An import page's form (Excel/CSV, all rows or none): on POST, validate it and load the file with
+    `load(upload)`. Returns (result — None unless the file loaded —, the template context: the form and
+    the bad rows the refusal names, the HTTP status)."""
+    form, rows, result, status = form_class(), [], None, 200
+    if request.method == "POST":
+        form = form_class(request.POST, request.FILES)
+        if not form.is_valid():
+            status = 400
+        else:
+            try:
+                result = load(form.cleaned_data["file"])
+            except DomainError as exc:
+                form.add_domain_error(exc)
+                rows, status = exc.details.get("rows", []), exc.status
+    return result, {"form": form, "row_errors": rows[:IMPORT_ERRORS_SHOWN],
+                    "more_errors": max(0, len(rows) - IMPORT_ERRORS_SHOWN)}, status
+
+
 def _post_action(request, forms: dict, actions: dict):
     """Run the posted `action` of a page with several forms: `actions` maps it to (form class, call, success).
 

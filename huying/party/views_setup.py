@@ -9,6 +9,8 @@ opens an organisation through `_managed_org` (the actor's own or one below it; a
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -43,7 +45,7 @@ from .forms_setup import (
 from .models import JOINT_TYPES, StarRuleSet
 from .services import setup as su
 from .services import studios as st
-from .views import _managed_org, _paged, _refuse, _run
+from .views import _import_upload, _managed_org, _paged, _refuse, _run
 
 
 def _org_for(request):
@@ -52,6 +54,17 @@ def _org_for(request):
     if not request.GET.get("org") and access.is_admin(actor) and not pages.organisations_led(actor).exists():
         return render(request, "party/setup_pick.html", {"rows": _paged(request, sel.root_organisations())})
     return _managed_org(request)
+
+
+def _setup_page(view):
+    """A set-up page works on the organisation `_org_for` finds: the view is called with (request, org, led)."""
+    @functools.wraps(view)
+    def page(request, *args, **kwargs):
+        found = _org_for(request)
+        if isinstance(found, HttpResponse):
+            return found
+        return view(request, *found, *args, **kwargs)
+    return page
 
 
 def _back(request, org):
@@ -66,13 +79,10 @@ def _common(org, led, actor) -> dict:
 # -- the hub: sub-organisations -------------------------------------------------------------------
 @login_required
 @require_http_methods(["GET", "POST"])
-def setup_home(request):
+@_setup_page
+def setup_home(request, org, led):
     """组织设置: the organisations below this one, and the form to found one."""
     actor = request.user
-    found = _org_for(request)
-    if isinstance(found, HttpResponse):
-        return found
-    org, led = found
     form, status = SubOrgForm(prefix="sub", initial={"size": 0}), 200
     if request.method == "POST":
         if request.POST.get("action") != "create":
@@ -135,32 +145,17 @@ def setup_org(request, pk: int):
 # -- organisation import --------------------------------------------------------------------------
 @login_required
 @require_http_methods(["GET", "POST"])
-def setup_import(request):
+@_setup_page
+def setup_import(request, org, led):
     """Load a list of organisations from Excel/CSV: all rows or none, each bad row named."""
     actor = request.user
-    found = _org_for(request)
-    if isinstance(found, HttpResponse):
-        return found
-    org, led = found
-    form, row_errors, status = OrgImportForm(), [], 200
-    if request.method == "POST":
-        form = OrgImportForm(request.POST, request.FILES)
-        if not form.is_valid():
-            status = 400
-        else:
-            upload = form.cleaned_data["file"]
-            try:
-                result = su.organisations_import(upload, organisation=org, actor=actor, filename=upload.name)
-            except DomainError as exc:
-                form.add_domain_error(exc)
-                row_errors = exc.details.get("rows", [])
-                status = exc.status
-            else:
-                messages.success(request, _("已导入 %(n)s 个党组织。") % {"n": result["created"]})
-                return _back(request, org)
+    result, context, status = _import_upload(request, OrgImportForm, lambda upload: su.organisations_import(
+        upload, organisation=org, actor=actor, filename=upload.name))
+    if result is not None:
+        messages.success(request, _("已导入 %(n)s 个党组织。") % {"n": result["created"]})
+        return _back(request, org)
     return render(request, "party/setup_import.html", {
-        **_common(org, led, actor), "form": form, "row_errors": row_errors[:500],
-        "more_errors": max(0, len(row_errors) - 500), "header": su.ORG_TEMPLATE_HEADER}, status=status)
+        **_common(org, led, actor), **context, "header": su.ORG_TEMPLATE_HEADER}, status=status)
 
 
 @login_required
@@ -175,12 +170,9 @@ def setup_import_template(request):
 # -- joint committee's member units (大党委成员单位) -----------------------------------------------
 @login_required
 @require_http_methods(["GET", "POST"])
-def setup_joint(request):
+@_setup_page
+def setup_joint(request, org, led):
     actor = request.user
-    found = _org_for(request)
-    if isinstance(found, HttpResponse):
-        return found
-    org, led = found
     forms = {"add": JointMemberForm(prefix="jm", initial={"joined_on": timezone.localdate()}),
              "remove": ReasonForm(prefix="rm")}
     status = 200
@@ -213,12 +205,9 @@ def setup_joint(request):
 # -- grid instructors (网格指导员) ------------------------------------------------------------------
 @login_required
 @require_http_methods(["GET", "POST"])
-def setup_instructors(request):
+@_setup_page
+def setup_instructors(request, org, led):
     actor = request.user
-    found = _org_for(request)
-    if isinstance(found, HttpResponse):
-        return found
-    org, led = found
     allowed = sel.may_set_up_territory(actor, org)
     grids = sel.grids_under(org) if allowed else []
     members = sel.reported_members_under(org) if allowed else []
@@ -258,12 +247,9 @@ def setup_instructors(request):
 # -- studios and representatives (党代表工作室) -----------------------------------------------------
 @login_required
 @require_http_methods(["GET", "POST"])
-def setup_studios(request):
+@_setup_page
+def setup_studios(request, org, led):
     actor = request.user
-    found = _org_for(request)
-    if isinstance(found, HttpResponse):
-        return found
-    org, led = found
     allowed = sel.may_set_up_territory(actor, org)
     may_register = st.may_register_representatives(actor)
     communities = sel.communities_under(org) if allowed else []

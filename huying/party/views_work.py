@@ -42,7 +42,7 @@ from .forms import (
     TeamFilterForm,
 )
 from .models import CommitmentStatus
-from .views import _managed_org, _paged, _post_action, _refuse, _run
+from .views import _import_upload, _managed_org, _paged, _post_action, _refuse, _run
 
 
 def _community_param(request, choices) -> Division | None:
@@ -365,25 +365,12 @@ def member_import(request):
     if isinstance(found, HttpResponse):
         return found
     org, led = found
-    form, row_errors, status = MemberImportForm(), [], 200
-    if request.method == "POST":
-        form = MemberImportForm(request.POST, request.FILES)
-        if not form.is_valid():
-            status = 400
-        else:
-            upload = form.cleaned_data["file"]
-            try:
-                result = s.members_import(upload, organisation=org, actor=actor, filename=upload.name)
-            except DomainError as exc:
-                form.add_domain_error(exc)
-                row_errors = exc.details.get("rows", [])
-                status = exc.status
-            else:
-                messages.success(request, _("已导入 %(n)s 名党员。") % {"n": result["created"]})
-                return redirect(f"{reverse('party:member_import')}?org={org.pk}")
-    return render(request, "party/member_import.html", {
-        "org": org, "led": led, "form": form, "row_errors": row_errors[:500],
-        "more_errors": max(0, len(row_errors) - 500)}, status=status)
+    result, context, status = _import_upload(request, MemberImportForm, lambda upload: s.members_import(
+        upload, organisation=org, actor=actor, filename=upload.name))
+    if result is not None:
+        messages.success(request, _("已导入 %(n)s 名党员。") % {"n": result["created"]})
+        return redirect(f"{reverse('party:member_import')}?org={org.pk}")
+    return render(request, "party/member_import.html", {"org": org, "led": led, **context}, status=status)
 
 
 @login_required

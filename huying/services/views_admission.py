@@ -11,7 +11,6 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,25 +25,11 @@ from . import admission as svc
 from . import selectors_admission as sel
 from .forms_admission import ApplyForm, DecideForm, ReviewForm, RevokeForm, TaskForm
 from .models import AdmissionApplication, ApplicationState, BurdenItem, BurdenKind
-
-PAGE_SIZE = 20
+from .views import _paged
 
 
 def _now() -> datetime:
     return timezone.now()
-
-
-def _paged(request, items, *, param: str = "page", size: int = PAGE_SIZE):
-    page = Paginator(items, size).get_page(request.GET.get(param))
-    query = request.GET.copy()
-
-    def link(n):
-        query[param] = n
-        return "?" + query.urlencode()
-
-    page.prev_url = link(page.previous_page_number()) if page.has_previous() else ""
-    page.next_url = link(page.next_page_number()) if page.has_next() else ""
-    return page
 
 
 def _roles_nav(user) -> dict:

@@ -56,8 +56,7 @@ from .models import (
     ServiceItem,
     ServicePosition,
 )
-from .views import _point_of
-from .views_admission import _paged
+from .views import _paged, _point_of
 
 ITEM_RESULTS = 30
 

@@ -23,7 +23,7 @@ from . import selectors_admission
 from . import selectors_workers as sel
 from . import workers as svc
 from .models import PayGrade, WorkerPost
-from .views_admission import _paged
+from .views import _paged
 
 POST_ORDER = {value: i for i, value in enumerate(WorkerPost.values)}
 

@@ -2,12 +2,15 @@
 grids (real squares, so the real locator places points and addresses), the territorial Party
 organisations mirrored from it, two unit organisations, and one person per role that matters."""
 
-import json
+import io
 from datetime import date, datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import Workbook
+
+from tests.yuexiu import divisions_and_grids
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -16,24 +19,23 @@ def at(*args) -> datetime:
     return datetime(*args, tzinfo=TZ)
 
 
-# (code, name, short name, level, kind, parent)
-DIVISIONS = [
-    ("440100", "广州市", "广州市", "city", "市", None),
-    ("440104", "越秀区", "越秀区", "district", "区", "440100"),
-    ("440104003", "北京街道", "北京街", "street", "街道", "440104"),
-    ("440104003001", "流水井社区居民委员会", "流水井社区", "community", "社区", "440104003"),
-    ("440104003002", "龙藏社区居民委员会", "龙藏社区", "community", "社区", "440104003"),
-    ("440104004", "六榕街道", "六榕街", "street", "街道", "440104"),
-    ("440104004001", "旧南海县社区居民委员会", "旧南海县社区", "community", "社区", "440104004"),
-]
 # community code → south-west corner of its first grid; each community has two grids side by side
 ORIGINS = {"440104003001": (113.270, 23.125), "440104003002": (113.280, 23.125), "440104004001": (113.260, 23.130)}
 D = 0.004
 
 
-def _square(lng, lat, d=D):
-    ring = [[lng, lat], [lng + d, lat], [lng + d, lat + d], [lng, lat + d], [lng, lat]]
-    return json.dumps({"type": "Polygon", "coordinates": [ring]})
+def xlsx_file(header: list, data: list[list], name: str) -> io.BytesIO:
+    """An uploaded .xlsx: `header`, then the rows of `data`."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet()
+    ws.append(header)
+    for r in data:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    buf.name = name
+    return buf
 
 
 def id_number(serial: int) -> str:
@@ -47,22 +49,11 @@ def city(db, request):
     from huying.party.models import OrgType, PartyOrganisation
     from huying.party.services import organisation_create, organisations_mirror_territory
     from huying.people.models import RoleCode, UnitKind
-    from huying.people.services import membership_grant, roles_ensure, unit_create, user_create
+    from huying.people.services import membership_grant, unit_create, user_create
     from huying.territory import locator
-    from huying.territory.models import Building, Division, Grid
+    from huying.territory.models import Building
 
-    roles_ensure()
-    div = {}
-    for code, name, short, level, kind, parent in DIVISIONS:
-        div[code] = Division.objects.create(code=code, name=name, short_name=short, level=level, kind=kind,
-                                            parent=div.get(parent))
-    grid = {}
-    for comm, (lng, lat) in ORIGINS.items():
-        for i in (1, 2):
-            x = lng + (i - 1) * D
-            g = Grid.objects.create(code=f"{comm}00{i}", name=f"{div[comm].short_name}第{i}网格", community=div[comm],
-                                    geometry=_square(x, lat), lng=x + D / 2, lat=lat + D / 2)
-            grid[g.code] = g
+    div, grid = divisions_and_grids(ORIGINS, grids=2, d=D)
     Building.objects.create(code="B1", grid=grid["440104003001001"], address="广州市越秀区流水井社区文德路12号",
                             lng=113.271, lat=23.126, households=40)
     locator.invalidate()  # ids differ from the previous test's rolled-back territory

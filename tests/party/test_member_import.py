@@ -5,14 +5,14 @@ import time
 from datetime import date
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from huying.core.errors import DomainError
 from huying.core.models import AuditEntry
 from huying.party.models import Member
 from huying.party.services import members_import
 
-from .conftest import id_number
+from .conftest import id_number, xlsx_file
 
 HEADER = ["姓名", "手机号", "身份证号", "所属党组织代码", "入党日期", "居住地址", "在职党员"]
 
@@ -32,16 +32,7 @@ def rows(n: int, org_code: str = "") -> list[list]:
 
 
 def xlsx(data: list[list], header=HEADER) -> io.BytesIO:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet()
-    ws.append(header)
-    for r in data:
-        ws.append(r)
-    buf = io.BytesIO()
-    wb.save(buf)
-    buf.seek(0)
-    buf.name = "members.xlsx"
-    return buf
+    return xlsx_file(header, data, "members.xlsx")
 
 
 def test_ten_thousand_rows_two_bad_refused_whole_then_corrected_file_loads(city, capsys):

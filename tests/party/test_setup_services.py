@@ -1,10 +1,7 @@
 """Set-up services: sub-organisations within the secretary's own scope, their secretaries, the
 organisation import (all rows or none, each bad row named) and rule-set versions."""
 
-import io
-
 import pytest
-from openpyxl import Workbook
 
 from huying.core.errors import DomainError
 from huying.core.models import AuditEntry
@@ -14,6 +11,8 @@ from huying.party.models import OrgType, PartyOrganisation, StarRuleSet
 from huying.party.services import setup as su
 from huying.people.models import Membership, RoleCode
 from huying.territory.models import Building
+
+from .conftest import xlsx_file
 
 
 def _audit(action, target):
@@ -105,16 +104,7 @@ HEADER = su.ORG_TEMPLATE_HEADER
 
 
 def xlsx(data, header=HEADER):
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet()
-    ws.append(header)
-    for r in data:
-        ws.append(r)
-    buf = io.BytesIO()
-    wb.save(buf)
-    buf.seek(0)
-    buf.name = "orgs.xlsx"
-    return buf
+    return xlsx_file(header, data, "orgs.xlsx")
 
 
 def row(name, org_type, code="", parent="", division="", grid="", building="", address="", size="", sec=""):

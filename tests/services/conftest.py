@@ -2,7 +2,6 @@
 real square grids (so the real locator places points and addresses), buildings at known offsets,
 the territorial units, and staff of each street."""
 
-import json
 from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -10,20 +9,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from tests.yuexiu import divisions_and_grids
+
 TZ = ZoneInfo("Asia/Shanghai")
 LAT0 = 23.125
 M_PER_DEG_LNG = np.pi / 180 * 6_371_008.8 * np.cos(np.radians(LAT0))
 D = 0.004  # grid side in degrees (about 410 m east–west)
 
-DIVISIONS = [
-    ("440100", "广州市", "广州市", "city", "市", None),
-    ("440104", "越秀区", "越秀区", "district", "区", "440100"),
-    ("440104003", "北京街道", "北京街", "street", "街道", "440104"),
-    ("440104003001", "流水井社区居民委员会", "流水井社区", "community", "社区", "440104003"),
-    ("440104003002", "龙藏社区居民委员会", "龙藏社区", "community", "社区", "440104003"),
-    ("440104004", "六榕街道", "六榕街", "street", "街道", "440104"),
-    ("440104004001", "旧南海县社区居民委员会", "旧南海县社区", "community", "社区", "440104004"),
-]
 ORIGINS = {"440104003001": (113.270, 23.123), "440104003002": (113.290, 23.123), "440104004001": (113.250, 23.133)}
 
 
@@ -35,30 +27,14 @@ def east(lng: float, metres: float) -> float:
     return lng + metres / M_PER_DEG_LNG
 
 
-def _square(lng, lat, d=D):
-    ring = [[lng, lat], [lng + d, lat], [lng + d, lat + d], [lng, lat + d], [lng, lat]]
-    return json.dumps({"type": "Polygon", "coordinates": [ring]})
-
-
 @pytest.fixture
 def town(db, request):
     from huying.people.models import RoleCode, UnitKind
-    from huying.people.services import membership_grant, roles_ensure, unit_create, user_create
+    from huying.people.services import membership_grant, unit_create, user_create
     from huying.territory import locator
-    from huying.territory.models import Building, Division, Grid
+    from huying.territory.models import Building
 
-    roles_ensure()
-    div = {}
-    for code, name, short, level, kind, parent in DIVISIONS:
-        div[code] = Division.objects.create(code=code, name=name, short_name=short, level=level, kind=kind,
-                                            parent=div.get(parent))
-    grid = {}
-    for comm, (lng, lat) in ORIGINS.items():
-        for i in (1, 2, 3):
-            x = lng + (i - 1) * D
-            g = Grid.objects.create(code=f"{comm}00{i}", name=f"{div[comm].short_name}第{i}网格", community=div[comm],
-                                    geometry=_square(x, lat), lng=x + D / 2, lat=lat + D / 2)
-            grid[g.code] = g
+    div, grid = divisions_and_grids(ORIGINS, grids=3, d=D)
     # 流水井: three buildings on one parallel, 0 m, 800 m and 900 m east of the centre's point.
     base = 113.2705
     buildings = [

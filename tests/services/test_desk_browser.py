@@ -5,6 +5,7 @@ import pytest
 
 from huying.services import views_desk
 from huying.services.models import DeskMatter, MatterState
+from tests.browsing import signed_in
 
 from . import desk_setup
 from .conftest import at
@@ -14,47 +15,34 @@ desk = desk_setup.desk
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _signed_in(browser, live_server, username):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}, base_url=live_server.url)
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    pg.goto("/login/")
-    pg.fill("input[name=username]", username)
-    pg.fill("input[name=password]", "x")
-    pg.click("button[type=submit]")
-    pg.wait_for_load_state("networkidle")
-    return context, pg
-
 
 def test_walk_in_handed_over_and_finished(browser, live_server, desk, monkeypatch):
     monkeypatch.setattr(views_desk, "_now", lambda: at(2026, 10, 8, 10, 0))
-    context, pg = _signed_in(browser, live_server, "deskstaff")
-    pg.goto("/")
-    pg.click("#shortcuts >> text=服务窗口")
-    pg.wait_for_selector("#walk-in")
-    pg.select_option("#walk-in-item", label="DB3 低保申请受理（3 个工作日）")
-    pg.fill("#walk-in-name", "李四")
-    pg.fill("#walk-in-phone", "13900000000")
-    pg.click("#walk-in button[type=submit]")
-    pg.wait_for_selector(".msg-success")
-    matter = DeskMatter.objects.get()
-    card = pg.locator(f"#desk-mine #matter-{matter.pk}")
-    assert "李四" in card.inner_text() and "2026-10-12 10:00" in card.inner_text()
-    card.locator("select[name=to_user]").select_option(label="desk_b")
-    card.locator("input[name=reason]").fill("下午轮休")
-    card.locator(".dk-handover button").click()
-    pg.wait_for_selector(".msg-success")
-    assert pg.locator(f"#desk-mine #matter-{matter.pk}").count() == 0
-    assert "desk_b" in pg.inner_text(f"#desk-others #matter-{matter.pk}")
-    context.close()
+    with signed_in(browser, live_server.url, "deskstaff") as pg:
+        pg.goto("/")
+        pg.click("#shortcuts >> text=服务窗口")
+        pg.wait_for_selector("#walk-in")
+        pg.select_option("#walk-in-item", label="DB3 低保申请受理（3 个工作日）")
+        pg.fill("#walk-in-name", "李四")
+        pg.fill("#walk-in-phone", "13900000000")
+        pg.click("#walk-in button[type=submit]")
+        pg.wait_for_selector(".msg-success")
+        matter = DeskMatter.objects.get()
+        card = pg.locator(f"#desk-mine #matter-{matter.pk}")
+        assert "李四" in card.inner_text() and "2026-10-12 10:00" in card.inner_text()
+        card.locator("select[name=to_user]").select_option(label="desk_b")
+        card.locator("input[name=reason]").fill("下午轮休")
+        card.locator(".dk-handover button").click()
+        pg.wait_for_selector(".msg-success")
+        assert pg.locator(f"#desk-mine #matter-{matter.pk}").count() == 0
+        assert "desk_b" in pg.inner_text(f"#desk-others #matter-{matter.pk}")
 
-    context, pg = _signed_in(browser, live_server, "desk_b")
-    pg.goto("/services/desk/")
-    card = pg.locator(f"#desk-mine #matter-{matter.pk}")
-    card.locator("input[name=result]").fill("材料齐全，已办结")
-    card.locator(".dk-finish button").first.click()
-    pg.wait_for_selector(".msg-success")
-    assert "已办结" in pg.inner_text(f"#desk-recent #done-{matter.pk}")
-    context.close()
+    with signed_in(browser, live_server.url, "desk_b") as pg:
+        pg.goto("/services/desk/")
+        card = pg.locator(f"#desk-mine #matter-{matter.pk}")
+        card.locator("input[name=result]").fill("材料齐全，已办结")
+        card.locator(".dk-finish button").first.click()
+        pg.wait_for_selector(".msg-success")
+        assert "已办结" in pg.inner_text(f"#desk-recent #done-{matter.pk}")
     matter.refresh_from_db()
     assert (matter.state, matter.owner.username, matter.finished_by.username) == (MatterState.DONE, "desk_b", "desk_b")

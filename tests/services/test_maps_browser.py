@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from huying.services import views
 from huying.territory.models import Division
-from tests.browsing import phone_context
+from tests.browsing import phone_context, sign_in
 
 from .conftest import LAT0, at
 
@@ -51,11 +51,7 @@ def outlines(town):
 
 def test_coverage_map_draws_without_errors(phone, positions, town):
     pg = phone
-    pg.goto("/login/")
-    pg.fill("input[name=username]", "bj_staff")
-    pg.fill("input[name=password]", "x")
-    pg.click("button[type=submit]")
-    pg.wait_for_load_state("networkidle")
+    sign_in(pg, "bj_staff")
     pg.goto("/services/coverage/440104003001/?day=2026-03-10&hour=19")
     m = pg.locator("#coverage-map")
     expect(m).to_have_attribute("data-state", "ready")

@@ -4,6 +4,7 @@ short community flagged, and opens its roster."""
 import pytest
 
 from huying.territory.models import Building
+from tests.browsing import signed_in
 
 from . import workers_setup
 from .workers_setup import worker
@@ -17,15 +18,7 @@ def test_unit_leader_opens_staffing_from_home(browser, live_server, cw):
     Building.objects.create(code="B3", grid=cw.town.grid["440104003001003"], address="文德路4号", lng=113.28,
                             lat=23.125, households=840)
     w = worker(cw, "甲", "13900000001", post="secretary")
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}, base_url=live_server.url)
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    try:
-        pg.goto("/login/")
-        pg.fill("input[name=username]", "bj_staff")
-        pg.fill("input[name=password]", "x")
-        pg.click("button[type=submit]")
-        pg.wait_for_load_state("networkidle")
+    with signed_in(browser, live_server.url, "bj_staff") as pg:
         pg.goto("/")
         pg.click("#shortcuts >> text=社区工作者配备")
         pg.wait_for_selector("#staffing-table")
@@ -36,5 +29,3 @@ def test_unit_leader_opens_staffing_from_home(browser, live_server, cw):
         row.locator("a").click()
         pg.wait_for_selector("#roster-table")
         assert "书记" in pg.inner_text(f"#worker-{w.pk}")
-    finally:
-        context.close()
