@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "huying.dispatch",
     "huying.party",
     "huying.services",
+    "huying.community",
     "huying.insight",
     "huying.web",
 ]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("open311/v2/", include("huying.dispatch.open311.urls")),
     path("party/", include("huying.party.urls")),
     path("services/", include("huying.services.urls")),
+    path("community/", include("huying.community.urls")),
     path("escalation/", include("huying.dispatch.escalation.urls")),
     path("hot/", include("huying.dispatch.hot.urls")),
     path("inbox/", include("huying.dispatch.notify.urls")),

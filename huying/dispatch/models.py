@@ -67,6 +67,7 @@ class Channel(models.TextChoices):
     PATROL = "patrol", _("网格巡查")
     API = "api", _("接口")
     SENSOR = "sensor", _("感知设备")
+    VOLUNTEER = "volunteer", _("志愿者巡查")
     OTHER = "other", _("其他系统")
 
 

@@ -223,6 +223,11 @@ def demo_org_seed(*, password: str, actor=None, progress: Progress | None = None
     party = party or command
     branch = branch or party
     department = department or Unit.objects.filter(code=department_code("cgzf")).first() or command
+    # the demo committee's volunteer teams: 广州街坊 (neighbourhood watch) and the street's 民间河长
+    watch_team = _unit(f"vol-jf-{community_office.code}", name=f"{community_office.name.replace('居民委员会', '')}广州街坊队",
+                       kind=UnitKind.VOLUNTEER_TEAM, parent=community_office, actor=actor)
+    river_team = _unit(f"vol-hz-{street_office.code}", name=f"{street_office.name.replace('办事处', '')}民间河长队",
+                       kind=UnitKind.VOLUNTEER_TEAM, parent=street_office, actor=actor)
     _say(progress, 5)
 
     logins = [
@@ -240,6 +245,9 @@ def demo_org_seed(*, password: str, actor=None, progress: Progress | None = None
         ("depthandler", RoleCode.HANDLER, department, "郑斌", "区城管局承办人：办理本局牵头、街道协办的工单"),
         ("deskstaff", RoleCode.SERVICE_DESK, street_office, "林晓", "街道党群服务中心窗口：全岗通受理服务事项"),
         ("orgdept", RoleCode.ORG_DEPARTMENT, org_department, "何军", "市委组织部：党建工作计划、项目、联系点"),
+        ("convener", RoleCode.CONVENER, community_office, "梁红", "社区议事厅召集人：议题、议事会、表决、决议落实"),
+        ("volunteer", RoleCode.VOLUNTEER, watch_team, "罗斌", "广州街坊志愿者：活动报名、签到、巡查上报"),
+        ("riverchief", RoleCode.VOLUNTEER, river_team, "谢华", "民间河长：巡河、发现问题即报"),
     ]
     out: list[dict] = []
     for serial, (username, role, unit, display_name, note) in enumerate(logins, start=1):

@@ -85,6 +85,8 @@ class RoleCode(models.TextChoices):
     PARTY_MEMBER = "party_member", _("党员")
     SERVICE_DESK = "service_desk", _("服务窗口人员")
     ORG_DEPARTMENT = "org_department", _("组织部门")
+    CONVENER = "convener", _("议事厅召集人")
+    VOLUNTEER = "volunteer", _("志愿者")
     LEADER = "leader", _("领导（驾驶舱）")
     ADMIN = "admin", _("系统管理员")
 

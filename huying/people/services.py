@@ -49,6 +49,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
                                           "dispatch.view_*", "dispatch.add_*"],
     # the organisation department (组织部) of a district or the city: the Party-building work system
     RoleCode.ORG_DEPARTMENT: _STAFF_BASE + ["people.view_user", "party.*", "services.view_*"],
+    # 议事厅 convener at a residents' committee: matters, meetings, votes, resolutions, mediation
+    RoleCode.CONVENER: _STAFF_BASE + ["community.*", "dispatch.add_*"],
+    # a volunteer in a team (广州街坊, 民间河长, service teams): activities, hours, patrol reports
+    RoleCode.VOLUNTEER: ["community.view_*", "dispatch.add_*"],
 }
 
 ROLE_DESCRIPTIONS: dict[str, str] = {
@@ -65,6 +69,8 @@ ROLE_DESCRIPTIONS: dict[str, str] = {
     RoleCode.PARTY_MEMBER: "党员：报到、参加活动。",
     RoleCode.SERVICE_DESK: "服务窗口人员：在党群服务中心受理任何服务事项（全岗通），首问负责到底。",
     RoleCode.ORG_DEPARTMENT: "组织部门：统筹党建工作计划、项目、联系点和联席会议，按区查看进展。",
+    RoleCode.CONVENER: "议事厅召集人：收集议题、召开议事会、组织表决、跟踪决议落实、记录调解。",
+    RoleCode.VOLUNTEER: "志愿者：报名参加活动、签到记时长；河长和街坊队员巡查发现问题即报。",
 }
 
 
