@@ -190,10 +190,12 @@ def test_codes_names_and_buildings(city):
     addresses = set()
     shapes = {g.pk: geom(g.geometry) for g in Grid.objects.all()}
     per_grid = defaultdict(int)
+    households = defaultdict(int)
     for b in Building.objects.select_related("grid__community__parent__parent"):
+        households[b.grid_id] += b.households
         assert b.generated and re.fullmatch(r"\d{18}", b.code) and b.code.startswith(b.grid.code)
         assert shapes[b.grid_id].contains(shapely.Point(b.lng, b.lat)), b
-        assert 20 <= b.households <= 200
+        assert 8 <= b.households <= 60
         community = b.grid.community
         prefix = f"样例市{community.parent.parent.name}{community.parent.name}{community.short_name}"
         assert re.fullmatch(re.escape(prefix) + r"\d+号(楼)?", b.address), b.address
@@ -202,6 +204,8 @@ def test_codes_names_and_buildings(city):
     assert len(addresses) == Building.objects.count()
     assert set(per_grid) == set(shapes) and 3 <= min(per_grid.values()) and max(per_grid.values()) <= 9
     assert sum(per_grid.values()) / len(per_grid) == pytest.approx(6, abs=1)
+    # a grid serves a few hundred households at most, as the grid sizing intends (was up to ~1,800)
+    assert max(households.values()) <= 9 * 60 and sum(households.values()) / len(households) < 300
 
 
 def test_streets_without_a_list_get_generated_communities(city):

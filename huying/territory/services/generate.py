@@ -63,7 +63,12 @@ DISTRICT_POPULATION = {
 # has almost nobody living on a lot of land.
 POPULATION_WEIGHT = {"社区": 3.0, "村": 1.0, "其他": 0.1}
 AREA_WEIGHT = {"社区": 1.0, "村": 5.0, "其他": 12.0}
-HOUSEHOLDS = {"社区": (40, 200), "村": (20, 120)}
+# Households per generated building: about ten buildings a grid and a grid of about 200–400
+# households (the sizing above) give 15–60 in a 社区 building and 8–40 in a village one, so that the
+# whole city comes to Guangzhou's ~7 million households (18.7 M people / 2.6 per household, 2020
+# census) rather than three times that, which staffing (1 worker per 300 households) and the
+# 15-minute circle read.
+HOUSEHOLDS = {"社区": (15, 60), "村": (8, 40)}
 GENERATED_COMMUNITIES = (5, 8)  # per street with no community list
 MAX_SEQUENCE = 999
 BATCH = 2000
