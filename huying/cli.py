@@ -27,6 +27,7 @@ huying simulate orders --count N [--batch B]   calls through the real intake pat
 huying simulate year --scale guangzhou|small [--orders N]   a year of calls on the bulk path
 huying simulate party --scale guangzhou|small  organisations, members and a year of activity
 huying simulate services --scale guangzhou|small [--matters N]   centres, stations, catalogue, workers, admission list, a year of desk matters (JSON counts)
+huying simulate community --scale guangzhou|small   halls, canteens, lifts, renovations, volunteers and a year of activity (JSON counts)
 huying insight rebuild                         recompute the dashboard rollups
 huying classify "TEXT"                         department family, confidence, auto/triage
 huying classifier train --data DIR [--extra corrections.csv] | eval --data FILE.csv | info
@@ -41,7 +42,8 @@ huying <django command>                        e.g. huying migrate, huying creat
 
 ALIASES = {"import": "import_data", "classifier-corrections": "classifier_corrections"}
 # `huying simulate <what>`: subjects other apps simulate under their own command name.
-SIMULATE_ALIASES = {"party": "simulate_party", "year": "simulate_year", "services": "simulate_services"}
+SIMULATE_ALIASES = {"party": "simulate_party", "year": "simulate_year", "services": "simulate_services",
+                    "community": "simulate_community"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,3 +5,14 @@ class CommunityConfig(AppConfig):
     name = "huying.community"
     label = "community"
     verbose_name = "协同共治"
+
+    def ready(self):
+        from .volunteers import register_facts
+
+        register_facts()
+        from .selectors_halls import register_tiles as register_hall_tiles
+
+        register_hall_tiles()
+        from .selectors_projects import register_tiles as register_project_tiles
+
+        register_project_tiles()

@@ -24,6 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from huying.core import facts
 from huying.core.errors import DomainError
 
 # What the calculator can count. Each is produced from recorded activity (see party.services.rating).
@@ -106,7 +107,7 @@ class Rules:
                 raise DomainError("party.rules.bad_item_code", _("每个计分项目需要唯一的代码。"), field="items")
             seen.add(code)
             source = raw.get("source")
-            if source not in SOURCES:
+            if source not in SOURCES and source not in facts.sources():
                 raise DomainError("party.rules.bad_source", _("计分项目 %(code)s 的数据来源无效。") % {"code": code},
                                   field="items")
             points = _dec(raw.get("points"), "points")
@@ -114,7 +115,8 @@ class Rules:
             if points < 0 or (cap is not None and cap < 0):
                 raise DomainError("party.rules.negative_points",
                                   _("分值和上限填正数；扣分项目用“扣分”标记。"), field="items")
-            built.append(Item(code=code, label=str(raw.get("label") or SOURCES[source]), source=source,
+            default_label = SOURCES[source] if source in SOURCES else str(facts.sources()[source].label)
+            built.append(Item(code=code, label=str(raw.get("label") or default_label), source=source,
                               points=points, cap=cap, negative=bool(raw.get("negative"))))
         if not built:
             raise DomainError("party.rules.no_items", _("至少需要一个计分项目。"), field="items")

@@ -84,7 +84,8 @@ def desk_demo_work(*, now: datetime) -> dict:
 
 
 def apps_demo_seed(*, now: datetime | None = None, progress=None) -> dict:
-    """Party, services, admission, community workers and the work system around the demo logins."""
+    """Party, the work system, services, admission, community workers, halls, projects and volunteers
+    around the demo logins."""
     from huying.party.demo import party_demo_seed
     from huying.party.demo_worksystem import work_system_demo_seed
     from huying.services.admission import admission_demo_seed
@@ -105,4 +106,13 @@ def apps_demo_seed(*, now: datetime | None = None, progress=None) -> dict:
     done["admission"].update(admission_demo_work(now=now))
     done["workers"] = workers_demo_seed(today=timezone.localdate(now))
     done["desk"] = desk_demo_work(now=now)
+    # 协同共治: the demo community's 议事厅, its co-governance projects, its volunteer teams and river chief
+    from huying.community.demo_projects import projects_demo_seed
+    from huying.community.halls_demo import halls_demo_seed
+    from huying.community.volunteers_demo import volunteers_demo_seed
+
+    _note(progress, "议事厅、共治项目与志愿服务")
+    done["halls"] = halls_demo_seed(now=now)
+    done["projects"] = projects_demo_seed(now=now)
+    done["volunteers"] = volunteers_demo_seed(now=now)
     return done

@@ -49,7 +49,9 @@ def home(request):
 # Each role's first screens, in the order the home page shows them: (url name, title, description).
 ROLE_SHORTCUTS = {
     "resident": [("dispatch:report", _lazy("我要反映"), _lazy("报告问题，获取查询码")),
-                 ("dispatch:track", _lazy("查询进度"), _lazy("凭查询码查看办理进度"))],
+                 ("dispatch:track", _lazy("查询进度"), _lazy("凭查询码查看办理进度")),
+                 ("community:halls", _lazy("社区议事厅"), _lazy("本社区议题、议事会、表决结果，参与投票")),
+                 ("community:projects", _lazy("身边的共治项目"), _lazy("加装电梯表决、长者饭堂、微改造进度"))],
     "operator": [("dispatch:intake", _lazy("来电受理"), _lazy("登记来电，自动定位与分派")),
                  ("dispatch:list", _lazy("工单列表"), _lazy("查找与跟踪工单"))],
     "dispatcher": [("dispatch:board", _lazy("派单台"), _lazy("待派、退单、延期申请、超期"))],
@@ -65,7 +67,8 @@ ROLE_SHORTCUTS = {
                     ("dispatch:checks", _lazy("现场核查"), _lazy("本网格已办结待核查的工单")),
                     ("dispatch:queue", _lazy("待办工单"), _lazy("派给本网格的工单"))],
     "community_worker": [("dispatch:queue", _lazy("待办工单"), _lazy("派给本社区的工单")),
-                         ("services:admission_community", _lazy("部门交办任务"), _lazy("未准入事项可拒绝"))],
+                         ("services:admission_community", _lazy("部门交办任务"), _lazy("未准入事项可拒绝")),
+                         ("community:projects_manage", _lazy("共治项目管理"), _lazy("加装电梯表决与分摊、长者饭堂、微改造"))],
     "party_secretary": [("party:org", _lazy("党组织工作台"), _lazy("报到审核、服务记录、评星")),
                         ("party:summary", _lazy("党建统计"), _lazy("双报到与服务成效"))],
     "party_member": [("party:member", _lazy("我的党建"), _lazy("报到、服务、积分"))],
@@ -74,6 +77,9 @@ ROLE_SHORTCUTS = {
                ("insight:rankings", _lazy("单位排名"), _lazy("三率与综合得分排名")),
                ("party:summary", _lazy("党建统计"), _lazy("双报到与服务成效"))],
     "org_department": [("party:work", _lazy("党建工作体系"), _lazy("各级年度方案、措施清单、示范点、重点项目、联系点与联席会议"))],
+    "convener": [("community:halls_manage_index", _lazy("主持议事厅"), _lazy("议题、议事会、表决、决议落实、纠纷调解"))],
+    "volunteer": [("community:volunteers", _lazy("志愿服务"), _lazy("我的队伍、活动报名、服务时长")),
+                  ("community:volunteers_patrol", _lazy("巡查上报"), _lazy("巡河、街坊巡查，发现问题即转工单"))],
 }
 
 

@@ -30,3 +30,15 @@ def test_every_marked_python_string_has_an_english_translation():
     missing = sorted({f"{where}: {text}" for where, text in strings
                       if any("\u4e00" <= ch <= "\u9fff" for ch in text) and catalogue.gettext(text) == text})
     assert not missing, f"{len(missing)} strings without English: " + "; ".join(missing[:20])
+
+
+def test_no_translation_alias_that_makemessages_would_not_read():
+    """`gettext_lazy as _h` hides every string marked with `_h(…)` from makemessages and from the test above."""
+    odd = []
+    for path in ROOT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+                odd += [f"{path.relative_to(ROOT)}: {a.name} as {a.asname}" for a in node.names
+                        if a.name.startswith(("gettext", "pgettext", "ngettext")) and a.asname
+                        and a.asname not in MARKERS]
+    assert not odd, odd

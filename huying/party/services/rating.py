@@ -17,6 +17,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huying.core import facts
 from huying.core.audit import audit_log
 from huying.core.errors import DomainError
 
@@ -166,6 +167,11 @@ def member_facts(member_ids: list[int], *, year: int) -> dict[int, Facts]:
         while month <= last:
             records[mid].append(Record("grid_instructor", month))
             month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    # sources other apps register (community's volunteer hours …): counted when a rule set names them
+    user_of = dict(Member.objects.filter(pk__in=member_ids).values_list("user_id", "pk"))
+    for source in facts.sources().values():
+        for uid, month, quantity in source.fn(list(user_of), start=start, end=end):
+            records[user_of[uid]].append(Record(source.code, _month(month), Decimal(quantity or 0)))
     reported = {mid: timezone.localtime(at).date() if timezone.is_aware(at) else at.date()
                 for mid, at in MemberReport.objects.filter(member_id__in=member_ids, status=ReportStatus.CONFIRMED)
                 .values("member_id").annotate(at=Min("decided_at")).values_list("member_id", "at") if at}
