@@ -19,9 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huying.core.audit import audit_log
-from huying.core.errors import DomainError
 from huying.people.models import Membership, RoleCode, Unit, UnitKind, User
-from huying.territory.models import Building, Division, Grid, Level
+from huying.territory.models import Building, Grid, Level
 
 from . import projects as svc
 from .models import (
@@ -38,9 +37,9 @@ from .models import (
     RenovationContribution,
     RenovationStage,
 )
+from .simulate import Steps, bulk, check_scale, sim_communities
 
 Progress = Callable[[str, int, int], None]
-BATCH = 2000
 SIM_PREFIX = "pj-sim-"  # code prefix of the simulated enterprises and agencies
 
 
@@ -144,46 +143,24 @@ def projects_demo_seed(now=None) -> dict:
 
 # -- simulation ------------------------------------------------------------------------------------
 
-def _bulk(model, rows, *, returning=False):
-    made = []
-    for i in range(0, len(rows), BATCH):
-        got = model.objects.bulk_create(rows[i:i + BATCH], batch_size=BATCH)
-        if returning:
-            made.extend(got)
-    return made
-
 
 def simulate_projects(*, scale: str = "small", seed: int = 2024, progress: Progress | None = None) -> dict:
     """Canteens with diners and a day of meals, lift projects with owners and votes, micro-renovations with
     their enterprise and agency contributors, spread over the communities. A second run adds nothing."""
-    if scale not in SCALES:
-        raise DomainError("community.simulate.bad_scale", _("规模应为 %(names)s 之一。") % {
-            "names": ", ".join(SCALES)}, field="scale")
+    check_scale(scale, SCALES)
     sc = SCALES[scale]
     out = {"canteens": 0, "lifts": 0, "renovations": 0, "contributors": 0}
     if Unit.objects.filter(code__startswith=SIM_PREFIX).exists():
         return out
-    communities = list(Division.objects.filter(level=Level.COMMUNITY).order_by("code"))
-    if not communities:
-        raise DomainError("community.simulate.no_territory", _("请先导入区划（huying demo 或 huying import divisions）。"),
-                          status=409)
-    if sc.one_district:
-        first = communities[0].code[:6]
-        communities = [c for c in communities if c.code.startswith(first)]
+    communities = sim_communities(one_district=bool(sc.one_district))
     rnd = random.Random(seed)
     now = timezone.now()
     today = timezone.localdate(now)
     rules = svc.subsidy_rules()
-    steps, done = 3, 0
-
-    def step(name):
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(name, done, steps)
+    step = Steps(progress, 3)
 
     with transaction.atomic():
-        canteens = _bulk(Canteen, [Canteen(
+        canteens = bulk(Canteen, [Canteen(
             community=c, name=_("%(c)s长者饭堂") % {"c": c.short_name or c.name}, address=c.short_name or c.name,
             meal_price=Decimal(rnd.choice((12, 15, 18))), created_at=now - timedelta(days=rnd.randrange(100, 2000)))
             for c in (communities[i % len(communities)] for i in range(sc.canteens))], returning=True)
@@ -194,7 +171,7 @@ def simulate_projects(*, scale: str = "small", seed: int = 2024, progress: Progr
                     canteen=cn, name=_name(rnd), phone=_phone(rnd), age=rnd.randrange(60, 98),
                     household_type=rnd.choices(HouseholdType.values, weights=(85, 12, 3))[0],
                     enrolled_on=today - timedelta(days=rnd.randrange(1, 700))))
-        diners = _bulk(CanteenEnrolment, diners, returning=True)
+        diners = bulk(CanteenEnrolment, diners, returning=True)
         by_id = {cn.pk: cn for cn in canteens}
         meals, ratings = [], []
         for d in diners:
@@ -207,8 +184,8 @@ def simulate_projects(*, scale: str = "small", seed: int = 2024, progress: Progr
             if rnd.random() < 0.1:
                 ratings.append(CanteenRating(canteen=cn, enrolment=d, stars=rnd.choice((3, 4, 4, 5, 5, 5)),
                                              created_at=now - timedelta(days=rnd.randrange(1, 60))))
-        _bulk(CanteenMeal, meals)
-        _bulk(CanteenRating, ratings)
+        bulk(CanteenMeal, meals)
+        bulk(CanteenRating, ratings)
         out["canteens"] = len(canteens)
         step(_("长者饭堂"))
 
@@ -217,12 +194,12 @@ def simulate_projects(*, scale: str = "small", seed: int = 2024, progress: Progr
         if not buildings:
             # a lift needs a building: one generated building per grid where the territory has none yet
             grids = list(Grid.objects.filter(community__code__in=codes, layer="unified").order_by("code"))
-            _bulk(Building, [Building(code=f"{g.code}-pj", grid=g, address=_("%(g)s模拟楼栋") % {"g": g.name},
+            bulk(Building, [Building(code=f"{g.code}-pj", grid=g, address=_("%(g)s模拟楼栋") % {"g": g.name},
                                       lng=g.lng, lat=g.lat, households=24, generated=True) for g in grids])
             buildings = list(Building.objects.filter(grid__community__code__in=codes)
                              .values_list("pk", "grid__community_id"))
         if buildings:
-            lifts = _bulk(LiftProject, [LiftProject(
+            lifts = bulk(LiftProject, [LiftProject(
                 building_id=b, community_id=c, title=_("第%(n)s号加装电梯项目") % {"n": i + 1},
                 state=rnd.choices(LiftState.values, weights=(10, 15, 15, 60))[0],
                 total_cost=Decimal(rnd.randrange(450, 900) * 1000), created_at=now - timedelta(days=rnd.randrange(30, 2500)))
@@ -238,16 +215,16 @@ def simulate_projects(*, scale: str = "small", seed: int = 2024, progress: Progr
                                                 area_m2=Decimal(rnd.randrange(50, 110)), name=_name(rnd),
                                                 phone=_phone(rnd), vote=vote,
                                                 voted_at=now if vote != OwnerVote.NONE else None))
-            _bulk(LiftOwner, owners)
+            bulk(LiftOwner, owners)
             out["lifts"] = len(lifts)
         step(_("加装电梯"))
 
-        units = _bulk(Unit, [Unit(
+        units = bulk(Unit, [Unit(
             code=f"{SIM_PREFIX}{i + 1:04d}", kind=UnitKind.ENTERPRISE if i % 3 else UnitKind.AGENCY,
             name=(_("模拟共建企业%(n)s号") if i % 3 else _("模拟社会服务机构%(n)s号")) % {"n": i + 1})
             for i in range(sc.contributors)], returning=True)
         units = list(Unit.objects.filter(code__startswith=SIM_PREFIX).order_by("code"))
-        renovations = _bulk(Renovation, [Renovation(
+        renovations = bulk(Renovation, [Renovation(
             community=communities[rnd.randrange(len(communities))], title=_("第%(n)s号老旧小区微改造") % {"n": i + 1},
             stage=(stage := rnd.choice(RenovationStage.values)),
             progress=100 if stage == RenovationStage.ACCEPTED else rnd.randrange(0, 95),
@@ -259,7 +236,7 @@ def simulate_projects(*, scale: str = "small", seed: int = 2024, progress: Progr
                 contribution_rows.append(RenovationContribution(
                     renovation=r, unit_id=u, what=rnd.choice(("捐资", "捐建设施", "专业设计", "组织居民议事", "施工支持")),
                     amount=Decimal(rnd.randrange(0, 200) * 1000)))
-        _bulk(RenovationContribution, contribution_rows)
+        bulk(RenovationContribution, contribution_rows)
         out["renovations"], out["contributors"] = len(renovations), len(units)
         step(_("微改造"))
         if canteens:

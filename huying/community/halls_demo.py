@@ -17,10 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huying.core.audit import audit_log
-from huying.core.errors import DomainError
 from huying.people.models import Membership, RoleCode, Unit, UnitKind, User
 from huying.people.services import membership_grant, user_create
-from huying.territory.models import Division, Level
+from huying.territory.models import Level
 
 from . import halls as svc
 from .models import (
@@ -36,6 +35,7 @@ from .models import (
     ResolutionTask,
     Vote,
 )
+from .simulate import Steps, bulk, check_scale, sim_communities
 
 Progress = Callable[[str, int, int], None]
 BATCH = 5000
@@ -120,44 +120,22 @@ def halls_demo_seed(now=None) -> dict[str, int]:
     return {"halls": 1, "matters": 3}
 
 
-def _bulk(model, rows: list, *, returning: bool = False) -> list:
-    out = []
-    for i in range(0, len(rows), BATCH):
-        made = model.objects.bulk_create(rows[i:i + BATCH], batch_size=BATCH)
-        if returning:
-            out.extend(made)
-    return out
-
 
 def simulate_halls(*, scale: str = "small", seed: int = 2024, progress: Progress | None = None) -> dict:
     """One hall per community (2,759 in Guangzhou) with a year of matters, meetings, votes,
     resolutions and mediated disputes (7,200+ settled); communities that have a hall are kept."""
-    if scale not in SCALES:
-        raise DomainError("community.simulate.bad_scale", _("规模应为 %(names)s 之一。") % {
-            "names": ", ".join(SCALES)}, field="scale")
+    check_scale(scale, SCALES)
     rnd = random.Random(seed)
-    communities = list(Division.objects.filter(level=Level.COMMUNITY).order_by("code"))
-    if not communities:
-        raise DomainError("community.simulate.no_territory", _("请先导入区划（huying demo 或 huying import divisions）。"),
-                          status=409)
-    if SCALES[scale]:
-        first = communities[0].code[:6]
-        communities = [c for c in communities if c.code.startswith(first)]
+    communities = sim_communities(one_district=bool(SCALES[scale]))
     offices = dict(Unit.objects.filter(kind=UnitKind.TERRITORIAL, division__in=communities, grid__isnull=True)
                    .order_by("-code").values_list("division_id", "pk"))
     taken = set(Hall.objects.values_list("division_id", flat=True))
     communities = [c for c in communities if c.pk in offices and c.pk not in taken]
     now = timezone.now()
-    steps, done = 4, 0
-
-    def step(name):
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(name, done, steps)
+    step = Steps(progress, 4)
 
     with transaction.atomic():
-        halls = _bulk(Hall, [Hall(division=c, convener_unit_id=offices[c.pk], name=_("%(name)s议事厅") % {
+        halls = bulk(Hall, [Hall(division=c, convener_unit_id=offices[c.pk], name=_("%(name)s议事厅") % {
             "name": c.short_name or c.name}, per_household=rnd.random() < 0.8, secret=rnd.random() < 0.3,
             created_at=now - timedelta(days=400)) for c in communities], returning=True)
         step(_("议事厅"))
@@ -168,7 +146,7 @@ def simulate_halls(*, scale: str = "small", seed: int = 2024, progress: Progress
                 matters.append(Matter(hall=h, title=rnd.choice(MATTER_TITLES), raiser_kind=rnd.choice(
                     (RaiserKind.RESIDENT, RaiserKind.RESIDENT, RaiserKind.PARTY_MEMBER, RaiserKind.UNIT)),
                     raiser_unit_id=h.convener_unit_id, created_at=at, status=MatterStatus.OPEN))
-        matters = _bulk(Matter, matters, returning=True)
+        matters = bulk(Matter, matters, returning=True)
         by_hall: dict[int, list[Matter]] = {}
         for m in matters:
             by_hall.setdefault(m.hall_id, []).append(m)
@@ -181,7 +159,7 @@ def simulate_halls(*, scale: str = "small", seed: int = 2024, progress: Progress
                 meetings.append(Meeting(hall=h, title=_("议事会"), starts_at=group[-1].created_at + timedelta(days=7),
                                         place=_("社区党群服务中心"), held=True, minutes=_("与会居民讨论并表决。")))
                 agenda.append(group)
-        meetings = _bulk(Meeting, meetings, returning=True)
+        meetings = bulk(Meeting, meetings, returning=True)
         links, attendance = [], []
         through = Meeting.matters.through
         for meeting, group in zip(meetings, agenda, strict=True):
@@ -204,8 +182,8 @@ def simulate_halls(*, scale: str = "small", seed: int = 2024, progress: Progress
                 votes.append(v)
                 vote_matter.append(m)
         through.objects.bulk_create(links, batch_size=BATCH)
-        _bulk(Attendance, attendance)
-        votes = _bulk(Vote, votes, returning=True)
+        bulk(Attendance, attendance)
+        votes = bulk(Vote, votes, returning=True)
         Matter.objects.bulk_update(vote_matter, ["status"], batch_size=BATCH)
         resolutions, task_plans = [], []
         for v in votes:
@@ -215,7 +193,7 @@ def simulate_halls(*, scale: str = "small", seed: int = 2024, progress: Progress
                                               created_at=v.closed_at, done=done_all,
                                               done_at=v.closed_at + timedelta(days=30) if done_all else None))
                 task_plans.append(done_all)
-        resolutions = _bulk(Resolution, resolutions, returning=True)
+        resolutions = bulk(Resolution, resolutions, returning=True)
         tasks = []
         for r, done_all in zip(resolutions, task_plans, strict=True):
             for j in range(rnd.randrange(1, 4)):
@@ -223,7 +201,7 @@ def simulate_halls(*, scale: str = "small", seed: int = 2024, progress: Progress
                 tasks.append(ResolutionTask(resolution=r, title=_("落实决议"), owner_unit_id=r.matter.raiser_unit_id,
                                             progress=100 if finished else rnd.randrange(0, 90),
                                             done_at=r.created_at + timedelta(days=20) if finished else None))
-        _bulk(ResolutionTask, tasks)
+        bulk(ResolutionTask, tasks)
         step(_("议事会与表决"))
         disputes = []
         for h in halls:
@@ -234,7 +212,7 @@ def simulate_halls(*, scale: str = "small", seed: int = 2024, progress: Progress
                                         opened_at=opened, outcome=_("调解达成协议") if status == DisputeStatus.SETTLED
                                         else "", closed_at=None if status == DisputeStatus.OPEN
                                         else opened + timedelta(days=rnd.randrange(1, 15))))
-        _bulk(Dispute, disputes)
+        bulk(Dispute, disputes)
         step(_("纠纷调解"))
         out = {"halls": len(halls), "matters": len(matters), "meetings": len(meetings), "disputes": len(disputes)}
         if halls:

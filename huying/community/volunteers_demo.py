@@ -35,6 +35,7 @@ from .models import (
     VolunteerProfile,
     VolunteerTeam,
 )
+from .simulate import Steps, bulk, check_scale, sim_communities
 
 DEMO_PEOPLE = {  # team prefix → (username, name, skills, availability)
     "vol-jf-": [("demo-vol-01", "冯婷", "急救证", "周末上午"), ("demo-vol-02", "邓伟", "电工", "工作日晚上"),
@@ -142,32 +143,16 @@ ACTIVITY_TITLES = ["长者探访", "街巷清洁", "垃圾分类督导", "护河
                    "四点半课堂", "消防安全宣传", "邻里节服务"]
 
 
-def _bulk(model, rows: list, *, returning: bool = False) -> list:
-    out = []
-    for i in range(0, len(rows), BATCH):
-        made = model.objects.bulk_create(rows[i:i + BATCH], batch_size=BATCH)
-        if returning:
-            out.extend(made)
-    return out
-
 
 def simulate_volunteers(*, scale: str = "small", seed: int = 2024, progress: Progress | None = None) -> dict:
     """Volunteer teams in every community (广州街坊, service) and street (民间河长), their volunteers,
     a year of activities with hours, and patrols; returns counts. Refuses a second run."""
-    if scale not in SCALES:
-        raise DomainError("community.simulate.bad_scale", _("规模应为 %(names)s 之一。") % {
-            "names": ", ".join(SCALES)}, field="scale")
+    check_scale(scale, SCALES)
     sc = SCALES[scale]
     rnd = random.Random(seed)
     if Unit.objects.filter(code__startswith=SIM_PREFIX).exists():
         raise DomainError("community.simulate.exists", _("已有志愿者模拟数据；请在新的数据库中运行。"), status=409)
-    communities = list(Division.objects.filter(level=Level.COMMUNITY).order_by("code"))
-    if not communities:
-        raise DomainError("community.simulate.no_territory", _("请先导入区划（huying demo 或 huying import divisions）。"),
-                          status=409)
-    if sc.one_district:
-        first = communities[0].code[:6]
-        communities = [c for c in communities if c.code.startswith(first)]
+    communities = sim_communities(one_district=bool(sc.one_district))
     streets = sorted({c.parent_id for c in communities})
     offices = dict(Unit.objects.filter(kind=UnitKind.TERRITORIAL, division__isnull=False, grid__isnull=True)
                    .values_list("division_id", "pk"))
@@ -175,13 +160,7 @@ def simulate_volunteers(*, scale: str = "small", seed: int = 2024, progress: Pro
     for gid, cid, lng, lat in Grid.objects.filter(layer=UNIFIED_LAYER, community__in=communities).values_list(
             "pk", "community_id", "lng", "lat"):
         grids_of.setdefault(cid, []).append((gid, lng, lat))
-    steps, done = 5, 0
-
-    def step(name):
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(name, done, steps)
+    step = Steps(progress, 5)
 
     now = timezone.now()
     with transaction.atomic():
@@ -196,9 +175,9 @@ def simulate_volunteers(*, scale: str = "small", seed: int = 2024, progress: Pro
         for sid in streets:
             s = street_divs[sid]
             plans.append((f"{SIM_PREFIX}hz-{s.code}", f"{s.short_name or s.name}民间河长队", TeamType.RIVER_CHIEFS, s))
-        units = _bulk(Unit, [Unit(code=code, name=name[:120], kind=UnitKind.VOLUNTEER_TEAM, division=d,
+        units = bulk(Unit, [Unit(code=code, name=name[:120], kind=UnitKind.VOLUNTEER_TEAM, division=d,
                                   parent_id=offices.get(d.pk)) for code, name, _t, d in plans], returning=True)
-        teams = _bulk(VolunteerTeam, [VolunteerTeam(unit=u, team_type=p[2]) for u, p in zip(units, plans, strict=True)],
+        teams = bulk(VolunteerTeam, [VolunteerTeam(unit=u, team_type=p[2]) for u, p in zip(units, plans, strict=True)],
                       returning=True)
         step(_("志愿服务队"))
         # -- volunteers: users that cannot log in, their membership and profile ----------------
@@ -209,15 +188,15 @@ def simulate_volunteers(*, scale: str = "small", seed: int = 2024, progress: Pro
         skills = ["急救", "电工", "水电维修", "法律咨询", "心理疏导", "摄影", "外语", "驾驶", "调解", ""]
         for lo in range(0, sc.volunteers, 20_000):
             hi = min(sc.volunteers, lo + 20_000)
-            users = _bulk(User, [User(username=f"{SIM_PREFIX}{i:07d}", password="!",
+            users = bulk(User, [User(username=f"{SIM_PREFIX}{i:07d}", password="!",
                                       display_name=rnd.choice(SURNAMES) + rnd.choice(GIVEN) + rnd.choice(("", *GIVEN)),
                                       phone=f"1{rnd.choice('3578')}{rnd.randrange(10**9):09d}")
                                  for i in range(lo, hi)], returning=True)
-            _bulk(Membership, [Membership(user=u, unit_id=teams[team_of[lo + k]].unit_id, role=role)
+            bulk(Membership, [Membership(user=u, unit_id=teams[team_of[lo + k]].unit_id, role=role)
                                for k, u in enumerate(users)])
             User.groups.through.objects.bulk_create(
                 [User.groups.through(user_id=u.pk, group_id=role.group_id) for u in users], batch_size=BATCH)
-            _bulk(VolunteerProfile, [VolunteerProfile(user=u, skills=rnd.choice(skills), availability=rnd.choice(
+            bulk(VolunteerProfile, [VolunteerProfile(user=u, skills=rnd.choice(skills), availability=rnd.choice(
                 ("周末", "工作日晚上", "每天上午", "节假日")), registered_by_id=units[team_of[lo + k]].parent_id)
                 for k, u in enumerate(users)])
             for k, u in enumerate(users):
@@ -240,7 +219,7 @@ def simulate_volunteers(*, scale: str = "small", seed: int = 2024, progress: Pro
                                               ends_at=start + timedelta(hours=span), capacity=capacity))
                 pool = members_of[ti]
                 picks.append(rnd.sample(pool, min(len(pool), rnd.randrange(1, capacity + 1))))
-            made = _bulk(VolunteerActivity, rows, returning=True)
+            made = bulk(VolunteerActivity, rows, returning=True)
             signups = []
             for act, people in zip(made, picks, strict=True):
                 served_on = timezone.localdate(act.starts_at)
@@ -252,7 +231,7 @@ def simulate_volunteers(*, scale: str = "small", seed: int = 2024, progress: Pro
                     signups.append(ActivitySignup(activity=act, user_id=uid, signed_up_at=act.starts_at - timedelta(days=2),
                                                   checked_in_at=came, checked_out_at=left, hours=hours,
                                                   served_on=served_on))
-            _bulk(ActivitySignup, signups)
+            bulk(ActivitySignup, signups)
             activities += len(made)
         step(_("志愿活动与时长"))
         # -- patrols: river chiefs on their street's stretch, watches on their grids -----------
@@ -276,8 +255,8 @@ def simulate_volunteers(*, scale: str = "small", seed: int = 2024, progress: Pro
                                   stretch=stretches.get(ti) if river else None, grid_id=grid[0] if grid else None,
                                   patrolled_at=now - timedelta(days=rnd.randrange(1, 365), hours=rnd.randrange(0, 12))))
             finding_plan.append(_("巡查正常") if rnd.random() < 0.9 else _("发现问题，已现场劝导"))
-        made = _bulk(Patrol, patrols, returning=True)
-        _bulk(PatrolFinding, [PatrolFinding(patrol=p, description=text) for p, text in zip(made, finding_plan, strict=True)])
+        made = bulk(Patrol, patrols, returning=True)
+        bulk(PatrolFinding, [PatrolFinding(patrol=p, description=text) for p, text in zip(made, finding_plan, strict=True)])
         step(_("巡查"))
         counts = {"volunteers": sc.volunteers, "teams": len(teams), "activities": activities,
                   "hours": float(total_hours), "patrols": len(made)}
