@@ -11,7 +11,6 @@ from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from huying.core.errors import DomainError
+from huying.core.paging import paged
 from huying.territory.models import Division, Level
 
 from . import access, selectors, studio_selectors
@@ -47,20 +47,6 @@ from .models import Studio
 from .services import studios as st
 
 PAGE_SIZE = 20
-
-
-def _paged(request, items, *, param: str = "page", size: int = PAGE_SIZE):
-    """A page of `items` with links that keep the other query parameters (several lists share a page)."""
-    page = Paginator(items, size).get_page(request.GET.get(param))
-    query = request.GET.copy()
-
-    def link(n):
-        query[param] = n
-        return "?" + query.urlencode()
-
-    page.prev_url = link(page.previous_page_number()) if page.has_previous() else ""
-    page.next_url = link(page.next_page_number()) if page.has_next() else ""
-    return page
 
 
 def _run(request, form, call, *, success: str):
@@ -177,9 +163,9 @@ def member_home(request):
         "me": selectors.member_get(member.pk, actor=actor),
         "report": pages.member_report_current(member),
         "forms": forms,
-        "needs": _paged(request, selectors.needs_open(actor=actor), param="np", size=10),
+        "needs": paged(request, selectors.needs_open(actor=actor), param="np", size=10),
         "claimed": pages.needs_claimed_by(member),
-        "records": _paged(request, records, param="page", size=10),
+        "records": paged(request, records, param="page", size=10),
         "year": year,
         "rating": rating,
         "explain": selectors.rating_explain(rating, actor=actor) if rating else None,
@@ -235,19 +221,19 @@ def org_home(request):
     if tab == "members":
         filters = MemberFilterForm(request.GET)
         context["filters"] = filters
-        context["rows"] = _paged(request, selectors.member_list(actor=actor, organisation=org,
+        context["rows"] = paged(request, selectors.member_list(actor=actor, organisation=org,
                                                                 **filters.selector_kwargs()))
         context["not_reported"] = selectors.members_not_reported(actor=actor, organisation=org).count()
     elif tab == "returns":
         filters = PeriodFilterForm(request.GET)
         period = filters.cleaned_data.get("period") if filters.is_valid() else None
         context["filters"] = filters
-        context["rows"] = _paged(request, selectors.returns_received(actor=actor, organisation=org, period=period))
+        context["rows"] = paged(request, selectors.returns_received(actor=actor, organisation=org, period=period))
     else:
         filters = YearFilterForm(request.GET)
         year = (filters.cleaned_data.get("year") if filters.is_valid() else None) or timezone.localdate().year - 1
         context["filters"], context["year"] = filters, year
-        context["rows"] = _paged(request, selectors.ratings(actor=actor, year=year, organisation=org))
+        context["rows"] = paged(request, selectors.ratings(actor=actor, year=year, organisation=org))
     return render(request, "party/org.html", context, status=status or 200)
 
 
@@ -337,14 +323,14 @@ def community_home(request):
     context = {
         "community": community, "choices": choices[:200], "cq": search, "forms": forms,
         "totals": selectors.party_summary(actor=actor, root=community)["total"],
-        "reports": _paged(request, selectors.member_reports_pending(actor=actor).filter(community=community),
+        "reports": paged(request, selectors.member_reports_pending(actor=actor).filter(community=community),
                           param="rp", size=10),
         "unit_reports": selectors.unit_reports_pending(actor=actor).filter(street=street)[:20] if street else [],
-        "needs": _paged(request, pages.community_needs(actor, community), param="np", size=10),
-        "unconfirmed": _paged(request, selectors.service_records(actor=actor, community=community)
+        "needs": paged(request, pages.community_needs(actor, community), param="np", size=10),
+        "unconfirmed": paged(request, selectors.service_records(actor=actor, community=community)
                               .filter(confirmed=False), param="sp", size=10),
         "filters": filters,
-        "rows": _paged(request, selectors.member_list(actor=actor, community=community, **filters.selector_kwargs())),
+        "rows": paged(request, selectors.member_list(actor=actor, community=community, **filters.selector_kwargs())),
         "studios": studio_selectors.studio_list(actor=actor, community=community),
     }
     return render(request, "party/community.html", context, status=status or 200)
@@ -378,7 +364,7 @@ def studio_list(request):
     filters = StudioFilterForm(request.GET)
     search = filters.cleaned_data.get("q", "") if filters.is_valid() else ""
     studios = studio_selectors.studio_list(actor=request.user, search=search)
-    return render(request, "party/studios.html", {"filters": filters, "page": _paged(request, studios)})
+    return render(request, "party/studios.html", {"filters": filters, "page": paged(request, studios)})
 
 
 def _week_start(request) -> date:
@@ -437,7 +423,7 @@ def studio_detail(request, pk: int):
         "on_duty": on_duty,
         "may_record": staff or (on_duty is not None and on_duty.representative.user_id == actor.pk),
         "filters": filters,
-        "visits": _paged(request, studio_selectors.studio_visits(actor=actor, studio=studio,
+        "visits": paged(request, studio_selectors.studio_visits(actor=actor, studio=studio,
                                                                  status=fd.get("status"), search=fd.get("q", ""))),
     }
     return render(request, "party/studio.html", context, status=status or 200)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from huying.core.errors import DomainError
+from huying.core.paging import paged
 
 from . import access, selectors
 from . import selectors_pages as pages
@@ -45,14 +46,14 @@ from .forms_setup import (
 from .models import JOINT_TYPES, StarRuleSet
 from .services import setup as su
 from .services import studios as st
-from .views import _import_upload, _managed_org, _paged, _refuse, _run
+from .views import _import_upload, _managed_org, _refuse, _run
 
 
 def _org_for(request):
     """The organisation a set-up page works on; an administrator who leads none first picks one."""
     actor = request.user
     if not request.GET.get("org") and access.is_admin(actor) and not pages.organisations_led(actor).exists():
-        return render(request, "party/setup_pick.html", {"rows": _paged(request, sel.root_organisations())})
+        return render(request, "party/setup_pick.html", {"rows": paged(request, sel.root_organisations())})
     return _managed_org(request)
 
 
@@ -95,7 +96,7 @@ def setup_home(request, org, led):
                 secretary=d["secretary_user"]), success=_("已建立下级党组织。"))
         if status is None:
             return _back(request, org)
-    rows = _paged(request, sel.children(org, search=request.GET.get("q", "")))
+    rows = paged(request, sel.children(org, search=request.GET.get("q", "")))
     names = sel.secretary_names(list(rows))
     for o in rows:
         o.secretary_names = names.get(o.unit_id, [])
@@ -199,7 +200,7 @@ def setup_joint(request, org, led):
             return _back(request, org)
     return render(request, "party/setup_joint.html", {
         **_common(org, led, actor), "forms": forms,
-        "rows": _paged(request, selectors.joint_body_units(org).order_by("unit__code"))}, status=status or 200)
+        "rows": paged(request, selectors.joint_body_units(org).order_by("unit__code"))}, status=status or 200)
 
 
 # -- grid instructors (网格指导员) ------------------------------------------------------------------
@@ -238,7 +239,7 @@ def setup_instructors(request, org, led):
             status = 400
         if status is None:
             return _back(request, org)
-    rows = _paged(request, sel.instructors_under(org)) if allowed else None
+    rows = paged(request, sel.instructors_under(org)) if allowed else None
     return render(request, "party/setup_instructors.html", {
         **_common(org, led, actor), "allowed": allowed, "forms": forms, "rows": rows,
         "no_members": allowed and not members}, status=status or 200)
@@ -287,8 +288,8 @@ def setup_studios(request, org, led):
             return _back(request, org)
     return render(request, "party/setup_studios.html", {
         **_common(org, led, actor), "allowed": allowed, "may_register": may_register, "forms": forms,
-        "studios": _paged(request, sel.studios_under(org)) if allowed else None,
-        "reps": _paged(request, sel.representatives(search=request.GET.get("q", "")), param="rp")},
+        "studios": paged(request, sel.studios_under(org)) if allowed else None,
+        "reps": paged(request, sel.representatives(search=request.GET.get("q", "")), param="rp")},
         status=status or 200)
 
 
@@ -328,7 +329,7 @@ def setup_rules(request):
         else:
             status = 400
     return render(request, "party/setup_rules.html", {
-        "rows": _paged(request, sel.rule_sets()), "form": form, "is_admin": access.is_admin(actor),
+        "rows": paged(request, sel.rule_sets()), "form": form, "is_admin": access.is_admin(actor),
         "target": request.POST.get("target") if request.method == "POST" else ""}, status=status or 200)
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from huying.core.errors import DomainError
+from huying.core.paging import paged
 from huying.territory.models import Division, Level
 
 from . import access, selectors
@@ -42,7 +43,7 @@ from .forms import (
     TeamFilterForm,
 )
 from .models import CommitmentStatus
-from .views import _import_upload, _managed_org, _paged, _post_action, _refuse, _run
+from .views import _import_upload, _managed_org, _post_action, _refuse, _run
 
 
 def _community_param(request, choices) -> Division | None:
@@ -90,7 +91,7 @@ def activity_list(request):
         qs = qs.filter(status=fd["status"])
     return render(request, "party/activities.html", {
         "community": community, "choices": choices, "may_plan": may_plan, "form": form, "filters": filters,
-        "rows": _paged(request, qs)}, status=status or 200)
+        "rows": paged(request, qs)}, status=status or 200)
 
 
 @login_required
@@ -169,7 +170,7 @@ def pairing_list(request):
     search = filters.cleaned_data.get("q", "") if filters.is_valid() else ""
     return render(request, "party/pairings.html", {
         "filters": filters, "form": form, "may_create": bool(led),
-        "rows": _paged(request, pages.pairings_page(actor, search=search))}, status=status or 200)
+        "rows": paged(request, pages.pairings_page(actor, search=search))}, status=status or 200)
 
 
 def _pairing_action(request, actor, pairing, forms, parties):
@@ -240,7 +241,7 @@ def pairing_detail(request, pk: int):
         "may_raise": manage or any(p.unit_id in managed for p in partners),
         "progress": selectors.pairing_progress(pairing), "agreements": agreements,
         "filters": filters,
-        "problems": _paged(request, pages.pairing_problems(pairing, status=problem_status), param="pp", size=10),
+        "problems": paged(request, pages.pairing_problems(pairing, status=problem_status), param="pp", size=10),
         "activities": pairing.activities.select_related("community").order_by("-planned_at")[:10]}, status=status or 200)
 
 
@@ -349,7 +350,7 @@ def teams(request):
     search = filters.cleaned_data.get("q", "") if filters.is_valid() else ""
     return render(request, "party/teams.html", {
         "community": community, "choices": choices, "staff": staff, "member": member, "forms": forms,
-        "filters": filters, "rows": _paged(request, pages.teams_of(community, search=search)),
+        "filters": filters, "rows": paged(request, pages.teams_of(community, search=search)),
         "joined": pages.teams_joined(member),
         "may_join": member is not None and community in pages.communities_reported(member),
         "sent": pages.returns_sent(community) if staff else []}, status=status or 200)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from huying.core.errors import DomainError
+from huying.core.paging import paged
 from huying.people.models import User
 from huying.territory.models import Division, Level
 
@@ -36,7 +37,7 @@ from .forms_worksystem import (
     VisitRecordForm,
 )
 from .models import DecisionStatus, KeyProject, MeetingDecision, Milestone, PartyOrganisation, WorkMeasure
-from .views import _paged, _refuse, _run
+from .views import _refuse, _run
 
 
 def _unit(value, field):
@@ -117,7 +118,7 @@ def work_home(request):
         "oversee": oversee, "rollup": ws.district_rollup(actor) if oversee else [],
         "city_plans": ws.city_plans(actor) if oversee else [], "forms": forms, "may_plan": bool(orgs),
         "may_point": oversee,
-        "plans": _paged(request, plans.order_by("-year", "division__code")),
+        "plans": paged(request, plans.order_by("-year", "division__code")),
         "points": points.order_by("division__code")[:100]}, status=status)
 
 

@@ -8,7 +8,6 @@ from datetime import datetime, time
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Avg
 from django.http import Http404
 from django.shortcuts import render
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from huying.core.errors import DomainError
+from huying.core.paging import paged
 from huying.core.text import clean_text
 from huying.territory import locator
 from huying.territory.models import UNIFIED_LAYER, Division, Grid, Level
@@ -111,19 +111,6 @@ def position_page(request, pk: int):
     return render(request, "services/position.html", context)
 
 
-def _paged(request, items, *, param: str = "page", size: int = 20):
-    page = Paginator(items, size).get_page(request.GET.get(param))
-    query = request.GET.copy()
-
-    def link(n):
-        query[param] = n
-        return "?" + query.urlencode()
-
-    page.prev_url = link(page.previous_page_number()) if page.has_previous() else ""
-    page.next_url = link(page.next_page_number()) if page.has_next() else ""
-    return page
-
-
 @login_required
 @require_GET
 def coverage_index(request):
@@ -135,7 +122,7 @@ def coverage_index(request):
     if not communities.exists() and not search:
         raise PermissionDenied(_("您没有访问此页面的权限。"))
     return render(request, "services/coverage_index.html",
-                  {"page": _paged(request, communities.order_by("code")), "q": search})
+                  {"page": paged(request, communities.order_by("code")), "q": search})
 
 
 def _moment(request, now: datetime) -> tuple[datetime | None, str, str]:
@@ -167,7 +154,7 @@ def coverage(request, code: str):
     at, day, hour = _moment(request, _now())
     result = selectors.community_coverage(community, at=at)
     context = {"c": result, "community": community, "day": day, "hour": hour, "hours": range(24),
-               "uncovered": _paged(request, result.uncovered, size=30),
+               "uncovered": paged(request, result.uncovered, size=30),
                "positions": selectors.community_positions(community)}
     return render(request, "services/coverage.html", context)
 

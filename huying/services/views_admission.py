@@ -20,12 +20,12 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_http_methods
 
 from huying.core.errors import DomainError
+from huying.core.paging import paged
 
 from . import admission as svc
 from . import selectors_admission as sel
 from .forms_admission import ApplyForm, DecideForm, ReviewForm, RevokeForm, TaskForm
 from .models import AdmissionApplication, ApplicationState, BurdenItem, BurdenKind
-from .views import _paged
 
 
 def _now() -> datetime:
@@ -87,7 +87,7 @@ def burden(request):
     return render(request, "services/admission/burden.html", {
         "summary": summary, "total_cut": sum(r["cut"] for r in summary),
         "total_kept": sum(r["kept"] for r in summary), "versions": sel.list_versions(),
-        "page": _paged(request, entries), "kind": kind, "kinds": BurdenKind.choices})
+        "page": paged(request, entries), "kind": kind, "kinds": BurdenKind.choices})
 
 
 @login_required
@@ -120,7 +120,7 @@ def department(request):
     tasks = sel.tasks_for_department(actor=request.user)
     return render(request, "services/admission/department.html", {
         "task_form": task_form, "apply_form": apply_form, "counts": sel.task_counts(tasks),
-        "tasks": _paged(request, tasks), "applications": _paged(
+        "tasks": paged(request, tasks), "applications": paged(
             request, sel.applications_for_department(actor=request.user).order_by("-submitted_at"), param="apage"),
         "review_days": svc.REVIEW_WORKING_DAYS, **_roles_nav(request.user)}, status=status)
 
@@ -133,7 +133,7 @@ def community(request):
         raise PermissionDenied(_("此页面供社区工作者使用。"))
     tasks = sel.tasks_for_community(actor=request.user)
     return render(request, "services/admission/community.html", {
-        "tasks": _paged(request, tasks.order_by("state", "due_on", "id")), "counts": sel.task_counts(tasks),
+        "tasks": paged(request, tasks.order_by("state", "due_on", "id")), "counts": sel.task_counts(tasks),
         **_roles_nav(request.user)})
 
 
@@ -181,7 +181,7 @@ def reviews(request):
         app.overdue = now > app.review_due_at
     done = sel.applications_to_review(actor=request.user, state="").exclude(state=ApplicationState.PENDING)
     return render(request, "services/admission/reviews.html", {
-        "pending": pending, "done": _paged(request, done.order_by("-reviewed_at")), "revoke_form": revoke_form,
+        "pending": pending, "done": paged(request, done.order_by("-reviewed_at")), "revoke_form": revoke_form,
         "now": now, **_roles_nav(request.user)}, status=status)
 
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from huying.core.adminkit import service_refusal
 from huying.core.errors import DomainError
+from huying.core.paging import paged
 from huying.core.text import clean_text
 from huying.people.models import User
 from huying.people.services import user_create, validate_phone
@@ -56,7 +57,7 @@ from .models import (
     ServiceItem,
     ServicePosition,
 )
-from .views import _paged, _point_of
+from .views import _point_of
 
 ITEM_RESULTS = 30
 
@@ -126,7 +127,7 @@ def setup_home(request):
     search = request.GET.get("q", "").strip()[:60]
     positions = sel.positions_to_set_up(request.user, search=search) if may_positions else ServicePosition.objects.none()
     return render(request, "services/setup/home.html", {
-        "page": _paged(request, positions), "q": search, "is_admin": is_admin, "may_positions": may_positions,
+        "page": paged(request, positions), "q": search, "is_admin": is_admin, "may_positions": may_positions,
         "may_workers": may_workers})
 
 
@@ -329,7 +330,7 @@ def catalogue(request):
     items = ServiceItem.objects.order_by("code")
     if q:
         items = items.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(category__icontains=q))
-    return render(request, "services/setup/catalogue.html", {"page": _paged(request, items), "q": q})
+    return render(request, "services/setup/catalogue.html", {"page": paged(request, items), "q": q})
 
 
 @login_required
@@ -410,7 +411,7 @@ def burden_entries(request):
     q = request.GET.get("q", "").strip()[:60]
     if q:
         entries = entries.filter(Q(name__icontains=q) | Q(department_name__icontains=q))
-    return render(request, "services/setup/burden.html", {"page": _paged(request, entries), "q": q,
+    return render(request, "services/setup/burden.html", {"page": paged(request, entries), "q": q,
                                                           "form": CutForm()})
 
 
@@ -449,7 +450,7 @@ def workers_choose(request):
             q |= Q(code__startswith=p)
         communities = communities.filter(q)
     return render(request, "services/setup/workers_choose.html", {
-        "page": _paged(request, communities), "all": prefixes is None})
+        "page": paged(request, communities), "all": prefixes is None})
 
 
 @login_required

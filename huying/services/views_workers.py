@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from huying.core.errors import DomainError
+from huying.core.paging import paged
 from huying.territory.models import Division, Level
 
 from . import offices as offices_svc
@@ -23,7 +24,6 @@ from . import selectors_admission
 from . import selectors_workers as sel
 from . import workers as svc
 from .models import PayGrade, WorkerPost
-from .views import _paged
 
 POST_ORDER = {value: i for i, value in enumerate(WorkerPost.values)}
 
@@ -43,7 +43,7 @@ def staffing(request):
     short_only = request.GET.get("short") == "1"
     rows = sel.staffing(actor=request.user, street=street, short_only=short_only)
     return render(request, "services/workers/staffing.html", {
-        "page": _paged(request, rows), "streets": sel.streets_in_view(request.user), "street": street,
+        "page": paged(request, rows), "streets": sel.streets_in_view(request.user), "street": street,
         "short_only": short_only, "norm": sel.households_per_worker(),
         "total_short": sum(r.shortfall for r in rows), "total_workers": sum(r.workers for r in rows),
         "total_households": sum(r.households for r in rows),
