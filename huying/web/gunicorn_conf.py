@@ -6,3 +6,7 @@ def post_worker_init(worker):
     from huying.web.warmup import warm_up_in_background
 
     warm_up_in_background()
+
+
+# The access log escapes control characters in the path and headers (huying/web/gunicorn_log.py).
+logger_class = "huying.web.gunicorn_log.SafeLogger"

@@ -369,8 +369,14 @@ def test_access_log_has_no_query_strings(tmp_path):
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise AssertionError(log.read_text()) from None
                 time.sleep(0.2)
+        # A path with a NUL, a terminal escape and a newline (a forged second line) is logged escaped.
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/bad%00path%1b[2J%0aFORGED/", timeout=5)
+        except urllib.error.HTTPError:
+            pass
         deadline = time.monotonic() + 10
-        while "GET /no-such-page/" not in log.read_text() and time.monotonic() < deadline:
+        while ("GET /no-such-page/" not in log.read_text() or "GET /bad" not in log.read_text()) \
+                and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
         proc.terminate()
@@ -379,4 +385,8 @@ def test_access_log_has_no_query_strings(tmp_path):
     line = next(line for line in text.splitlines() if "GET /no-such-page/" in line)
     assert '"GET /no-such-page/ HTTP/1.1" 404' in line
     assert "13812345678" not in text and "title=" not in text and "SECRET1" not in text and "?" not in line
+    bad = next(line for line in text.splitlines() if "GET /bad" in line)
+    assert "/bad\\x00path\\x1b[2J\\x0aFORGED/" in bad, bad
+    assert "\x00" not in text and "\x1b" not in text
+    assert not any(line.startswith("FORGED") for line in text.splitlines())
 
