@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "huying.party",
     "huying.services",
     "huying.community",
+    "huying.sensing",
     "huying.insight",
     "huying.web",
 ]

@@ -13,6 +13,7 @@ urlpatterns = [
     path("party/", include("huying.party.urls")),
     path("services/", include("huying.services.urls")),
     path("community/", include("huying.community.urls")),
+    path("sensing/", include("huying.sensing.urls")),
     path("escalation/", include("huying.dispatch.escalation.urls")),
     path("hot/", include("huying.dispatch.hot.urls")),
     path("inbox/", include("huying.dispatch.notify.urls")),
