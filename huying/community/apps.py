@@ -16,3 +16,9 @@ class CommunityConfig(AppConfig):
         from .selectors_projects import register_tiles as register_project_tiles
 
         register_project_tiles()
+        from .selectors_summary import register_tiles as register_summary_tiles
+
+        register_summary_tiles()
+        from .selectors_volunteers import register_tiles as register_volunteer_tiles
+
+        register_volunteer_tiles()

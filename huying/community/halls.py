@@ -409,3 +409,84 @@ def dispute_close(dispute: Dispute, *, settled: bool, outcome: str, actor, now=N
     dispute.save(update_fields=["status", "outcome", "closed_at"])
     audit_log(dispute, "community.dispute.closed", actor=actor, new={"status": dispute.status})
     return dispute
+
+
+# ---- the roll from a file (议事名册导入) ------------------------------------------------------------
+
+# column → the header names accepted for it (the first is what the template writes)
+ROLL_COLUMNS = {
+    "username": ("账号", "用户名"),
+    "phone": ("手机号", "手机号码", "联系电话"),
+    "household": ("户", "户（如门牌号）", "户号", "门牌号"),
+}
+ROLL_TEMPLATE_HEADER = [names[0] for names in ROLL_COLUMNS.values()]
+ROLL_MAX_ROWS = 5000
+
+
+@transaction.atomic
+def voters_import(hall: Hall, source, *, actor, filename: str = "", now=None) -> dict:
+    """Put everyone listed in an .xlsx/.csv file (or a list of rows) on the hall's roll, or no one.
+
+    Read with the shared reader of `party.services.imports`; a file with any bad row is refused whole,
+    naming each bad row as the spreadsheet numbers it (header = row 1). A person is found by account,
+    else by mobile number, and must live in the community (`voter_add`). Returns {"added": n, "file": name}.
+    """
+    from huying.party.services.imports import _cell_text, filename_of, read_rows, refuse_rows, table_of
+    from huying.people.models import User
+
+    _require_manager(actor, hall)
+    filename = filename_of(source, filename)
+    rows, cols = read_rows(table_of(source, filename), ROLL_COLUMNS, ("household",),
+                           no_rows=_("文件中没有名册数据。"),
+                           too_many=_("一次最多导入 %(n)s 人。") % {"n": ROLL_MAX_ROWS}, max_rows=ROLL_MAX_ROWS)
+    if "username" not in cols and "phone" not in cols:
+        raise DomainError("community.roll.missing_column", _("第 1 行（表头）缺少列：账号或手机号。"), field="file",
+                          rows=[{"row": 1, "field": _("账号"), "message": _("缺少该列")}])
+    errors: list[dict] = []
+    good: list[tuple[int, object, str]] = []
+    seen: dict[int, int] = {}
+
+    def bad(n, key, message):
+        errors.append({"row": n, "field": ROLL_COLUMNS[key][0], "message": str(message)})
+
+    for row in rows:
+        n, text, before = row.number, {}, len(errors)
+        for key in ROLL_COLUMNS:
+            try:
+                text[key] = clean_text(_cell_text(row.values.get(key)), field=key, max_length=60)
+            except DomainError as exc:
+                bad(n, key, exc.message)
+                text[key] = ""
+        if len(errors) > before:
+            continue
+        if not text["household"]:
+            bad(n, "household", _("必填"))
+        user = None
+        if text["username"]:
+            user = User.objects.filter(username=text["username"], is_active=True).first()
+            if user is None:
+                bad(n, "username", _("找不到该账号"))
+        elif text["phone"]:
+            found = list(User.objects.filter(phone=text["phone"].replace(" ", "").replace("-", ""),
+                                             is_active=True)[:2])
+            if len(found) != 1:
+                bad(n, "phone", _("找不到该手机号对应的唯一账号") if found else _("找不到该手机号对应的账号"))
+            else:
+                user = found[0]
+        else:
+            bad(n, "username", _("请填写账号或手机号"))
+        if user is not None and not sel.lives_in(user, hall):
+            bad(n, "username" if text["username"] else "phone", _("该人员不是本社区的居民或党员"))
+        if len(errors) > before:
+            continue
+        if user.pk in seen:
+            bad(n, "username" if text["username"] else "phone", _("与第 %(row)s 行重复") % {"row": seen[user.pk]})
+            continue
+        seen[user.pk] = n
+        good.append((n, user, text["household"]))
+    if errors:
+        refuse_rows(errors, _("导入被拒绝，名册未做任何改动：第 %(rows)s 行有错误（共 %(n)s 行），请改正后重新导入。"))
+    for _n, user, household in good:
+        voter_add(hall, user=user, household=household, actor=actor, now=now)
+    audit_log(hall, "community.hall.roll_imported", actor=actor, data={"count": len(good), "file": filename})
+    return {"added": len(good), "file": filename}

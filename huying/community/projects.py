@@ -395,3 +395,232 @@ def renovation_contribute(renovation: Renovation, *, unit: Unit, what: str, acto
                                               amount=Decimal(str(amount)))
     audit_log(c, "community.renovation.contributed", actor=actor, new={"unit": unit.code, "amount": str(c.amount)})
     return c
+
+
+# -- set-up from the managers' pages (views_projects_setup) ------------------------------------------
+# Page input arrives as text: these parse and bound it (so a bad figure is a clear 400, never a 500 from
+# the database), refuse what the columns cannot hold, and then call the services above.
+
+MAX_FLOOR = 200
+PARTNER_KINDS = (UnitKind.ENTERPRISE, UnitKind.AGENCY)
+
+
+def owner_label(key: str | None) -> str:
+    """The column an owner's field is known by (in the import template and the bad-row list)."""
+    return {"flat": _("单元/房号"), "floor": _("楼层"), "area_m2": _("面积(平方米)"), "name": _("业主姓名"),
+            "phone": _("联系电话")}.get(key or "", key or "")
+
+
+def _decimal(value, *, field: str, message: str, max_value: Decimal, allow_zero: bool = True) -> Decimal:
+    """A non-negative amount with at most two decimals, at most `max_value` (the column's width)."""
+    from decimal import InvalidOperation
+
+    text = clean_text("" if value is None else str(value), field=field, max_length=30).replace(",", "")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise DomainError("community.projects.bad_number", message, field=field) from None
+    if (not number.is_finite() or number < 0 or (number == 0 and not allow_zero) or number > max_value
+            or number != number.quantize(FEN)):
+        raise DomainError("community.projects.bad_number", message, field=field)
+    return number.quantize(FEN)
+
+
+def _whole(value, *, field: str, message: str, low: int, high: int) -> int:
+    text = clean_text("" if value is None else str(value), field=field, max_length=12)
+    if text.endswith(".0"):
+        text = text[:-2]  # Excel writes a whole floor as 3.0
+    if not text.isdigit() or not (low <= int(text) <= high):
+        raise DomainError("community.projects.bad_number", message, field=field)
+    return int(text)
+
+
+def buildings_for_setup(actor, q: str, *, limit: int = 20):
+    """Buildings of the communities `actor` manages whose address or code holds `q` (nothing for no `q`)."""
+    from django.db.models import Q
+
+    from huying.territory.models import Building
+
+    q = clean_text(q, field="q", max_length=60)
+    if not q:
+        return Building.objects.none()
+    communities = sel.managed_communities(actor)
+    return (Building.objects.filter(grid__community__in=communities)
+            .filter(Q(address__icontains=q) | Q(code__iexact=q))
+            .select_related("grid__community").order_by("address", "code")[:limit])
+
+
+def partner_units(q: str, *, limit: int = 20):
+    """Active enterprises and agencies (企事业单位、社会服务机构) whose name or code holds `q`."""
+    from django.db.models import Q
+
+    q = clean_text(q, field="q", max_length=60)
+    if not q:
+        return Unit.objects.none()
+    return (Unit.objects.filter(active=True, kind__in=PARTNER_KINDS)
+            .filter(Q(name__icontains=q) | Q(code__iexact=q)).order_by("name", "code")[:limit])
+
+
+def _partner(unit: Unit | None, *, field: str) -> Unit | None:
+    if unit is not None and (not unit.active or unit.kind not in PARTNER_KINDS):
+        raise DomainError("community.projects.not_contributor", _("共建单位须为企事业单位或社会服务机构。"),
+                          field=field)
+    return unit
+
+
+@transaction.atomic
+def lift_project_setup(building, *, title: str, total_cost, actor, now: datetime | None = None) -> LiftProject:
+    """A manager opens a lift project from the set-up page: the building must lie in a community they manage."""
+    if not sel.is_manager(actor, building.grid.community):
+        raise DomainError("community.projects.no_building", _("找不到该楼栋。"), field="building", status=404)
+    cost = _decimal(total_cost, field="total_cost", max_value=Decimal("9999999999.99"),
+                    message=_("总造价须为不小于 0 的金额（元，最多两位小数）。"))
+    return lift_project_create(building, title=title, total_cost=cost, actor=actor, now=now)
+
+
+def _owner_values(*, flat, floor, area_m2, name, phone) -> dict:
+    """An owner's fields parsed and bounded, or the DomainError naming the first wrong one."""
+    flat = clean_text(flat, field="flat", max_length=30, label=owner_label("flat"))
+    name = clean_text(name, field="name", max_length=60, label=owner_label("name"))
+    if not flat:
+        raise DomainError("community.projects.owner_required", _("请填写房号。"), field="flat")
+    if not name:
+        raise DomainError("community.projects.owner_required", _("请填写业主姓名。"), field="name")
+    floor = _whole(floor, field="floor", low=1, high=MAX_FLOOR,
+                   message=_("楼层须为 1–%(n)s 的整数。") % {"n": MAX_FLOOR})
+    area = _decimal(area_m2, field="area_m2", max_value=Decimal("99999.99"), allow_zero=False,
+                    message=_("面积须为大于 0 的平方米数（最多两位小数）。"))
+    phone = validate_phone(clean_text(phone, field="phone", max_length=20, label=owner_label("phone")))
+    return {"flat": flat, "floor": floor, "area_m2": area, "name": name, "phone": phone}
+
+
+def _owner_account(community, phone: str):
+    """The one active resident account of `community` with this phone (so the owner can vote), else None."""
+    from huying.people.models import RoleCode, User
+
+    if not phone:
+        return None
+    users = list(User.objects.filter(phone=phone, is_active=True, memberships__active=True,
+                                     memberships__role__code=RoleCode.RESIDENT,
+                                     memberships__unit__division=community).distinct()[:2])
+    return users[0] if len(users) == 1 else None
+
+
+def _open_for_owners(project: LiftProject) -> None:
+    if project.state not in (LiftState.DESIGN, LiftState.APPROVAL):
+        raise DomainError("community.projects.owners_closed", _("项目已进入施工，不能再登记业主。"), status=409)
+
+
+@transaction.atomic
+def lift_owner_register(project: LiftProject, *, flat, floor, area_m2, name, phone="", actor) -> LiftOwner:
+    """Add one owner typed on the page; a flat already registered is refused. An owner whose phone is that of
+    exactly one resident account of the community is linked to it, so they can vote on their phone."""
+    project = LiftProject.objects.select_for_update().get(pk=project.pk)
+    _require_manager(actor, project.community)
+    _open_for_owners(project)
+    values = _owner_values(flat=flat, floor=floor, area_m2=area_m2, name=name, phone=phone)
+    if project.owners.filter(flat=values["flat"]).exists():
+        raise DomainError("community.projects.flat_taken", _("房号 %(flat)s 已登记。") % {"flat": values["flat"]},
+                          field="flat", status=409)
+    return lift_owner_add(project, actor=actor, user=_owner_account(project.community, values["phone"]), **values)
+
+
+@transaction.atomic
+def lift_owners_import(project: LiftProject, source, *, actor, filename: str = "") -> dict:
+    """Register every owner listed in an .xlsx/.csv file, or none: each bad row is named (header = row 1)."""
+    from . import projects_import as imp
+
+    project = LiftProject.objects.select_for_update().get(pk=project.pk)
+    _require_manager(actor, project.community)
+    _open_for_owners(project)
+    filename = imp.filename_of(source, filename)
+    rows, errors = imp.owner_rows(source, filename)
+    taken = set(project.owners.values_list("flat", flat=True))
+    seen: dict[str, int] = {}
+    good = []
+    for number, text in rows:
+        try:
+            values = _owner_values(**text)
+        except DomainError as exc:
+            errors.append({"row": number, "field": owner_label(exc.field),
+                           "message": exc.message})
+            continue
+        flat = values["flat"]
+        if flat in taken:
+            errors.append({"row": number, "field": owner_label("flat"),
+                           "message": _("房号 %(flat)s 已登记。") % {"flat": flat}})
+        elif flat in seen:
+            errors.append({"row": number, "field": owner_label("flat"),
+                           "message": _("与第 %(row)s 行的房号重复") % {"row": seen[flat]}})
+        else:
+            seen[flat] = number
+            good.append(values)
+    if errors:
+        imp.refuse_rows(errors, _("导入被拒绝，未登记任何业主：第 %(rows)s 行有错误（共 %(n)s 行），请改正后重新导入。"))
+    for values in good:
+        lift_owner_add(project, actor=actor, user=_owner_account(project.community, values["phone"]), **values)
+    audit_log(project, "community.lift.owners_imported", actor=actor, data={"count": len(good), "file": filename})
+    return {"created": len(good), "file": filename}
+
+
+def _meal_price(value) -> Decimal:
+    return _decimal(value, field="meal_price", max_value=Decimal("9999.99"),
+                    message=_("每餐价格须为不小于 0 的金额（元，最多两位小数）。"))
+
+
+@transaction.atomic
+def canteen_open(community, *, name: str, actor, address: str = "", operator: Unit | None = None,
+                 meal_price=15, now: datetime | None = None) -> Canteen:
+    """Open a canteen from the set-up page: the price parsed and bounded, the operator an enterprise or agency."""
+    _require_manager(actor, community)
+    return canteen_create(community, name=name, actor=actor, address=address,
+                          operator=_partner(operator, field="operator"), meal_price=_meal_price(meal_price), now=now)
+
+
+@transaction.atomic
+def canteen_update(canteen: Canteen, *, name: str, address: str = "", operator: Unit | None = None, meal_price,
+                   actor) -> Canteen:
+    """Edit a canteen's name, address, operator and price; meals already served keep the price they had."""
+    canteen = Canteen.objects.select_for_update().get(pk=canteen.pk)
+    _require_manager(actor, canteen.community)
+    name = clean_text(name, field="name", max_length=120)
+    if not name:
+        raise DomainError("community.projects.name_required", _("请填写名称。"), field="name")
+    address = clean_text(address, field="address", max_length=200)
+    operator = _partner(operator, field="operator")
+    price = _meal_price(meal_price)
+    old = {"name": canteen.name, "address": canteen.address, "operator": canteen.operator_id,
+           "meal_price": str(canteen.meal_price)}
+    canteen.name, canteen.address, canteen.operator, canteen.meal_price = name, address, operator, price
+    canteen.save(update_fields=["name", "address", "operator", "meal_price"])
+    audit_log(canteen, "community.canteen.updated", actor=actor, old=old, new={
+        "name": name, "address": address, "operator": canteen.operator_id, "meal_price": str(price)})
+    return canteen
+
+
+@transaction.atomic
+def canteen_serve_day(canteen: Canteen, *, enrolments: list[CanteenEnrolment], on: date, actor) -> dict:
+    """Record the day's meals for the diners ticked; a diner already recorded that day is not counted twice."""
+    canteen = Canteen.objects.select_for_update().get(pk=canteen.pk)
+    _require_manager(actor, canteen.community)
+    if on > timezone.localdate():
+        raise DomainError("community.projects.future_meal", _("就餐日期不能晚于今天。"), field="served_on")
+    if not enrolments:
+        raise DomainError("community.projects.no_diners", _("请勾选就餐的长者。"), field="diners")
+    if any(e.canteen_id != canteen.pk for e in enrolments):
+        raise DomainError("community.projects.not_diner", _("找不到该就餐人。"), field="diners", status=404)
+    done = set(CanteenMeal.objects.filter(canteen=canteen, served_on=on).values_list("enrolment_id", flat=True))
+    served = [canteen_serve(e, actor=actor, on=on) for e in enrolments if e.pk not in done]
+    return {"served": len(served), "skipped": len(enrolments) - len(served)}
+
+
+@transaction.atomic
+def renovation_contribution_add(renovation: Renovation, *, unit: Unit | None, what: str, amount, actor
+                                ) -> RenovationContribution:
+    """List a partner unit's contribution from the set-up page: the amount parsed and bounded."""
+    _require_manager(actor, renovation.community)
+    if unit is None:
+        raise DomainError("community.projects.unit_required", _("请选择共建单位。"), field="unit")
+    value = _decimal(amount or "0", field="amount", max_value=Decimal("9999999999.99"),
+                     message=_("折合金额须为不小于 0 的金额（元，最多两位小数）。"))
+    return renovation_contribute(renovation, unit=unit, what=what, amount=value, actor=actor)

@@ -153,3 +153,115 @@ def grids_for(team: VolunteerTeam, *, limit: int = 200):
     if parent is not None and parent.division_id and parent.division.level != "city":
         qs = qs.filter(code__startswith=parent.division.code)
     return list(qs.order_by("code")[:limit])
+
+
+# -- registration, setup and the dashboard tile --------------------------------------------------
+def team_territory_code(team: VolunteerTeam) -> str | None:
+    """The code of the territory the team serves: that of its parent unit (committee, street, grid station)."""
+    parent = team.unit.parent
+    if parent is None:
+        return None
+    return parent.territory_code
+
+
+def home_community_codes(user) -> set[str]:
+    """Codes of the communities where the user lives or works (their units' community, or a grid's community)."""
+    from huying.territory.models import Level
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    out = set()
+    for m in (Membership.objects.filter(user=user, active=True, unit__active=True)
+              .exclude(role__code=RoleCode.VOLUNTEER).select_related("unit__division", "unit__grid__community")):
+        unit = m.unit
+        if unit.grid_id:
+            out.add(unit.grid.community.code)
+        elif unit.division_id and unit.division.level == Level.COMMUNITY:
+            out.add(unit.division.code)
+    return out
+
+
+def teams_open_to(user) -> list[VolunteerTeam]:
+    """Teams a person may join themself: those of their community (its committee or grid stations) or street."""
+    from huying.territory.models import Division
+
+    codes = home_community_codes(user)
+    if not codes:
+        return []
+    streets = set(Division.objects.filter(code__in=codes).exclude(parent=None).values_list("parent__code", flat=True))
+    q = Q(unit__parent__division__code__in=codes | streets)
+    for c in codes:
+        q |= Q(unit__parent__grid__code__startswith=c)
+    return list(VolunteerTeam.objects.filter(q, unit__active=True).select_related("unit__parent", "leader")
+                .order_by("unit__code"))
+
+
+def team_open_to(user, team: VolunteerTeam) -> bool:
+    return any(t.pk == team.pk for t in teams_open_to(user))
+
+
+def staff_units(user) -> list:
+    """Territorial units (committee, street office, grid station) under which this person may set up teams."""
+    from huying.people.models import Unit, UnitKind
+
+    from .volunteers import STAFF_EXCLUDED_ROLES
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    qs = Unit.objects.filter(kind=UnitKind.TERRITORIAL, active=True).filter(
+        Q(division__isnull=False) | Q(grid__isnull=False))
+    if not user.is_superuser:
+        ids = Membership.objects.filter(user=user, active=True).exclude(
+            role__code__in=STAFF_EXCLUDED_ROLES).values("unit_id")
+        qs = qs.filter(pk__in=ids)
+    return list(qs.select_related("division", "grid").order_by("code")[:50])
+
+
+def team_registrations(team: VolunteerTeam, *, actor, limit: int = 100) -> list[dict]:
+    """The team's volunteers, newest registration first; phone and ID whole only for its managers."""
+    whole = can_manage_team(actor, team)
+    rows = list(Membership.objects.filter(unit=team.unit, role__code=RoleCode.VOLUNTEER, active=True)
+                .select_related("user").order_by("-created_at", "-id")[:limit])
+    profiles = {p.user_id: p for p in VolunteerProfile.objects.filter(user_id__in=[m.user_id for m in rows])}
+    out = []
+    for m in rows:
+        u, p = m.user, profiles.get(m.user_id)
+        out.append({"user": u, "name": u.display_name or u.username, "joined_at": m.created_at,
+                    "phone": u.phone if whole else mask_phone(u.phone),
+                    "id_number": u.id_number if whole else mask_id_number(u.id_number),
+                    "skills": p.skills if p else "", "availability": p.availability if p else "",
+                    "leader": u.pk == team.leader_id})
+    return out
+
+
+def _teams_in(prefix: str):
+    qs = VolunteerTeam.objects.all()
+    if prefix:
+        qs = qs.filter(Q(unit__parent__division__code__startswith=prefix) | Q(unit__parent__grid__code__startswith=prefix))
+    return qs
+
+
+def volunteers_tile(*, prefix: str, now):
+    """Dashboard tile: volunteers registered in the territory's teams, and their hours this year."""
+    from django.utils.translation import gettext as _
+
+    from huying.core import tiles
+
+    teams = _teams_in(prefix)
+    if not teams.exists():
+        return None
+    people = (Membership.objects.filter(unit_id__in=teams.values("unit_id"), role__code=RoleCode.VOLUNTEER, active=True)
+              .values("user_id").distinct().count())
+    year = timezone.localdate(now).year
+    hours = (ActivitySignup.objects.filter(activity__team__in=teams, served_on__year=year)
+             .aggregate(h=Sum("hours"))["h"] or Decimal(0))
+    return tiles.TileValue(value=str(people), note=_("名注册志愿者 · 今年服务 %(h)s 小时") % {
+        "h": f"{Decimal(hours):.1f}"})
+
+
+def register_tiles() -> None:
+    from django.utils.translation import gettext_lazy as _lazy
+
+    from huying.core import tiles
+
+    tiles.register("community_volunteers", title=_lazy("志愿服务"), fn=volunteers_tile, order=175)

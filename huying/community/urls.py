@@ -1,6 +1,14 @@
 from django.urls import path  # noqa: F401
 
-from . import views_halls, views_projects, views_volunteers
+from . import (
+    views_halls,
+    views_halls_setup,
+    views_projects,
+    views_summary,
+    views_volunteers,
+    views_volunteers_setup,
+)
+from . import views_projects_setup as setup
 
 app_name = "community"
 urlpatterns = [
@@ -22,5 +30,26 @@ urlpatterns = [
     path("halls/manage/", views_halls.manage_index, name="halls_manage_index"),
     path("halls/manage/<int:pk>/", views_halls.manage, name="halls_manage"),
     path("halls/manage/<int:pk>/<slug:action>/", views_halls.manage_act, name="halls_act"),
+    path("volunteers/register/", views_volunteers_setup.register, name="volunteers_register"),
+    path("volunteers/setup/", views_volunteers_setup.setup_index, name="volunteers_setup"),
+    path("volunteers/setup/team/<int:pk>/", views_volunteers_setup.setup_team, name="volunteers_setup_team"),
+    path("projects/manage/lift/new/", setup.lift_new, name="setup_lift_new"),
+    path("projects/manage/lift/<int:pk>/owners/", setup.lift_owners, name="setup_lift_owners"),
+    path("projects/manage/lift/owners-template.xlsx", setup.lift_owners_template, name="setup_lift_owners_template"),
+    path("projects/manage/canteen/new/", setup.canteen_edit, name="setup_canteen_new"),
+    path("projects/manage/canteen/<int:pk>/edit/", setup.canteen_edit, name="setup_canteen_edit"),
+    path("projects/manage/canteen/<int:pk>/diners/", setup.canteen_diners, name="setup_canteen_diners"),
+    path("projects/manage/renovation/new/", setup.renovation_new, name="setup_renovation_new"),
+    path("projects/manage/renovation/<int:pk>/partners/", setup.renovation_partners,
+         name="setup_renovation_partners"),
+    path("summary/", views_summary.summary, name="summary"),
+    path("summary.xlsx", views_summary.summary_xlsx, name="summary_xlsx"),
+    path("halls/setup/", views_halls_setup.setup_index, name="halls_setup"),
+    path("halls/setup/new/<str:code>/", views_halls_setup.setup_new, name="halls_setup_new"),
+    path("halls/setup/<int:pk>/rules/", views_halls_setup.rules, name="halls_rules"),
+    path("halls/setup/<int:pk>/roll/", views_halls_setup.roll_import, name="halls_roll_import"),
+    path("halls/setup/<int:pk>/roll/template.csv", views_halls_setup.roll_template, name="halls_roll_template"),
+    path("halls/setup/<int:pk>/matter/<int:matter_pk>/order/", views_halls_setup.to_order, name="halls_to_order"),
+    path("halls/setup/<int:pk>/hot/", views_halls_setup.hot_to_matter, name="halls_hot_to_matter"),
     # each part adds its pages here
 ]

@@ -93,16 +93,20 @@ def manage_index(request):
     halls = list(sel.halls_managed(request.user)[:50])
     if len(halls) == 1:
         return redirect("community:halls_manage", pk=halls[0].pk)
-    return render(request, "community/halls/manage_index.html", {"halls": halls})
+    return render(request, "community/halls/manage_index.html", {
+        "halls": halls, "may_set_up": sel.setup_communities(request.user).exists()})
 
 
 @login_required
 @require_GET
 def manage(request, pk: int):
     """The convener's page: raise, schedule, attendance, votes, minutes, resolutions, tasks, disputes."""
+    from .views_halls_setup import manage_extras  # rules form, order links, hot groups
+
     hall = _managed_hall(request, pk)
+    matters = sel.matter_rows(hall, viewer=request.user)[:50]
     return render(request, "community/halls/manage.html", {
-        "hall": hall, "matters": sel.matter_rows(hall, viewer=request.user)[:50],
+        **manage_extras(request, hall, matters), "hall": hall, "matters": matters,
         "open_matters": Matter.objects.filter(hall=hall, status__in=["open", "scheduled"]),
         "meetings": sel.meetings(hall)[:20], "votes": _vote_rows(hall, request.user)[:30],
         "resolutions": sel.resolutions(hall)[:20], "disputes": sel.dispute_rows(hall, viewer=request.user)[:30],

@@ -32,7 +32,8 @@ def home(request):
     teams = sel.my_teams(request.user)
     return render(request, "community/volunteers/home.html", {
         "teams": teams, "activities": sel.open_activities(request.user), "hours": sel.hours_total(user=request.user),
-        "patrols": sel.my_patrols(request.user), "led": sel.led_teams(request.user)})
+        "patrols": sel.my_patrols(request.user), "led": sel.led_teams(request.user),
+        "can_setup": bool(sel.staff_units(request.user))})
 
 
 @login_required

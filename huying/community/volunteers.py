@@ -294,3 +294,184 @@ def register_facts() -> None:
 
     facts.register("volunteer_hours", label=_lazy("志愿服务时长（小时，社区志愿活动签到签退）"),
                    fn=volunteer_hours_by_month)
+
+
+# -- registration pages and setup (志愿者登记、队伍与河段设置) -------------------------------------
+# A resident's own registration takes effect at once (no pending state): joining a 广州街坊 or
+# 民间河长 team is open to the residents of its community or street, the leader sees the new member
+# at the top of the team's registrations and may remove them with a reason (volunteer_remove).
+CONSENT_VERSION = "2026-12"  # the text of the consent shown on the registration page, by date
+STAFF_EXCLUDED_ROLES = (RoleCode.VOLUNTEER, RoleCode.RESIDENT)
+
+
+def is_unit_staff(user, unit: Unit) -> bool:
+    """Staff (any role but volunteer or resident) of a territorial unit, who may set up teams under it."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return Membership.objects.filter(user=user, unit=unit, active=True).exclude(
+        role__code__in=STAFF_EXCLUDED_ROLES).exists()
+
+
+def _find_person(who: str, *, field: str) -> User:
+    """The person a leader means by a username or a mobile number."""
+    matches = list(User.objects.filter(username__iexact=who, is_active=True)[:2])
+    if not matches and who.isdigit():
+        matches = list(User.objects.filter(phone=who, is_active=True)[:2])
+    if not matches:
+        raise DomainError("community.volunteer.no_such_person",
+                          _("找不到用户名或手机号为“%(who)s”的人员。") % {"who": who}, field=field)
+    if len(matches) > 1:
+        raise DomainError("community.volunteer.ambiguous_person",
+                          _("该手机号对应多个账号，请改填用户名。"), field=field)
+    return matches[0]
+
+
+def _free_unit_code(parent: Unit) -> str:
+    n = Unit.objects.filter(parent=parent, kind=UnitKind.VOLUNTEER_TEAM).count() + 1
+    while Unit.objects.filter(code=f"vol-{parent.code}-{n}").exists():
+        n += 1
+    return f"vol-{parent.code}-{n}"
+
+
+def _free_username(phone: str) -> str:
+    base = f"vol{phone}" if phone else "vol"
+    n, name = 1, base if phone else f"{base}{User.objects.count() + 1}"
+    while User.objects.filter(username__iexact=name).exists():
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+@transaction.atomic
+def volunteer_team_create(parent: Unit, *, name: str, team_type: str, actor, leader_who: str = "") -> VolunteerTeam:
+    """Set up a new volunteer team (组建志愿服务队) under a community committee or street office."""
+    from huying.people.services import unit_create
+
+    if not is_unit_staff(actor, parent):
+        raise DomainError("community.volunteer.forbidden", _("只有所属社区（街道）工作人员可以组建队伍。"), status=403)
+    if parent.kind != UnitKind.TERRITORIAL or not (parent.division_id or parent.grid_id):
+        raise DomainError("community.volunteer.bad_parent", _("志愿服务队只能设在社区居委会、街道办事处或网格工作站下。"),
+                          field="parent")
+    name = clean_text(name, field="name", max_length=120)
+    if not name:
+        raise DomainError("community.volunteer.name_required", _("请填写队伍名称。"), field="name")
+    if team_type not in TeamType.values:
+        raise DomainError("community.volunteer.bad_team_type", _("队伍类型无效。"), field="team_type")
+    if Unit.objects.filter(parent=parent, kind=UnitKind.VOLUNTEER_TEAM, name=name).exists():
+        raise DomainError("community.volunteer.team_exists", _("本单位已有同名的志愿服务队。"), field="name", status=409)
+    who = clean_text(leader_who, field="leader", max_length=150)
+    leader = _find_person(who, field="leader") if who else None
+    unit = unit_create(code=_free_unit_code(parent), name=name, kind=UnitKind.VOLUNTEER_TEAM, parent=parent,
+                       actor=actor)
+    team = volunteer_team_setup(unit, team_type=team_type, leader=leader, actor=actor)
+    if leader is not None:
+        volunteer_register(team, user=leader, actor=actor)
+    return team
+
+
+@transaction.atomic
+def volunteer_self_register(team: VolunteerTeam, *, user: User, skills: str = "", availability: str = "",
+                            consent: bool = False) -> VolunteerProfile:
+    """A resident registers themself as a volunteer (本人登记) in a team of their community or street."""
+    from .selectors_volunteers import team_open_to
+
+    if not team_open_to(user, team):
+        raise DomainError("community.volunteer.team_not_found", _("找不到该队伍。"), status=404)
+    skills = clean_text(skills, field="skills", max_length=200, label=_("技能特长"))
+    availability = clean_text(availability, field="availability", max_length=200, label=_("可服务时间"))
+    if not consent:
+        raise DomainError("community.volunteer.consent_required",
+                          _("请阅读并勾选同意个人信息使用说明后再登记。"), field="consent")
+    if is_team_member(user, team):
+        raise DomainError("community.volunteer.already_member",
+                          _("您已是%(team)s的志愿者，无需重复登记。") % {"team": team.unit.name}, status=409)
+    profile, created = VolunteerProfile.objects.get_or_create(
+        user=user, defaults={"skills": skills, "availability": availability, "registered_by_id": team.unit.parent_id})
+    if not created and (skills or availability):
+        profile.skills, profile.availability = skills or profile.skills, availability or profile.availability
+        profile.save(update_fields=["skills", "availability"])
+    membership_grant(user, unit=team.unit, role_code=RoleCode.VOLUNTEER, actor=user, reason=_("本人登记为志愿者"))
+    audit_log(profile, "community.volunteer.self_registered", actor=user, new={
+        "user": user.username, "team": team.unit.code, "skills": profile.skills,
+        "availability": profile.availability, "consent": CONSENT_VERSION})
+    return profile
+
+
+@transaction.atomic
+def volunteer_enrol(team: VolunteerTeam, *, actor, who: str = "", display_name: str = "", phone: str = "",
+                    skills: str = "", availability: str = "") -> VolunteerProfile:
+    """A leader registers a person: an existing user by username or mobile, or a new person (no login)."""
+    from huying.people.services import validate_phone
+
+    _require_manager(actor, team)
+    who = clean_text(who, field="who", max_length=150)
+    skills = clean_text(skills, field="skills", max_length=200, label=_("技能特长"))
+    availability = clean_text(availability, field="availability", max_length=200, label=_("可服务时间"))
+    if who:
+        user = _find_person(who, field="who")
+        if is_team_member(user, team):
+            raise DomainError("community.volunteer.already_member",
+                              _("%(name)s 已是本队志愿者。") % {"name": user.display_name or user.username},
+                              field="who", status=409)
+        return volunteer_register(team, actor=actor, user=user, skills=skills, availability=availability)
+    name = clean_text(display_name, field="display_name", max_length=60, label=_("姓名"))
+    if not name:
+        raise DomainError("community.volunteer.who_required",
+                          _("请填写已有人员的用户名或手机号，或新登记人员的姓名。"), field="who")
+    phone = validate_phone(clean_text(phone, field="phone", max_length=20, label=_("手机号")))
+    if phone and User.objects.filter(phone=phone).exists():
+        raise DomainError("community.volunteer.phone_known",
+                          _("该手机号已有账号，请在“用户名或手机号”中填写它。"), field="phone", status=409)
+    return volunteer_register(team, actor=actor, username=_free_username(phone), display_name=name, phone=phone,
+                              skills=skills, availability=availability)
+
+
+@transaction.atomic
+def volunteer_remove(team: VolunteerTeam, *, user: User, actor, reason: str) -> Membership:
+    """The leader removes a volunteer from the team (移出), with a reason; their hours stay."""
+    from huying.people.services import membership_revoke
+
+    _require_manager(actor, team)
+    reason = clean_text(reason, field="reason", max_length=200)
+    if not reason:
+        raise DomainError("community.volunteer.reason_required", _("请填写移出原因。"), field="reason")
+    membership = Membership.objects.filter(user=user, unit_id=team.unit_id, role__code=RoleCode.VOLUNTEER,
+                                           active=True).first()
+    if membership is None:
+        raise DomainError("community.volunteer.not_member", _("此人不是本队志愿者。"), status=404)
+    if team.leader_id == user.pk:
+        raise DomainError("community.volunteer.is_leader", _("不能移出队长，请先更换队长。"), status=409)
+    membership = membership_revoke(membership, actor=actor, reason=reason)
+    audit_log(team, "community.volunteer.removed", actor=actor, new={"user": user.username}, reason=reason)
+    return membership
+
+
+@transaction.atomic
+def river_stretch_setup(team: VolunteerTeam, *, name: str, grid_ids, actor) -> RiverStretch:
+    """A river-chief team's leader or its committee records a stretch (登记河段) in the team's territory."""
+    from huying.territory.models import UNIFIED_LAYER, Grid
+
+    from .selectors_volunteers import team_territory_code
+
+    _require_manager(actor, team)
+    if team.team_type != TeamType.RIVER_CHIEFS:
+        raise DomainError("community.stretch.not_river_team", _("只有民间河长队可以登记河段。"), status=400)
+    name = clean_text(name, field="name", max_length=120, label=_("河段名称"))
+    if not name:
+        raise DomainError("community.stretch.name_required", _("请填写河段名称。"), field="name")
+    try:
+        ids = sorted({int(i) for i in grid_ids or ()})
+    except (TypeError, ValueError):
+        raise DomainError("community.stretch.bad_grid", _("所选网格无效。"), field="grids") from None
+    if not ids:
+        raise DomainError("community.stretch.grids_required", _("请至少选择一个河段流经的网格。"), field="grids")
+    grids = list(Grid.objects.filter(pk__in=ids, layer=UNIFIED_LAYER).select_related("community").order_by("code"))
+    territory = team_territory_code(team) or ""
+    if len(grids) != len(ids) or any(not g.code.startswith(territory) for g in grids):
+        raise DomainError("community.stretch.grid_outside", _("所选网格不在本队所属辖区内。"), field="grids")
+    community = grids[0].community
+    if RiverStretch.objects.filter(name=name, community=community).exists():
+        raise DomainError("community.stretch.exists", _("该社区已登记同名河段。"), field="name", status=409)
+    return river_stretch_create(name=name, actor=actor, community=community, grids=grids)
