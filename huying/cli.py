@@ -28,7 +28,10 @@ huying simulate year --scale guangzhou|small [--orders N]   a year of calls on t
 huying simulate party --scale guangzhou|small  organisations, members and a year of activity
 huying simulate services --scale guangzhou|small [--matters N]   centres, stations, catalogue, workers, admission list, a year of desk matters (JSON counts)
 huying simulate community --scale guangzhou|small   halls, canteens, lifts, renovations, volunteers and a year of activity (JSON counts)
+huying sensing bridge [--stats-every S]        MQTT subscriber: sensor readings into the database, acks after commit (docs/sensing.md)
+huying sensing simulate [--sensors N] [--rate R] [--seconds S] [--faults]   publish realistic readings (QoS 1); last line JSON counts
 huying insight rebuild                         recompute the dashboard rollups
+huying forecast [--days 14] [--evaluate]      call volume per district and level-1 subject, next days with intervals (JSON); --evaluate: MASE on held-back weeks
 huying classify "TEXT"                         department family, confidence, auto/triage
 huying classifier train --data DIR [--extra corrections.csv] | eval --data FILE.csv | info
 huying classifier-corrections --out FILE.csv   operators' triage corrections, for the next training run
@@ -44,6 +47,8 @@ ALIASES = {"import": "import_data", "classifier-corrections": "classifier_correc
 # `huying simulate <what>`: subjects other apps simulate under their own command name.
 SIMULATE_ALIASES = {"party": "simulate_party", "year": "simulate_year", "services": "simulate_services",
                     "community": "simulate_community"}
+# `huying sensing <what>`: the sensing app's commands (sensing_bridge, sensing_simulate, …).
+SENSING_ALIASES = {"bridge": "sensing_bridge", "simulate": "sensing_simulate"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -56,6 +61,8 @@ def main(argv: list[str] | None = None) -> None:
         argv[1] = ALIASES.get(argv[1], argv[1])
     if len(argv) > 2 and argv[1] == "simulate" and argv[2] in SIMULATE_ALIASES:
         argv[1:3] = [SIMULATE_ALIASES[argv[2]]]
+    if len(argv) > 2 and argv[1] == "sensing" and argv[2] in SENSING_ALIASES:
+        argv[1:3] = [SENSING_ALIASES[argv[2]]]
     argv[0] = "huying"
     from django.core.management import execute_from_command_line
 

@@ -286,6 +286,14 @@ HUYING_WORKERS = _int("HUYING_WORKERS", 2)
 HUYING_THREADS = _int("HUYING_THREADS", 4)
 HUYING_DEMO_PASSWORD = os.environ.get("HUYING_DEMO_PASSWORD", "huying-demo-2026")
 
+# Sensing: the MQTT broker `huying sensing bridge` subscribes on (mqtt://[user:password@]host[:port], mqtts:// for
+# TLS) and its fixed client id, which names its persistent session on the broker (docs/sensing.md).
+HUYING_MQTT_URL = os.environ.get("HUYING_MQTT_URL", "mqtt://127.0.0.1:1883")
+HUYING_MQTT_CLIENT_ID = os.environ.get("HUYING_MQTT_CLIENT_ID", "huying-sensing-bridge")
+
+# Forecasts (insight.forecast): calls one operator on duty handles a day, the capacity line until shifts exist.
+HUYING_CALLS_PER_OPERATOR_DAY = _int("HUYING_CALLS_PER_OPERATOR_DAY", 120)
+
 # Working time (core.worktime): office hours on a working day, as (start, end) "HH:MM" pairs.
 HUYING_OFFICE_HOURS = [tuple(pair) for pair in json.loads(
     os.environ.get("HUYING_OFFICE_HOURS") or '[["09:00", "12:00"], ["13:00", "17:00"]]')]

@@ -7,6 +7,9 @@ class InsightConfig(AppConfig):
     verbose_name = "数据洞察"
 
     def ready(self):
+        from .forecast import register as forecast_register
+
+        forecast_register()  # the "tomorrow's calls" tile and the daily "forecast" job
         # Rollups follow every committed change of an order (ARCHITECTURE.md: insight subscribes to
         # dispatch's changes: noted inside each transaction, refreshed in one batch after it commits).
         # HUYING_INSIGHT_LIVE=False leaves them to `insight rebuild`.

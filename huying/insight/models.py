@@ -110,3 +110,24 @@ class UnitDay(Counters):
         verbose_name_plural = _("单位日汇总")
         constraints = [models.UniqueConstraint(fields=["day", "unit_id"], name="insight_unitday_key")]
         indexes = [models.Index(fields=["unit_id", "day"], name="insight_unitday_unit_day")]
+
+
+class CallForecast(models.Model):
+    """The fitted call-volume forecast of one territory and level-1 subject ("" = all), refreshed
+    daily by the worker job "forecast" (see `forecast`); derived data, replaced whole."""
+
+    code = models.CharField(_("区域代码"), max_length=20)
+    subject = models.CharField(_("一级分类"), max_length=8, blank=True)
+    made_on = models.DateField(_("预测起始日"))
+    computed_at = models.DateTimeField(_("计算时间"))
+    method = models.CharField(_("方法"), max_length=16)
+    history_days = models.PositiveIntegerField(_("历史天数"), default=0)
+    values = models.JSONField(_("预测值"), default=dict)
+
+    class Meta:
+        verbose_name = _("来电量预测")
+        verbose_name_plural = _("来电量预测")
+        constraints = [models.UniqueConstraint(fields=["code", "subject"], name="insight_callforecast_key")]
+
+    def __str__(self):
+        return f"{self.code} {self.subject or '*'} {self.made_on}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_rankings
+from . import views, views_forecast, views_rankings
 
 app_name = "insight"
 urlpatterns = [
@@ -17,4 +17,5 @@ urlpatterns = [
     path("api/units/", views.api_units, name="api_units"),
     path("rankings/", views_rankings.ranking_page, name="rankings"),
     path("ledger.xlsx", views_rankings.ledger_xlsx, name="ledger_xlsx"),
+    path("forecast/", views_forecast.forecast_page, name="forecast"),
 ]

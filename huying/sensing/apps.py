@@ -8,4 +8,6 @@ class SensingConfig(AppConfig):
 
     def ready(self):
         # each part registers its worker jobs and dashboard tiles here
-        pass
+        from .services import register_jobs
+
+        register_jobs()

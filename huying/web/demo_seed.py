@@ -115,4 +115,9 @@ def apps_demo_seed(*, now: datetime | None = None, progress=None) -> dict:
     done["halls"] = halls_demo_seed(now=now)
     done["projects"] = projects_demo_seed(now=now)
     done["volunteers"] = volunteers_demo_seed(now=now)
+    # 感知预警: sensors across the demo city with their rules and an hour of readings (one over its limit)
+    from huying.sensing.demo import sensing_demo_seed
+
+    _note(progress, "感知设备与预警规则")
+    done["sensing"] = sensing_demo_seed(now=now)
     return done
