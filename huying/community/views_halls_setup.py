@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from huying.core.errors import DomainError
+from huying.core.forms import SpreadsheetField
 from huying.core.text import clean_text
 from huying.dispatch.forms import DomainForm, SubjectPicker
 from huying.dispatch.models import SubjectKind
@@ -122,14 +123,7 @@ class HallForm(RulesForm):
 
 
 class RollImportForm(DomainForm):
-    file = forms.FileField(label=_l("名册（.xlsx 或 UTF-8 CSV）"), error_messages={"required": _l("请选择文件。")},
-                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}))
-
-    def clean_file(self):
-        f = self.cleaned_data["file"]
-        if not f.name.lower().endswith((".xlsx", ".csv")):
-            raise forms.ValidationError(_("请上传 .xlsx 或 .csv 文件。"))
-        return f
+    file = SpreadsheetField(label=_l("名册（.xlsx 或 UTF-8 CSV）"))
 
 
 class ToOrderForm(SubjectPicker, DomainForm):

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_http_methods
 
 from huying.core.errors import DomainError
+from huying.core.forms import SpreadsheetField
 from huying.people.masking import mask_phone
 from huying.people.models import Unit
 from huying.territory.models import Building
@@ -62,14 +63,7 @@ class OwnerForm(_Form):
 
 
 class OwnerImportForm(_Form):
-    file = forms.FileField(label=_l("业主名单（.xlsx 或 UTF-8 CSV）"), error_messages={"required": _l("请选择文件。")},
-                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}))
-
-    def clean_file(self):
-        f = self.cleaned_data["file"]
-        if not f.name.lower().endswith((".xlsx", ".csv")):
-            raise forms.ValidationError(_("请上传 .xlsx 或 .csv 文件。"))
-        return f
+    file = SpreadsheetField(label=_l("业主名单（.xlsx 或 UTF-8 CSV）"))
 
 
 class CanteenForm(_Form):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
 from huying.core.errors import DomainError
+from huying.core.forms import DomainForm as CoreDomainForm
 
 from . import selectors
 from .models import RequestType, Satisfaction, State, Subject, SubjectKind, WorkOrder
@@ -43,8 +44,8 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class DomainForm(forms.Form):
-    """A form that can show a service's refusal beside the field it concerns."""
+class DomainForm(CoreDomainForm):
+    """Core's DomainForm, with dispatch's stale-version message and the location group under the address."""
 
     def add_domain_error(self, exc: DomainError) -> None:
         message = str(STALE_MESSAGE) if exc.code == "dispatch.stale" else exc.message

@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from huying.core.errors import DomainError
+from huying.core.forms import DomainForm, SpreadsheetField
 
 from .models import (
     ActivityStatus,
@@ -30,17 +30,6 @@ from .models import (
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
-
-
-class DomainForm(forms.Form):
-    """A form that can show a service's refusal beside the field it concerns (or above the form)."""
-
-    # Service field names that the form calls differently.
-    FIELD_ALIASES: dict[str, str] = {}
-
-    def add_domain_error(self, exc: DomainError) -> None:
-        field = self.FIELD_ALIASES.get(exc.field, exc.field)
-        self.add_error(field if field in self.fields else None, exc.message)
 
 
 def _hours_field():
@@ -385,11 +374,4 @@ class TeamFilterForm(forms.Form):
 class MemberImportForm(DomainForm):
     """The upload of a member list (党员导入); the service reads and checks every row."""
 
-    file = forms.FileField(label=_l("党员名单（.xlsx 或 UTF-8 CSV）"), error_messages={"required": _l("请选择文件。")},
-                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}))
-
-    def clean_file(self):
-        f = self.cleaned_data["file"]
-        if not f.name.lower().endswith((".xlsx", ".csv")):
-            raise forms.ValidationError(_("请上传 .xlsx 或 .csv 文件。"))
-        return f
+    file = SpreadsheetField(label=_l("党员名单（.xlsx 或 UTF-8 CSV）"))

@@ -7,18 +7,11 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _l
 
-from huying.core.errors import DomainError
+from huying.core.forms import DomainForm, SpreadsheetField
 from huying.dispatch.models import Subject, Urgency
 from huying.people.models import Unit, UnitKind
 
 from .models import RuleKind, SensorKind, SensorState
-
-
-class DomainForm(forms.Form):
-    """Shows a service's refusal beside the field it names (or above the form)."""
-
-    def add_domain_error(self, exc: DomainError) -> None:
-        self.add_error(exc.field if exc.field in self.fields else None, exc.message)
 
 
 class FilterForm(forms.Form):
@@ -52,7 +45,7 @@ class StateForm(DomainForm):
 
 
 class ImportForm(DomainForm):
-    file = forms.FileField(label=_l("设备清单（.xlsx 或 UTF-8 CSV）"))
+    file = SpreadsheetField(label=_l("设备清单（.xlsx 或 UTF-8 CSV）"))
     owner_unit = forms.ModelChoiceField(label=_l("默认权属单位"), queryset=Unit.objects.none(), required=False,
                                         help_text=_l("文件中未填写权属单位编码的行用此单位"))
 

@@ -5,16 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _l
 
-from huying.core.errors import DomainError
+from huying.core.forms import DomainForm
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class DomainForm(forms.Form):
-    """Shows a service's refusal beside the field it names (or above the form)."""
-
-    def add_domain_error(self, exc: DomainError) -> None:
-        self.add_error(exc.field if exc.field in self.fields else None, exc.message)
 
 
 class TaskForm(DomainForm):
