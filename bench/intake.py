@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _db import ensure_pg_database  # bench/ is the script's folder, first on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huying.settings")
@@ -82,21 +84,6 @@ def subscribers_off() -> None:
 
 
 # -- the parent: one child process per database (settings are read once per process) --------------
-
-def ensure_pg_database(url: str) -> None:
-    import psycopg
-    from dj_database_url import parse
-
-    cfg = parse(url)
-    name = cfg["NAME"]
-    conninfo = {"host": cfg["HOST"] or "127.0.0.1", "port": cfg["PORT"] or 5432, "user": cfg["USER"] or "postgres",
-                "dbname": "postgres"}
-    if cfg.get("PASSWORD"):
-        conninfo["password"] = cfg["PASSWORD"]
-    with psycopg.connect(**conninfo, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
 
 def parent(args) -> None:
     results = []
