@@ -26,6 +26,8 @@ from huying.core.audit import audit_log
 from huying.core.errors import DomainError
 from huying.core.text import clean_text
 from huying.core.worktime import WorkCalendar, get_calendar
+from huying.dispatch.notify.models import NotifyEvent, RecipientKind
+from huying.dispatch.notify.services import notification_enqueue
 from huying.people.services import validate_phone
 
 from . import selectors_desk as sel
@@ -340,7 +342,8 @@ def desk_overdue_sweep(*, now: datetime, batch: int = 500) -> dict:
     flagged = 0
     while True:
         with transaction.atomic():
-            rows = list(DeskMatter.objects.select_for_update(skip_locked=True)
+            rows = list(DeskMatter.objects.select_for_update(skip_locked=True, of=("self",))
+                        .select_related("item")
                         .filter(state__in=sel.OPEN_MATTER_STATES, overdue=False, due_at__lt=now)
                         .order_by("due_at", "id")[:batch])
             for matter in rows:
@@ -348,6 +351,14 @@ def desk_overdue_sweep(*, now: datetime, batch: int = 500) -> dict:
                 matter.save(update_fields=["overdue"])
                 audit_log(matter, "services.desk.matter_overdue", actor=None, old={"overdue": False},
                           new={"overdue": True, "owner": matter.owner_id}, data={"due_at": matter.due_at.isoformat()})
+                # the owner (首问责任人) is told in the same transaction; the key makes a repeat a no-op
+                notification_enqueue(
+                    NotifyEvent.OVERDUE, recipient_kind=RecipientKind.USER, recipient_id=matter.owner_id,
+                    title=_("窗口办件超期：%(item)s") % {"item": matter.item.name},
+                    body=_("您首问负责的办件「%(item)s」已过办结期限（%(due)s），请尽快办结或移交。") % {
+                        "item": matter.item.name,
+                        "due": timezone.localtime(matter.due_at).strftime("%Y-%m-%d %H:%M")},
+                    dedup_key=f"desk-overdue:{matter.pk}", data={"desk_matter": matter.pk}, now=now)
         flagged += len(rows)
         if len(rows) < batch:
             return {"desk_overdue": flagged}

@@ -170,6 +170,13 @@ def test_overdue_job_flags_open_matters_once(desk):
     entry = audit_trail(late).get(action="services.desk.matter_overdue")
     assert entry.new == {"overdue": True, "owner": s.deskstaff.pk}
     assert jobs.run_job(job, now=at(2026, 10, 12, 2, 0)).counts == {"desk_overdue": 0}
+    # the owner (首问责任人) is told once, in the outbox, without the applicant's name
+    from huying.dispatch.notify.models import OutboxMessage, RecipientKind
+
+    told = OutboxMessage.objects.filter(event="overdue", recipient_kind=RecipientKind.USER)
+    assert {m.recipient_id for m in told} == {s.deskstaff.pk}
+    assert told.count() == len({m.channel for m in told}) >= 1
+    assert all(desk.quick.name in m.body and "甲" not in m.body for m in told)
     m = svc.matter_finish(late, result="补办完成", actor=s.deskstaff, now=at(2026, 10, 12, 10, 0))
     assert audit_trail(m).last().new["in_time"] is False
 
