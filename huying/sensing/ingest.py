@@ -2,9 +2,15 @@
 
 `ingest(items)` takes `(sensor_code, reading)` pairs, one reading each (the bridge splits batches;
 docs in /work/notes/sensing.md). Bad readings are counted by reason and never raise; the good ones
-are stored in one transaction with one INSERT … ON CONFLICT DO NOTHING RETURNING per 2,000 rows, so a
-QoS-1 redelivery of a stored reading is counted as a duplicate and not evaluated again. Then the
-sensors' `last_seen` moves forward and the alert rules run over the new readings (services.evaluate).
+are stored in one transaction with INSERT … ON CONFLICT DO NOTHING RETURNING, so a QoS-1 redelivery of a
+stored reading is counted as a duplicate and not evaluated again, and the sensors' `last_seen` moves
+forward in the same transaction. After the commit the alert rules run over the new readings (services.evaluate).
+
+On PostgreSQL both statements take arrays (unnest): one INSERT for the batch, one UPDATE of last_seen, no
+per-row formatting or timestamp decoding. Elsewhere (SQLite) a portable path does the same per 2,000 rows and
+per sensor. Sensors are looked up fresh every batch (code → id, state, kind; no cache, so a sensor retired or
+a rule set up a moment ago counts from the next batch); full Sensor rows are loaded only for the sensors of a
+kind some active rule watches.
 """
 
 from __future__ import annotations
