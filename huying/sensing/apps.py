@@ -9,5 +9,7 @@ class SensingConfig(AppConfig):
     def ready(self):
         # each part registers its worker jobs and dashboard tiles here
         from .services import register_jobs
+        from .tiles import register_tiles
 
         register_jobs()
+        register_tiles()

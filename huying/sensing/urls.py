@@ -1,7 +1,7 @@
 """Sensing (感知预警): sensors on the territory, their readings and the alert rules over them."""
 from django.urls import path
 
-from . import views
+from . import views, views_emergency
 
 app_name = "sensing"
 urlpatterns = [
@@ -13,4 +13,6 @@ urlpatterns = [
     path("sensors/import/template.xlsx", views.import_template, name="import_template"),
     path("rules/", views.rules, name="rules"),
     path("rules/<int:pk>/", views.rule_edit, name="rule"),
+    path("emergency/", views_emergency.emergency, name="emergency"),
+    path("emergency/data.json", views_emergency.emergency_data, name="emergency_data"),
 ]
