@@ -176,6 +176,9 @@ def main() -> None:
     ap.add_argument("--broker", default=os.environ.get("HUYING_MQTT_URL", "mqtt://127.0.0.1:1883"))
     ap.add_argument("--use-running-bridge", action="store_true", help="a bridge is already running on this database")
     ap.add_argument("--timeout", type=float, default=600.0)
+    ap.add_argument("--no-forecast", action="store_true", help="skip the forecast_mase part")
+    ap.add_argument("--forecast-dir", default="/tmp/huying-bench-forecast",
+                    help="SQLite var dir of the forecast part's simulated year (kept between runs)")
     args = ap.parse_args()
     if not 1 <= args.per_message <= 1000:
         ap.error("--per-message: 1–1000")
@@ -280,9 +283,33 @@ def main() -> None:
     if n < total:
         print(f"only {n} of {total} readings stored within {args.timeout:g}s", file=sys.stderr)
     print(f"readings_per_s: {n / wall:.0f}")
-    # forecast_mase: the forecast part (huying/insight/forecast.py, another helper) adds its line here;
-    # the coordinator joins the two.
+    if not args.no_forecast:
+        print(f"forecast_mase: {forecast_mase(args.forecast_dir)}")
     sys.exit(0 if n >= total else 1)
+
+
+FORECAST_CHILD = """
+import django, json
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from huying.insight.forecast import bench_forecast
+print(json.dumps(bench_forecast()))
+"""
+
+
+def forecast_mase(var_dir: str) -> float:
+    """The forecast's MASE against the naive seasonal forecast on 4 held-back weeks of a simulated year
+    (huying.insight.forecast.bench_forecast), in a child process on its own SQLite database under
+    `var_dir`, so the readings' database gets no orders; the year is simulated once and kept there."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(HUYING_VAR_DIR=var_dir, DJANGO_SETTINGS_MODULE="huying.settings")
+    Path(var_dir).mkdir(parents=True, exist_ok=True)
+    out = subprocess.run([sys.executable, "-c", FORECAST_CHILD], env=env, cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    print(json.dumps({k: v for k, v in result.items() if not isinstance(v, (dict, list))}, ensure_ascii=False))
+    return result["forecast_mase"]
 
 
 if __name__ == "__main__":
