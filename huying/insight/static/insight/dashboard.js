@@ -28,19 +28,7 @@
     window.addEventListener("resize", resize);
   }
 
-  function h(tag, attrs, text) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  async function getJSON(url) {
-    const r = await fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}});
-    const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(body.message || r.statusText);
-    return body;
-  }
+  const {h, getJSON} = window.huyingDom;  // web/dom.js
 
   const api = (name, code, extra) => cfg.api[name] + "?code=" + encodeURIComponent(code) + (extra || "");
   const isGrid = (code) => code.length >= 15;

@@ -19,19 +19,7 @@
 
   window.addEventListener("resize", () => chart.resize());
 
-  function h(tag, attrs, text) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  async function getJSON(url) {
-    const r = await fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}});
-    const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(body.message || body.detail || r.statusText);
-    return body;
-  }
+  const {h, getJSON} = window.huyingDom;  // web/dom.js
 
   function kindLabel(kind) { return L.kinds[kind] || kind; }
 
