@@ -402,7 +402,6 @@ def renovation_contribute(renovation: Renovation, *, unit: Unit, what: str, acto
 # the database), refuse what the columns cannot hold, and then call the services above.
 
 MAX_FLOOR = 200
-PARTNER_KINDS = (UnitKind.ENTERPRISE, UnitKind.AGENCY)
 
 
 def owner_label(key: str | None) -> str:
@@ -435,34 +434,8 @@ def _whole(value, *, field: str, message: str, low: int, high: int) -> int:
     return int(text)
 
 
-def buildings_for_setup(actor, q: str, *, limit: int = 20):
-    """Buildings of the communities `actor` manages whose address or code holds `q` (nothing for no `q`)."""
-    from django.db.models import Q
-
-    from huying.territory.models import Building
-
-    q = clean_text(q, field="q", max_length=60)
-    if not q:
-        return Building.objects.none()
-    communities = sel.managed_communities(actor)
-    return (Building.objects.filter(grid__community__in=communities)
-            .filter(Q(address__icontains=q) | Q(code__iexact=q))
-            .select_related("grid__community").order_by("address", "code")[:limit])
-
-
-def partner_units(q: str, *, limit: int = 20):
-    """Active enterprises and agencies (企事业单位、社会服务机构) whose name or code holds `q`."""
-    from django.db.models import Q
-
-    q = clean_text(q, field="q", max_length=60)
-    if not q:
-        return Unit.objects.none()
-    return (Unit.objects.filter(active=True, kind__in=PARTNER_KINDS)
-            .filter(Q(name__icontains=q) | Q(code__iexact=q)).order_by("name", "code")[:limit])
-
-
 def _partner(unit: Unit | None, *, field: str) -> Unit | None:
-    if unit is not None and (not unit.active or unit.kind not in PARTNER_KINDS):
+    if unit is not None and (not unit.active or unit.kind not in sel.PARTNER_KINDS):
         raise DomainError("community.projects.not_contributor", _("共建单位须为企事业单位或社会服务机构。"),
                           field=field)
     return unit

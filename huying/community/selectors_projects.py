@@ -9,11 +9,12 @@ names and phones masked; only the managers see them whole.
 
 from __future__ import annotations
 
-from django.db.models import Avg, Count, QuerySet
+from django.db.models import Avg, Count, Q, QuerySet
 
+from huying.core.text import clean_text
 from huying.people.masking import mask_name, mask_phone
-from huying.people.models import Membership, RoleCode, UnitKind
-from huying.territory.models import Division, Level
+from huying.people.models import Membership, RoleCode, Unit, UnitKind
+from huying.territory.models import Building, Division, Level
 
 from .models import Canteen, LiftOwner, LiftProject, Renovation
 
@@ -142,3 +143,29 @@ def register_tiles() -> None:
 
     tiles.register("community_lifts", title=_lazy("加装电梯"), fn=lifts_tile, order=170)
     tiles.register("community_canteens", title=_lazy("长者饭堂"), fn=canteens_tile, order=171)
+
+
+# -- the set-up pages' searches ------------------------------------------------------------------
+
+# Units that may join a project as partners or run a canteen (企事业单位、社会服务机构).
+PARTNER_KINDS = (UnitKind.ENTERPRISE, UnitKind.AGENCY)
+
+
+def buildings_for_setup(actor, q: str, *, limit: int = 20):
+    """Buildings of the communities `actor` manages whose address or code holds `q` (nothing for no `q`)."""
+    q = clean_text(q, field="q", max_length=60)
+    if not q:
+        return Building.objects.none()
+    communities = managed_communities(actor)
+    return (Building.objects.filter(grid__community__in=communities)
+            .filter(Q(address__icontains=q) | Q(code__iexact=q))
+            .select_related("grid__community").order_by("address", "code")[:limit])
+
+
+def partner_units(q: str, *, limit: int = 20):
+    """Active enterprises and agencies (企事业单位、社会服务机构) whose name or code holds `q`."""
+    q = clean_text(q, field="q", max_length=60)
+    if not q:
+        return Unit.objects.none()
+    return (Unit.objects.filter(active=True, kind__in=PARTNER_KINDS)
+            .filter(Q(name__icontains=q) | Q(code__iexact=q)).order_by("name", "code")[:limit])

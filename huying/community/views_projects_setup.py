@@ -126,7 +126,7 @@ def lift_new(request):
     communities = list(_require_any_manager(request.user))
     q = _search(request)
     try:
-        buildings = list(svc.buildings_for_setup(request.user, q))
+        buildings = list(sel.buildings_for_setup(request.user, q))
     except DomainError:
         buildings = []
     form, chosen, status = LiftForm(), None, 200
@@ -213,7 +213,7 @@ def lift_owners_template(request):
 
 def _operator_choices(request, current: Unit | None) -> list[Unit]:
     try:
-        units = list(svc.partner_units(_search(request)))
+        units = list(sel.partner_units(_search(request)))
     except DomainError:
         units = []
     if current is not None and current not in units:
@@ -368,6 +368,6 @@ def renovation_partners(request, pk: int):
                 return redirect("community:setup_renovation_partners", pk=renovation.pk)
     return render(request, "community/projects/setup_renovation_partners.html", {
         "renovation": renovation, "form": form, "q": _search(request),
-        "units": _operator_choices(request, chosen if chosen and chosen.kind in svc.PARTNER_KINDS else None),
+        "units": _operator_choices(request, chosen if chosen and chosen.kind in sel.PARTNER_KINDS else None),
         "chosen": chosen.pk if chosen else None,
         "contributions": renovation.contributions.select_related("unit").order_by("pk")}, status=status)
