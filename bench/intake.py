@@ -140,6 +140,7 @@ def prepare() -> str:
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)  # the rate limits' cache table (as `huying demo` makes it)
     if not Grid.objects.filter(layer=UNIFIED_LAYER, code__startswith=DISTRICT).exists():
         print("  loading 越秀区 (divisions, generated grids and buildings) — once …", flush=True)
         load_territory(districts=(DISTRICT,))
@@ -190,6 +191,12 @@ def in_process(db: str, items: list[dict], *, batch: int) -> None:
         work_orders_create_many(batched[i:i + batch], actor=None, now=timezone.now())
     emit(db, f"in-process, batches of {batch}", len(batched), time.perf_counter() - wall,
          time.process_time() - cpu, queries=f"{q_batch / probe:.2f}")
+
+
+def secrets_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(50)
 
 
 def _free_port() -> int:
@@ -248,13 +255,18 @@ def over_http(db: str, items: list[dict], token: str, *, clients: int, workers: 
     from huying.dispatch.models import IdempotencyKey
 
     port = _free_port()
-    env = {**os.environ, "HUYING_LOG_LEVEL": "ERROR"}
+    # A fresh clone has no key file (var/secret_key) and the server refuses to start without a key.
+    # The API's per-user write limit (HUYING_RATE_API, 120/m) would answer most of the load with 429.
+    env = {"HUYING_SECRET_KEY": secrets_token(), "HUYING_RATE_API": "1000000/m", **os.environ,
+           "HUYING_LOG_LEVEL": "ERROR"}
     config = Path(tempfile.mkdtemp(prefix="huying-bench-")) / "gunicorn_conf.py"
     config.write_text(GUNICORN_CONF)
+    log = (config.parent / "gunicorn.log").open("w+b")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "huying.wsgi:application", "--bind", f"127.0.0.1:{port}", "-c", str(config),
          "--workers", str(workers), "--threads", str(threads), "--graceful-timeout", "5", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        # Its log goes to a file: a pipe nobody reads fills up and blocks the workers' logging.
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -263,7 +275,8 @@ def over_http(db: str, items: list[dict], token: str, *, clients: int, workers: 
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start: " + server.stderr.read().decode()[-2000:]) from None
+                    log.seek(0)
+                    raise RuntimeError("gunicorn did not start: " + log.read().decode()[-2000:]) from None
                 time.sleep(0.1)
         print(f"  gunicorn on 127.0.0.1:{port}: {workers} workers × {threads} threads", flush=True)
 
@@ -295,7 +308,9 @@ def over_http(db: str, items: list[dict], token: str, *, clients: int, workers: 
                 p.join(30)
             ok, bad = sum(g[0] for g in got), sum(g[1] for g in got)
             if bad:
-                raise RuntimeError(f"{phase}: {bad} requests failed")
+                log.seek(0)
+                raise RuntimeError(f"{phase}: {bad} requests failed; the server's log ends: "
+                                   + log.read().decode(errors="replace")[-2000:])
             if phase == "timed":
                 emit(db, f"HTTP, {clients} clients", ok, wall, server_cpu,
                      queries="", client_cpu=round(sum(g[2] for g in got), 2))

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -290,6 +291,13 @@ HUYING_DEMO_PASSWORD = os.environ.get("HUYING_DEMO_PASSWORD", "huying-demo-2026"
 # TLS) and its fixed client id, which names its persistent session on the broker (docs/sensing.md).
 HUYING_MQTT_URL = os.environ.get("HUYING_MQTT_URL", "mqtt://127.0.0.1:1883")
 HUYING_MQTT_CLIENT_ID = os.environ.get("HUYING_MQTT_CLIENT_ID", "huying-sensing-bridge")
+
+# Rollups (insight.rollups, D58): "worker" — the worker's `rollups` job applies the queued changes every
+# 2 s (the dashboard is at most a few seconds behind); "commit" — the process that made a change applies
+# it right after its commit (tests, a tiny installation without a worker).
+HUYING_INSIGHT_REFRESH = os.environ.get("HUYING_INSIGHT_REFRESH", "worker")
+if HUYING_INSIGHT_REFRESH not in ("worker", "commit"):
+    raise ImproperlyConfigured("HUYING_INSIGHT_REFRESH must be worker or commit")
 
 # Forecasts (insight.forecast): calls one operator on duty handles a day, the capacity line until shifts exist.
 HUYING_CALLS_PER_OPERATOR_DAY = _int("HUYING_CALLS_PER_OPERATOR_DAY", 120)

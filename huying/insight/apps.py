@@ -11,10 +11,13 @@ class InsightConfig(AppConfig):
 
         forecast_register()  # the "tomorrow's calls" tile and the daily "forecast" job
         # Rollups follow every committed change of an order (ARCHITECTURE.md: insight subscribes to
-        # dispatch's changes: noted inside each transaction, refreshed in one batch after it commits).
-        # HUYING_INSIGHT_LIVE=False leaves them to `insight rebuild`.
+        # dispatch's changes): noted in a queue inside each transaction, applied in batches by the
+        # worker's `rollups` job (D58). HUYING_INSIGHT_LIVE=False leaves them to `insight rebuild`.
         if not getattr(settings, "HUYING_INSIGHT_LIVE", True):
             return
-        from .rollups import connect
+        from huying.core import jobs
+
+        from .rollups import connect, rollups_job
 
         connect()
+        jobs.register("rollups", interval=2, fn=rollups_job, title="汇总数据刷新")

@@ -131,3 +131,22 @@ class CallForecast(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.subject or '*'} {self.made_on}"
+
+
+class RefreshQueue(models.Model):
+    """An order whose contribution to the rollups may have changed, noted inside the transaction of
+    the change (so a crash after the commit cannot lose it) and drained in batches by the worker's
+    `rollups` job (`rollups.drain`): the queue row is deleted in the transaction that applies the
+    refresh, so every noted change is applied exactly once. An order noted twice is refreshed once
+    per batch (the refresh is idempotent: it recomputes the order's fact from its committed rows)."""
+
+    id = models.BigAutoField(primary_key=True)
+    order_id = models.BigIntegerField()
+    noted_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("待汇总工单")
+        verbose_name_plural = _("待汇总工单")
+
+    def __str__(self):
+        return f"{self.order_id} @ {self.noted_at:%Y-%m-%d %H:%M:%S}"

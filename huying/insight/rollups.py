@@ -20,11 +20,15 @@ import logging
 from collections import defaultdict
 from datetime import date
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
+
+from huying.core import rows
 
 from .facts import IDX, Fact, N, fact_of, signature
 from .metrics import COUNTERS
-from .models import CODE_LENGTH, AreaDay, AreaNow, Level, OrderFact, OrderUnitFact, UnitDay
+from .models import CODE_LENGTH, AreaDay, AreaNow, Level, OrderFact, OrderUnitFact, RefreshQueue, UnitDay
 
 log = logging.getLogger(__name__)
 PLACEHOLDER_DAY = date(1970, 1, 1)
@@ -32,10 +36,18 @@ _city_code_cache: list[str] = []
 
 
 def city_code() -> str:
+    """The loaded city's code, the top of every rollup chain; "" while no city is loaded.
+
+    Only a loaded city is remembered, so loading one later is picked up without a restart, and
+    rollups made before it (under "") are put right by `huying insight rebuild`.
+    """
     if not _city_code_cache:
         from huying.territory.selectors import city_code as territory_city_code
 
-        _city_code_cache.append(territory_city_code() or "440100")
+        code = territory_city_code()
+        if not code:
+            return ""
+        _city_code_cache.append(code)
     return _city_code_cache[0]
 
 
@@ -365,43 +377,73 @@ def on_order_signal(sender=None, order_id=None, **kwargs) -> None:
         log.exception("insight: refreshing order %s failed", order_id)
 
 
-class _Batch:
-    """The orders one transaction changed, refreshed together once it commits."""
-
-    def __init__(self):
-        self.ids: set[int] = set()
-
-    def __call__(self) -> None:
-        if getattr(connection, "_insight_batch", None) is self:
-            connection._insight_batch = None
-        try:
-            orders_refresh(self.ids)
-        except Exception:  # noqa: BLE001 - the orders are committed; stale rollups are repaired by rebuild
-            log.exception("insight: refreshing %d orders failed", len(self.ids))
-
-
 def on_order_events(sender=None, events=(), **kwargs) -> None:
-    """Receiver for dispatch's in-transaction `order_events`: note the orders, refresh after commit.
+    """Receiver for dispatch's in-transaction `order_events`: queue the orders the change touched.
 
-    One refresh per transaction for all the orders it touched (a batch intake of 500 orders, each
-    created and dispatched, is one refresh of 500 rather than 1,000 of one). A rolled-back
-    transaction drops its batch with it (Django forgets its on-commit callbacks, and a batch no
-    longer registered is not reused).
+    One INSERT per transaction however many orders it touched (a batch intake of 500 orders, each
+    created and dispatched, queues 1,000 rows in one statement). The rows commit or roll back with
+    the change. The worker's `rollups` job applies them (`drain`); with HUYING_INSIGHT_REFRESH =
+    "commit" the process that made the change drains the queue itself right after its commit (small
+    installations, tests), as the rollups were kept before the queue existed.
     """
-    ids = {int(kw["order_id"]) for announced, kw in events
-           if announced in _ANNOUNCED and kw.get("order_id") is not None}
+    ids = [int(kw["order_id"]) for announced, kw in events
+           if announced in _ANNOUNCED and kw.get("order_id") is not None]
     if not ids:
         return
-    batch = getattr(connection, "_insight_batch", None)
-    if batch is None or not connection.in_atomic_block or not any(
-            cb is batch for _sids, cb, _robust in connection.run_on_commit):
-        batch = _Batch()
-        batch.ids |= ids
-        if connection.in_atomic_block:
-            connection._insight_batch = batch
-        transaction.on_commit(batch)  # outside a transaction: runs at once
-        return
-    batch.ids |= ids
+    now = timezone.now()
+    rows.insert_rows(RefreshQueue, [{"order_id": i, "noted_at": now} for i in dict.fromkeys(ids)])
+    if getattr(settings, "HUYING_INSIGHT_REFRESH", "worker") == "commit":
+        transaction.on_commit(_drain_after_commit)  # outside a transaction: at once
+
+
+def _drain_after_commit() -> None:
+    try:
+        drain()
+    except Exception:  # noqa: BLE001 - the change is committed; its queue rows stay for the worker
+        log.exception("insight: draining the refresh queue failed")
+
+
+DRAIN_BATCH = 5000
+
+
+def _take(limit: int) -> list[int]:
+    """Delete up to `limit` of the oldest queue rows and return their orders (distinct), in the
+    caller's transaction. On PostgreSQL two workers take disjoint rows (SKIP LOCKED); SQLite has
+    one writer at a time anyway."""
+    qn = connection.ops.quote_name
+    table = qn(RefreshQueue._meta.db_table)
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY id LIMIT %s{lock}) "
+                    f"RETURNING order_id", [limit])
+        return sorted({r[0] for r in cur.fetchall()})
+
+
+def drain(*, batch: int = DRAIN_BATCH, stopping=lambda: False) -> dict[str, int]:
+    """Apply the queued changes to the rollups, `batch` queue rows per transaction, until the queue
+    is empty (or `stopping()`); returns how many queue rows' orders were refreshed and changed."""
+    taken = changed = 0
+    while not stopping():
+        with transaction.atomic():
+            ids = _take(batch)
+            if not ids:
+                break
+            changed += orders_refresh(ids)
+        taken += len(ids)
+    return {"orders": taken, "changed": changed}
+
+
+def pending() -> dict:
+    """How far behind the rollups are: queued orders and when the oldest was noted (None: current)."""
+    from django.db.models import Count, Min
+
+    got = RefreshQueue.objects.aggregate(n=Count("id"), oldest=Min("noted_at"))
+    return {"orders": got["n"] or 0, "oldest": got["oldest"]}
+
+
+def rollups_job(*, now, stopping, every) -> dict:
+    """The worker's `rollups` job: drain the refresh queue."""
+    return drain(stopping=stopping)
 
 
 _ANNOUNCED: frozenset = frozenset()  # the signals whose changes move the rollups (set by connect())
@@ -416,5 +458,5 @@ def connect() -> None:
     signals.order_events.connect(on_order_events, dispatch_uid="insight.rollups.order_events")
 
 
-__all__ = ["IDX", "aggregate", "ancestors", "connect", "facts_write", "on_order_events", "on_order_signal",
-           "order_refresh", "orders_refresh", "rebuild"]
+__all__ = ["IDX", "aggregate", "ancestors", "connect", "drain", "facts_write", "on_order_events",
+           "on_order_signal", "order_refresh", "orders_refresh", "pending", "rebuild", "rollups_job"]

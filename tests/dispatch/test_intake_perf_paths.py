@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from huying.core import rows
 from huying.core.audit import audit_log
 from huying.core.errors import DomainError
 from huying.core.models import AuditEntry
@@ -21,7 +22,7 @@ from huying.dispatch.models import (
     Transition,
     WorkOrder,
 )
-from huying.dispatch.services import intake, reference, rows, work_order_create, work_orders_create_many
+from huying.dispatch.services import intake, reference, work_order_create, work_orders_create_many
 from huying.people.models import Unit
 
 from .conftest import at

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import Q
 
 from huying.dispatch.models import Assignment, Callback, Transition, WorkOrder
@@ -213,27 +214,33 @@ def _batch(world, n: int, start: int):
                  idempotency_key=f"batch-{start + i}", auto_dispatch=True) for i in range(n)]
 
 
-def test_a_batch_intake_is_refreshed_in_one_go_whatever_its_size(world, django_capture_on_commit_callbacks):
+def test_a_batch_intake_is_queued_in_one_statement_and_drained_in_one_go_whatever_its_size(world, settings):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from huying.dispatch.services import work_orders_create_many
+    from huying.insight.models import RefreshQueue
 
-    queries = []
-    for n, start in ((3, 0), (30, 100)):
-        with django_capture_on_commit_callbacks() as callbacks:
-            work_orders_create_many(_batch(world, n, start), actor=world.users["operator"], now=T0)
-        refreshes = [cb for cb in callbacks if isinstance(cb, rollups._Batch)]
-        assert len(refreshes) == 1 and len(refreshes[0].ids) == n
-        with CaptureQueriesContext(connection) as ctx:
-            for cb in callbacks:
-                cb()
-        queries.append(len([q for q in ctx.captured_queries if "insight_" in q["sql"]]))
-    # The same number of rollup queries for 3 orders as for 30: one refresh per transaction.
-    assert queries[0] == queries[1], queries
+    settings.HUYING_INSIGHT_REFRESH = "worker"
     code = world.grids[0].code
+    queued, drained = [], []
+    for n, start in ((3, 0), (30, 100)):
+        with CaptureQueriesContext(connection) as ctx:
+            work_orders_create_many(_batch(world, n, start), actor=world.users["operator"], now=T0)
+        queued.append(len([q for q in ctx.captured_queries if "insight_" in q["sql"]]))
+        # Created and dispatched: two announcements per order, one queue row per order.
+        assert RefreshQueue.objects.count() == n
+        assert selectors.area_counters(code)["dispatches"] == (0 if start == 0 else 3)  # not applied yet
+        with CaptureQueriesContext(connection) as ctx:
+            assert rollups.drain() == {"orders": n, "changed": n}
+        drained.append(len([q for q in ctx.captured_queries if "insight_" in q["sql"]]))
+        assert RefreshQueue.objects.count() == 0
+    # The same number of rollup queries for 3 orders as for 30: one INSERT to queue, one drain.
+    assert queued == [1, 1], queued
+    assert drained[0] == drained[1], drained
     assert selectors.area_counters(code) == direct_area(code)
     assert selectors.area_counters(code)["dispatches"] == 33
+    assert rollups.drain() == {"orders": 0, "changed": 0}
 
 
 def test_a_rolled_back_change_refreshes_nothing_and_the_next_one_still_does(world, report, live):
@@ -278,3 +285,91 @@ def test_vacuum_after_a_bulk_load_runs_outside_transactions_only():
             break
         time.sleep(0.1)
     assert vacuums() == before + 1
+
+
+# -- the worker's way: the queue noted in the change's transaction, drained by the `rollups` job ----
+
+def _rollups_job():
+    from huying.core import jobs
+
+    return next(j for j in jobs.registered() if j.name == "rollups")
+
+
+def test_in_worker_mode_a_change_is_queued_with_its_transaction_and_applied_by_the_worker_job(
+        world, report, settings):
+    from django.db import transaction
+    from django.utils import timezone
+
+    from huying.core import jobs
+    from huying.insight.models import RefreshQueue
+
+    settings.HUYING_INSIGHT_REFRESH = "worker"
+    code = world.grids[0].code
+    o = report(now=T0)
+    assert RefreshQueue.objects.filter(order_id=o.pk).count() == 1
+    assert selectors.area_counters(code)["open"] == 0  # not applied until the worker runs
+    assert rollups.pending()["orders"] == 1 and rollups.pending()["oldest"] is not None
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        with transaction.atomic():
+            work_order_reject(o, actor=world.users["dispatcher"], reason="重复来电", now=T0)
+            raise Boom
+    assert RefreshQueue.objects.count() == 1  # the rolled-back change took its queue row with it
+
+    outcome = jobs.run_job(_rollups_job(), now=timezone.now())
+    assert outcome.counts == {"orders": 1, "changed": 1}
+    assert RefreshQueue.objects.count() == 0 and rollups.pending() == {"orders": 0, "oldest": None}
+    assert selectors.area_counters(code) == direct_area(code)
+    assert selectors.area_counters(code)["open"] == 1
+
+    work_order_reject(o, actor=world.users["dispatcher"], reason="重复来电", now=T0)
+    assert selectors.area_counters(code)["rejected"] == 0
+    assert jobs.run_job(_rollups_job(), now=timezone.now()).counts == {"orders": 1, "changed": 1}
+    assert selectors.area_counters(code) == direct_area(code)
+    assert selectors.area_counters(code)["rejected"] == 1
+
+
+needs_postgres = pytest.mark.skipif(connection.vendor != "postgresql",
+                                    reason="SKIP LOCKED between two connections needs PostgreSQL")
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_drain_every_queued_change_exactly_once(world, settings):
+    import threading
+
+    from huying.dispatch.services import work_orders_create_many
+    from huying.insight.models import RefreshQueue
+
+    settings.HUYING_INSIGHT_REFRESH = "worker"
+    for start in range(0, 200, 50):
+        work_orders_create_many(_batch(world, 50, 1000 + start), actor=world.users["operator"], now=T0)
+    assert RefreshQueue.objects.count() == 200
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def worker():
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            results.append(rollups.drain(batch=10))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, name=f"w{i}") for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    assert sum(r["orders"] for r in results) == 200  # every queue row taken by exactly one worker
+    assert RefreshQueue.objects.count() == 0
+    code = world.grids[0].code
+    assert selectors.area_counters(code) == direct_area(code)
+    assert selectors.area_counters(code)["dispatches"] == 200

@@ -110,5 +110,3 @@ class InAppMessage(models.Model):
     def __str__(self):
         return f"{self.user_id}: {self.title}"
 
-
-from . import receivers  # noqa: E402,F401  connects the outbox to dispatch's in-transaction signal

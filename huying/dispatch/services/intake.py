@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from huying.core import rows
 from huying.core.audit import audit_row
 from huying.core.errors import DomainError
 from huying.core.models import AuditEntry
@@ -60,7 +61,7 @@ from ..routing import Route
 from ..signals import order_created, order_transitioned, send_many_on_commit
 from ..triage import intake as classification
 from ..workflow import transition_check
-from . import reference, rows
+from . import reference
 from .common import actor_label, has_any_role, now_or, unit_level
 from .photos import Photo, photos_attach, photos_check
 from .routing import place_units_q, route_for
@@ -554,6 +555,7 @@ def _write(drafts: list[_Draft], *, actor, now, remember: bool = False) -> list[
     steps: list[dict] = []
     audits = []
     signals: list[tuple] = []
+    carried: list[tuple[dict, int, WorkOrder]] = []  # dispatch announcements that carry their step
     label, system = actor_label(actor), actor_label(None)
     auto_note = _("自动派单")
     for (order, dx), d in zip(made, drafts, strict=True):
@@ -590,11 +592,18 @@ def _write(drafts: list[_Draft], *, actor, now, remember: bool = False) -> list[
         audits.append(audit_row(order, "dispatch.order.dispatched", actor=step_actor,
                                 old={"state": State.SUBMITTED}, new={"state": State.DISPATCHED, "version": 2},
                                 data=data, reason=note))
-        signals.append((order_transitioned, {"order_id": order.pk, "action": "dispatched",
-                                             "from_state": State.SUBMITTED, "to_state": State.DISPATCHED,
-                                             "unit_id": dx.unit_id}))
+        announced = {"order_id": order.pk, "action": "dispatched", "from_state": State.SUBMITTED,
+                     "to_state": State.DISPATCHED, "unit_id": dx.unit_id}
+        signals.append((order_transitioned, announced))
+        carried.append((announced, len(steps) - 1, order))
     audits += classification.record(orders, drafts, now=now)
     step_ids = rows.insert_rows(Transition, steps)
+    for announced, index, order in carried:
+        # What the outbox would otherwise read back (notify.services._STEP_FIELDS): it has it in hand.
+        announced["step"] = {"step": step_ids[index], "at": now, "code": order.code, "title": order.title,
+                             "lead_unit_id": order.lead_unit_id, "response_due": order.response_due,
+                             "resolve_due": order.resolve_due, "reporter_id": order.reporter_id,
+                             "reporter_phone": order.reporter_phone}
     if remember:
         _remember(orders, made, steps, step_ids)
     rows.insert_rows(AuditEntry, audits)

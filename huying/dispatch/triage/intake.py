@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from huying.core import rows
 from huying.core.audit import audit_row
 from huying.core.errors import DomainError
 
 from ..models import Channel, Subject, SubjectKind
 from ..routing import Route
-from ..services import reference, rows
+from ..services import reference
 from .models import Classification, LabelRoute
 
 # Channels whose submissions may come without a subject (residents' web reports, API clients): the

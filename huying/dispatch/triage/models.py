@@ -103,5 +103,3 @@ class ClassifierCorrection(models.Model):
 
 
 __all__ = ["Classification", "ClassifierCorrection", "Label", "LabelRoute"]
-
-from . import receivers  # noqa: E402,F401  subject changes record corrections in their own transaction

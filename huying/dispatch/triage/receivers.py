@@ -1,5 +1,5 @@
 """A subject change that moves a classified order into another family records a correction, in the
-change's own transaction (through `order_event`, sent inside it)."""
+change's own transaction (through `order_event`, sent inside it). Connected by `DispatchConfig.ready()`."""
 
 from ..signals import order_changed, order_event
 
@@ -12,4 +12,5 @@ def _subject_changed(sender, *, announced=None, order_id=None, action=None, **kw
     correction_after_subject_change(order_id)
 
 
-order_event.connect(_subject_changed, dispatch_uid="dispatch.triage.subject_changed")
+def connect() -> None:
+    order_event.connect(_subject_changed, dispatch_uid="dispatch.triage.subject_changed")
