@@ -411,9 +411,6 @@ def register() -> None:
 
 # -- the benchmark ----------------------------------------------------------------------------
 
-GUANGZHOU_DISTRICTS = ("440103", "440104", "440105", "440106", "440111", "440112", "440113", "440114", "440115",
-                       "440117", "440118")
-
 
 def bench_forecast(*, orders: int = 20000, seed: int = 2025, end: datetime | None = None,
                    holdout_weeks: int = 4, simulate: bool | None = None, grids_target: int = 1100) -> dict:
@@ -435,9 +432,11 @@ def bench_forecast(*, orders: int = 20000, seed: int = 2025, end: datetime | Non
         simulate = not AreaDay.objects.exists()
     if simulate:
         if not Grid.objects.filter(layer=UNIFIED_LAYER).exists():
-            from huying.territory.testing import load_territory
+            from huying.territory.testing import load_territory, shipped_data
 
-            load_territory(districts=GUANGZHOU_DISTRICTS, grids_target=grids_target)
+            # Every district of the shipped city's data, gridded.
+            districts = [d["code"] for d in shipped_data("divisions.json")["districts"]]
+            load_territory(districts=districts, grids_target=grids_target)
         reset_caches()
         simulate_year(Options(orders=orders, end=end, days=365, seed=seed))
     last = AreaDay.objects.filter(level=Level.CITY).order_by("-day").values_list("day", flat=True).first()

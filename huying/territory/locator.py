@@ -31,6 +31,7 @@ from django.db.models.functions import Length
 
 from .coords import to_wgs84
 from .models import UNIFIED_LAYER, Building, Division, Grid, Level
+from .provinces import PROVINCES, province_short_name
 
 log = logging.getLogger(__name__)
 
@@ -290,23 +291,18 @@ _COMMUNITY_SUFFIXES = (
 )
 _COMMITTEE = {"社区": ("社区居民委员会", "社区居委会", "居民委员会", "居委会"), "村": ("村民委员会", "村委会")}
 
-# Places beyond Guangzhou that addresses name: every province-level unit, the other cities of
-# Guangdong and the large cities people in Guangzhou most often come from.
-_PROVINCES = (
-    "北京市 天津市 上海市 重庆市 河北省 山西省 辽宁省 吉林省 黑龙江省 江苏省 浙江省 安徽省 福建省 江西省 山东省 "
-    "河南省 湖北省 湖南省 海南省 四川省 贵州省 云南省 陕西省 甘肃省 青海省 台湾省 内蒙古自治区 广西壮族自治区 "
-    "西藏自治区 宁夏回族自治区 新疆维吾尔自治区 香港特别行政区 澳门特别行政区 香港 澳门 台湾"
-).split()
-_CITIES = (
-    "深圳 珠海 汕头 佛山 韶关 湛江 肇庆 江门 茂名 惠州 梅州 汕尾 河源 阳江 清远 东莞 中山 潮州 揭阳 云浮 "
-    "石家庄 太原 沈阳 大连 长春 哈尔滨 南京 苏州 无锡 杭州 宁波 温州 合肥 福州 厦门 泉州 南昌 济南 青岛 郑州 "
-    "武汉 长沙 海口 三亚 成都 贵阳 昆明 西安 兰州 西宁 呼和浩特 南宁 拉萨 银川 乌鲁木齐"
-).split()
-_OUTSIDE_NAMES = tuple(_PROVINCES) + tuple(f"{c}市" for c in _CITIES)
-# An address that opens with "<name>市<name>区/县" (after an optional province), e.g. 长沙市岳麓区,
-# names a city even when it is not in the lists above; 市场 is a market, not a city.
-_PROVINCE_PREFIX = re.compile("^(?:广东省|广东|" + "|".join(p for p in _PROVINCES if p.endswith(("省", "区"))) + ")")
-_CITY_DISTRICT = re.compile(r"^([\u4e00-\u9fff]{2,4}?)市(?!场)[\u4e00-\u9fff]{1,4}?[区县]")
+# An address opening with "<name>市" (after an optional prefix of our own province) names a city;
+# when that city is not the one loaded, the address is outside. These common words end in 市 but
+# name no city (超市 a supermarket, 本市 "this city" …); 市场 is a market. 城市, 都市 and 门市 end
+# two-character city names too (盐城市, 成都市, 江门市), so they are words only after a longer name.
+_CITY_AT_START = re.compile(r"^([\u4e00-\u9fff]{2,4}?)市(?![场村街路桥镇墟口])")
+_NOT_CITY_WORDS = ("超市", "夜市", "集市", "菜市", "街市", "花市", "早市", "墟市", "闹市", "股市",
+                   "本市", "我市", "全市", "该市", "上市")
+_NOT_CITY_AFTER_LONG_NAME = ("城市", "都市", "门市")
+_NOT_IN_CITY_NAME = set("区县省市路街镇村道")
+# Short forms of the province level that addresses write on their own (香港中环); the others' short
+# forms (北京, 湖南) are also parts of road names (北京路, 湖南路) and count only in full.
+_BARE_PROVINCE_SHORT = ("香港", "澳门", "台湾")
 _SPACES = re.compile(r"[\s\u3000,，、;；:：]+")
 
 
@@ -347,6 +343,13 @@ class _Div:
         return _LEVEL_DEPTH[self.level]
 
 
+def _home_provinces(divisions) -> set[str]:
+    """The 2-digit province codes of the loaded city (of every division when no city is loaded)."""
+    divisions = list(divisions)
+    cities = [d for d in divisions if d.level == Level.CITY] or divisions
+    return {d.code[:2] for d in cities if d.code[:2] in PROVINCES}
+
+
 def _is_ancestor_or_self(a: _Div, d: _Div) -> bool:
     return a.level == Level.CITY or d.code.startswith(a.code)
 
@@ -357,11 +360,19 @@ class NameIndex:
     def __init__(self, divisions: dict[int, _Div], aliases: dict[str, set[int]]):
         self.divisions = divisions
         self.aliases = aliases
+        # What is outside comes from what is loaded: the province-level names other than the
+        # loaded city's own (its code's first two digits), and any "<X>市" that is not ours.
+        home = _home_provinces(divisions.values())
+        self.outside = {name for code, name in PROVINCES.items() if code not in home}
+        self.outside.update(s for s in _BARE_PROVINCE_SHORT
+                            if not any(province_short_name(PROVINCES[c]) == s for c in home))
+        own = sorted({n for c in home for n in (PROVINCES[c], province_short_name(PROVINCES[c]))},
+                     key=len, reverse=True)
+        self.own_prefix = re.compile("^(?:" + "|".join(map(re.escape, own)) + ")") if own else None
         # A district's bare short name (越秀, 黄埔) is also part of road and place names (黄埔大道 is
         # in 天河区), so it counts only when the text is just that name or a division follows it.
         self.weak = {a for a, ids in aliases.items()
                      if not a.endswith(("区", "市")) and all(divisions[i].level == Level.DISTRICT for i in ids)}
-        self.outside = set(_OUTSIDE_NAMES)
         self.max_len = max([len(a) for a in aliases] + [len(a) for a in self.outside] + [1])
 
     @staticmethod
@@ -390,15 +401,33 @@ class NameIndex:
                     break
             else:
                 i += 1
+        city_at = self._other_city_at(text, mentions)
+        if city_at is not None:
+            outside_at = city_at if outside_at is None else min(outside_at, city_at)
         mentions = [(start, ids) for k, (start, end, weak, ids) in enumerate(mentions)
                     if not weak or (start == 0 and end == len(text))
                     or (k + 1 < len(mentions) and mentions[k + 1][0] == end)]
-        prefix = _PROVINCE_PREFIX.match(text)
-        start = prefix.end() if prefix else 0
-        m = _CITY_DISTRICT.match(text, start)
-        if m and f"{m.group(1)}市" not in self.aliases and m.group(1) not in self.aliases:
-            outside_at = start if outside_at is None else min(outside_at, start)
         return mentions, outside_at
+
+    def _other_city_at(self, text: str, mentions) -> int | None:
+        """Where the text opens (after our own province, if written) with a city that is not ours."""
+        prefix = self.own_prefix.match(text) if self.own_prefix else None
+        start = prefix.end() if prefix else 0
+        # The slice keeps ^ anchored at `start`.
+        m = _CITY_AT_START.match(text[start:])
+        if m is None:
+            return None
+        name = m.group(1)
+        word = name[-1] + "市"
+        if (_NOT_IN_CITY_NAME & set(name) or word in _NOT_CITY_WORDS
+                or (word in _NOT_CITY_AFTER_LONG_NAME and len(name) > 2)):
+            return None
+        if f"{name}市" in self.aliases or name in self.aliases:
+            return None
+        # A division of ours whose name runs through this 市 (a 某市社区) is no city.
+        if any(s == start and e > start + len(name) for s, e, _weak, _ids in mentions):
+            return None
+        return start
 
     def resolve(self, mentions: list[tuple[int, set[int]]]) -> _Div | None:
         """The deepest named division consistent with every shallower division the text names.

@@ -258,3 +258,8 @@ def territory_search(query: str, *, limit: int = 20) -> list[tuple[TerritoryNode
 def city_code() -> str | None:
     """The code of the city at the top of the territory, if it is loaded."""
     return Division.objects.filter(level=Level.CITY).order_by("code").values_list("code", flat=True).first()
+
+
+def city_name() -> str | None:
+    """The name of the city at the top of the territory (深圳市), if it is loaded."""
+    return Division.objects.filter(level=Level.CITY).order_by("code").values_list("name", flat=True).first()

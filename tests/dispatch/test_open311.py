@@ -199,7 +199,7 @@ def test_request_filters_ids_codes_dates_and_status(client, world, orders):
     assert ids(start_date=local) == [done.code, open_order.code]
 
 
-def test_discovery_in_both_formats(client):
+def test_discovery_in_both_formats(client, db):  # the contact names the loaded city
     j = client.get("/open311/v2/discovery.json").json()
     assert j["endpoints"][0]["specification"] == "http://wiki.open311.org/GeoReport_v2"
     assert j["endpoints"][0]["url"].endswith("/open311/v2")

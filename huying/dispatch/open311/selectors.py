@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from huying.core.apischema import MAX_YEAR, MIN_YEAR
 from huying.core.errors import DomainError
 from huying.people.masking import mask_address, mask_text
+from huying.territory.selectors import city_name
 
 from ..models import RequestType, State, Subject, WorkOrder
 
@@ -249,10 +250,18 @@ def token_get(token: str) -> dict:
     return {"service_request_id": sub.order.code, "token": sub.token}
 
 
+def _hotline_contact() -> str:
+    """The loaded city's 12345 hotline, named after the city (深圳市 12345 政务服务便民热线)."""
+    name = city_name()
+    if not name:
+        return _("12345 政务服务便民热线")
+    return _("%(city)s 12345 政务服务便民热线") % {"city": name}
+
+
 def discovery(base_url: str, *, changeset: datetime) -> dict:
     return {
         "changeset": _when(changeset),
-        "contact": getattr(settings, "HUYING_OPEN311_CONTACT", _("广州市 12345 政务服务便民热线")),
+        "contact": getattr(settings, "HUYING_OPEN311_CONTACT", None) or _hotline_contact(),
         "key_service": getattr(settings, "HUYING_OPEN311_KEY_SERVICE",
                                _("接口密钥由平台管理员签发（huying open311 create-key 名称）")),
         "endpoints": [{

@@ -52,7 +52,9 @@ from .divisions import division_short_name
 
 GRID_SIZE = 0.01  # metres: overlay precision, so shared edges are identical in both neighbours
 EARTH_RADIUS = 6_371_008.8
-CITY_CENTRE = (113.2644, 23.1291)  # 广州市人民政府, 越秀区府前路
+# Streets and communities are ordered from the city centre outwards: the city row's lng/lat when
+# it has them, else the shipped city's centre (广州市人民政府, 越秀区府前路).
+CITY_CENTRE = (113.2644, 23.1291)
 # Seventh national census (2020), 常住人口 by district.
 DISTRICT_POPULATION = {
     "440103": 1_238_338, "440104": 1_038_058, "440105": 1_819_217, "440106": 2_241_826,
@@ -565,13 +567,14 @@ class _DistrictResult:
 
 
 def _generate_district(district: Division, streets: list[StreetPlan], *, seed: int, buildings_per_grid: int,
-                       imported_grid_communities: set, city_name: str, tick: Callable[[int], None]) -> _DistrictResult:
+                       imported_grid_communities: set, city_name: str, tick: Callable[[int], None],
+                       city_centre: tuple[float, float] = CITY_CENTRE) -> _DistrictResult:
     result = _DistrictResult()
     shape = _load(district.geometry)
     c = shape.centroid
     proj = LocalProjection(c.x, c.y)
     parent = shapely.set_precision(proj.to_metric(shape), GRID_SIZE)
-    centre = proj.to_metric(shapely.Point(CITY_CENTRE)).coords[0]
+    centre = proj.to_metric(shapely.Point(city_centre)).coords[0]
 
     def area_weight(s: StreetPlan, cp: CommunityPlan) -> float:
         return AREA_WEIGHT[_weight_kind(cp, s.division)]
@@ -704,6 +707,7 @@ def grids_generate(*, districts: list[str] | None = None, grids_target: int = 20
                               _("%(name)s 没有街道/镇") % {"name": district_rows[code].name}, field="districts")
     city = Division.objects.filter(level=Level.CITY).order_by("code").first()
     city_name = city.name if city else ""
+    city_centre = (city.lng, city.lat) if city and city.lng is not None and city.lat is not None else CITY_CENTRE
     total_communities = sum(len(s.communities) for code in wanted for s in by_district[code])
     done = [0]
 
@@ -727,7 +731,7 @@ def grids_generate(*, districts: list[str] | None = None, grids_target: int = 20
             .values_list("community__code", flat=True).distinct())
         result = _generate_district(district, streets, seed=seed, buildings_per_grid=buildings_per_grid,
                                     imported_grid_communities=imported_grid_communities, city_name=city_name,
-                                    tick=tick)
+                                    tick=tick, city_centre=city_centre)
         _save_district(code, result, counts)
         counts["districts"] += 1
         counts["streets"] += len(streets)
