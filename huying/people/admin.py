@@ -1,19 +1,23 @@
 """Admin for units, users, roles, memberships and API tokens.
 
-Creating a unit, a user or a membership goes through `people.services` (the one write path, with
-its checks and audit row); the form dry-runs the service first so a refusal shows next to the
-field. Other edits are audited by `AuditedModelAdmin`. Memberships are never edited or deleted
+Creating, changing and deleting a unit or a user, a user's password, and granting a membership go
+through `people.services` (the one write path, with its checks and audit row); the form dry-runs
+the service first so a refusal shows next to the field (`ServiceModelAdmin`). Roles are audited
+by `AuditedModelAdmin`. Memberships are never edited or deleted
 here: they are granted, and revoked with a reason (history is appended, never edited). API tokens
 likewise: issued through `api_token_create` (the token is shown once), revoked with a reason.
 """
 
+import contextvars
 import functools
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.template import engines
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -21,7 +25,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from huying.core.adminkit import AuditedModelAdmin, add_refusal_to_form, adopt, service_refusal
+from huying.core.adminkit import (
+    AuditedModelAdmin,
+    ServiceModelAdmin,
+    add_refusal_to_form,
+    adopt,
+    service_refusal,
+)
 from huying.core.errors import DomainError
 
 from . import services
@@ -51,7 +61,7 @@ def _unit_create_call(data: dict, actor):
 
 
 @admin.register(Unit)
-class UnitAdmin(AuditedModelAdmin):
+class UnitAdmin(ServiceModelAdmin):
     list_display = ("code", "name", "kind", "parent", "division", "grid", "review_results", "active")
     list_filter = ("kind", "active", "review_results", "division__level")
     search_fields = ("code", "name")
@@ -60,33 +70,30 @@ class UnitAdmin(AuditedModelAdmin):
     show_full_result_count = False
     list_per_page = 50
 
-    def get_form(self, request, obj=None, **kwargs):
-        form_class = super().get_form(request, obj, **kwargs)
-        if obj is not None:
-            return form_class
+    def service_save(self, obj, *, values, actor, reason):
+        if obj is None:
+            return _unit_create_call(values, actor)()
+        return services.unit_update(obj, values=values, actor=actor, reason=reason)
 
-        class UnitAddForm(form_class):
-            def clean(self):
-                data = super().clean()
-                if not self.errors:
-                    exc = service_refusal(_unit_create_call(data, request.user))
-                    if exc:
-                        add_refusal_to_form(self, exc)
-                return data
+    def service_delete(self, obj, *, actor, reason):
+        services.unit_delete(obj, actor=actor, reason=reason)
 
-            def validate_unique(self):
-                pass  # unit_create checks the code itself and says so next to the field
 
-        return UnitAddForm
+# The admin's password page builds its form itself; the acting user reaches the form's save here.
+_password_actor: contextvars.ContextVar = contextvars.ContextVar("people_admin_password_actor", default=None)
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
-        adopt(obj, _unit_create_call(form.cleaned_data, request.user)())
+
+class AuditedPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's password form, saving through `services.user_set_password` (audited)."""
+
+    def save(self, commit=True):
+        usable = self.cleaned_data.get("set_usable_password", True)
+        return services.user_set_password(self.user, password=self.cleaned_data["password1"] if usable else None,
+                                          actor=_password_actor.get(), reason=str(_("管理后台修改密码")))
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, AuditedModelAdmin):
+class UserAdmin(DjangoUserAdmin, ServiceModelAdmin):
     list_display = ("username", "display_name", "phone", "is_staff", "is_active", "last_login")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("username", "display_name", "phone", "email")
@@ -98,7 +105,9 @@ class UserAdmin(DjangoUserAdmin, AuditedModelAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",),
                 "fields": ("username", "display_name", "phone", "id_number", "password1", "password2")}),
+        (_("变更说明"), {"fields": ("audit_reason",)}),  # Django's UserAdmin returns these as they are
     )
+    change_password_form = AuditedPasswordChangeForm
     inlines = (MembershipInline,)
     show_full_result_count = False
     audit_masked = {"phone": mask_phone, "id_number": mask_id_number}
@@ -106,26 +115,27 @@ class UserAdmin(DjangoUserAdmin, AuditedModelAdmin):
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()  # a new user has no memberships yet
 
-    def get_form(self, request, obj=None, **kwargs):
-        form_class = super().get_form(request, obj, **kwargs)
-        if obj is not None:
-            return form_class
+    def service_values(self, form) -> dict:
+        values = super().service_values(form)
+        if "password1" in form.cleaned_data:
+            values["password1"] = form.cleaned_data["password1"]
+        return values
 
-        class UserAddForm(form_class):
-            def clean(self):
-                data = super().clean()
-                if not self.errors:
-                    exc = service_refusal(lambda: _user_create(data, request.user))
-                    if exc:
-                        add_refusal_to_form(self, exc)
-                return data
+    def service_save(self, obj, *, values, actor, reason):
+        if obj is None:
+            return _user_create(values, actor)
+        return services.user_update(obj, values=values, actor=actor, reason=reason)
 
-        return UserAddForm
+    def service_delete(self, obj, *, actor, reason):
+        services.user_delete(obj, actor=actor, reason=reason)
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
-        adopt(obj, _user_create(form.cleaned_data, request.user))
+    def user_change_password(self, request, id, form_url=""):
+        token = _password_actor.set(request.user)
+        try:
+            with transaction.atomic():
+                return super().user_change_password(request, id, form_url)
+        finally:
+            _password_actor.reset(token)
 
 
 def _user_create(data: dict, actor) -> User:

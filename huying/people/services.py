@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import date
+from datetime import date, datetime
 from fnmatch import fnmatchcase
 
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -347,3 +348,179 @@ def api_token_revoke(token: ApiToken, *, actor, reason: str = "", now=None) -> A
     audit_log(token, "people.api_token.revoked", actor=actor, old={"revoked_at": None},
               new={"revoked_at": now.isoformat()}, reason=(reason or "").strip())
     return token
+
+
+# -- edits made by an administrator ----------------------------------------------------------------
+def _admin_value(name: str, value):
+    if name == "phone":
+        return mask_phone(value) if value else value
+    if name == "id_number":
+        return mask_id_number(value) if value else value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "pk"):
+        return value.pk
+    return value
+
+
+def _changed(obj, values: dict) -> tuple[dict, dict]:
+    """Old and new values (as logged) of the fields `values` changes on `obj`; sets them on `obj`."""
+    old, new = {}, {}
+    for name, value in values.items():
+        attname = obj._meta.get_field(name).attname
+        before = getattr(obj, attname)
+        after = value.pk if hasattr(value, "pk") and attname != name else value
+        if isinstance(before, datetime) and isinstance(after, datetime):
+            # forms show whole seconds: a stored date with microseconds comes back "changed"
+            same = before.replace(microsecond=0) == after.replace(microsecond=0)
+        else:
+            same = before == after
+        if not same:
+            old[name], new[name] = _admin_value(name, before), _admin_value(name, after)
+            setattr(obj, attname, after)
+    return old, new
+
+
+_USER_FIELDS = ("username", "display_name", "phone", "id_number", "first_name", "last_name", "email",
+                "is_active", "is_staff", "is_superuser", "last_login", "date_joined")
+
+
+@transaction.atomic
+def user_update(user: User, *, values: dict, actor, reason: str = "") -> User:
+    """Change a login's details, flags and direct groups/permissions; personal data is logged masked.
+
+    Roles are normally given through memberships; groups set here directly are audited too. A
+    password is changed by `user_set_password`, never here.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    fields = {k: v for k, v in values.items() if k in _USER_FIELDS}
+    if "username" in fields:
+        username = (fields["username"] or "").strip()
+        if not username:
+            raise DomainError("people.user.username_required", _("请填写用户名。"), field="username")
+        try:
+            User.username_validator(username)
+        except ValidationError:
+            raise DomainError("people.user.bad_username", _("用户名只能包含字母、数字和 @/./+/-/_。"),
+                              field="username") from None
+        if len(username) > User._meta.get_field("username").max_length:
+            raise DomainError("people.user.username_too_long", _("用户名过长。"), field="username")
+        if User.objects.filter(username__iexact=username).exclude(pk=user.pk).exists():
+            raise DomainError("people.user.username_taken", _("用户名 %(name)s 已被使用。") % {"name": username},
+                              field="username", status=409)
+        fields["username"] = username
+    if "phone" in fields:
+        fields["phone"] = validate_phone(fields["phone"])
+    if "id_number" in fields:
+        fields["id_number"] = validate_id_number(fields["id_number"])
+    if "email" in fields:
+        fields["email"] = (fields["email"] or "").strip()
+        if fields["email"]:
+            try:
+                validate_email(fields["email"])
+            except ValidationError:
+                raise DomainError("people.user.bad_email", _("电子邮箱格式不正确。"), field="email") from None
+    for name in ("display_name", "first_name", "last_name"):
+        if name in fields:
+            fields[name] = (fields[name] or "").strip()
+            if len(fields[name]) > User._meta.get_field(name).max_length:
+                raise DomainError("people.user.too_long", _("内容过长。"), field=name)
+    if getattr(actor, "pk", None) == user.pk:
+        for flag in ("is_active", "is_staff", "is_superuser"):
+            if flag in fields and getattr(user, flag) and not fields[flag]:
+                raise DomainError("people.user.self_lockout", _("不能取消自己账号的启用、职员或超级用户状态。"),
+                                  field=flag)
+    old, new = _changed(user, fields)
+    for name, manager in (("groups", user.groups), ("user_permissions", user.user_permissions)):
+        if name not in values:
+            continue
+        label = (lambda p: f"{p.content_type.app_label}.{p.codename}") if name == "user_permissions" else str
+        before = {label(o): o for o in manager.all()}
+        after = {label(o): o for o in (values[name] or [])}
+        if set(before) != set(after):
+            old[name], new[name] = sorted(before), sorted(after)
+            manager.set(list(after.values()))
+    if not old:
+        return user
+    user.save()
+    audit_log(user, "people.user.changed", actor=actor, old=old, new=new, reason=(reason or "").strip())
+    forget_scope(user)
+    return user
+
+
+@transaction.atomic
+def user_set_password(user: User, *, password: str | None, actor, reason: str = "") -> User:
+    """Set a new password, or with None make the account one that cannot sign in with a password."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if password is None:
+        user.set_unusable_password()
+    elif not password:
+        raise DomainError("people.user.password_required", _("请设置密码。"), field="password1")
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_log(user, "people.user.password_changed", actor=actor, new={"usable_password": password is not None},
+              reason=(reason or "").strip())
+    return user
+
+
+@transaction.atomic
+def user_delete(user: User, *, actor, reason: str = "") -> None:
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if getattr(actor, "pk", None) == user.pk:
+        raise DomainError("people.user.self_delete", _("不能删除自己的账号。"), status=409)
+    audit_log(user, "people.user.deleted", actor=actor, old={
+        "username": user.username, "display_name": user.display_name, "phone": _admin_value("phone", user.phone),
+        "is_staff": user.is_staff, "is_superuser": user.is_superuser}, reason=(reason or "").strip())
+    user.delete()
+
+
+@transaction.atomic
+def unit_update(unit: Unit, *, values: dict, actor, reason: str = "") -> Unit:
+    """Change a unit's code, name, kind, parent, territory or flags, with the checks `unit_create` makes."""
+    unit = Unit.objects.select_for_update().get(pk=unit.pk)
+    fields = {k: v for k, v in values.items() if k in ("code", "name", "kind", "parent", "division", "grid",
+                                                          "active", "review_results")}
+    if "code" in fields:
+        code = fields["code"] = (fields["code"] or "").strip()
+        if not code:
+            raise DomainError("people.unit.code_required", _("请填写单位编码。"), field="code")
+        if len(code) > Unit._meta.get_field("code").max_length:
+            raise DomainError("people.unit.code_too_long", _("单位编码过长。"), field="code")
+        if Unit.objects.filter(code=code).exclude(pk=unit.pk).exists():
+            raise DomainError("people.unit.code_taken", _("单位编码 %(code)s 已被使用。") % {"code": code},
+                              field="code", status=409)
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
+        if not fields["name"]:
+            raise DomainError("people.unit.name_required", _("请填写单位名称。"), field="name")
+    if "kind" in fields and fields["kind"] not in UnitKind.values:
+        raise DomainError("people.unit.bad_kind", _("单位类别无效。"), field="kind")
+    parent = fields.get("parent", unit.parent)
+    if "parent" in fields and parent is not None and parent.pk != unit.parent_id:
+        ancestor, seen = parent, set()
+        while ancestor is not None and ancestor.pk not in seen:
+            if ancestor.pk == unit.pk:
+                raise DomainError("people.unit.parent_cycle", _("上级单位不能是本单位或其下级单位。"), field="parent")
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+        if not parent.active:
+            raise DomainError("people.unit.parent_inactive", _("上级单位已停用。"), field="parent")
+    division = fields.get("division", unit.division)
+    grid = fields.get("grid", unit.grid)
+    if grid is not None and division is not None and division.level != Level.CITY \
+            and not grid.code.startswith(division.code):
+        raise DomainError("people.unit.grid_outside_division", _("所选网格不在所选区划内。"), field="grid")
+    old, new = _changed(unit, fields)
+    if not old:
+        return unit
+    unit.save()
+    audit_log(unit, "people.unit.changed", actor=actor, old=old, new=new, reason=(reason or "").strip())
+    return unit
+
+
+@transaction.atomic
+def unit_delete(unit: Unit, *, actor, reason: str = "") -> None:
+    unit = Unit.objects.select_for_update().get(pk=unit.pk)
+    audit_log(unit, "people.unit.deleted", actor=actor, old=_unit_dict(unit), reason=(reason or "").strip())
+    unit.delete()

@@ -2,19 +2,22 @@
 autocomplete inputs (never a select of every row) and big lists skip the full COUNT(*).
 
 Every change made here is written to the audit log in the admin's own transaction
-(`AuditedModelAdmin`), as the one write path requires of any state change.
+(`AuditedModelAdmin`), as the one write path requires of any state change. Divisions go through
+`services.division_save`/`division_delete` (`ServiceModelAdmin`): a code is checked against its
+level and its parent's code before anything is saved, and the refusal shows next to the field.
 """
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from huying.core.adminkit import AuditedModelAdmin
+from huying.core.adminkit import AuditedModelAdmin, ServiceModelAdmin
 
 from .models import Building, Division, Grid, GridCrosswalk
+from .services import division_delete, division_save
 
 
 @admin.register(Division)
-class DivisionAdmin(AuditedModelAdmin):
+class DivisionAdmin(ServiceModelAdmin):
     list_display = ("code", "name", "level", "kind", "parent", "official_code", "generated")
     list_filter = ("level", "kind", "official_code", "generated")
     search_fields = ("code", "name", "short_name")
@@ -28,6 +31,12 @@ class DivisionAdmin(AuditedModelAdmin):
         (_("来源"), {"fields": ("official_code", "generated", "geometry_generated")}),
         (_("位置"), {"fields": ("lng", "lat", "geometry"), "classes": ("collapse",)}),
     )
+
+    def service_save(self, obj, *, values, actor, reason):
+        return division_save(obj, values=values, actor=actor, reason=reason)
+
+    def service_delete(self, obj, *, actor, reason):
+        division_delete(obj, actor=actor, reason=reason)
 
     def get_search_results(self, request, queryset, search_term):
         # A code typed in full or in part is a prefix: match it on the index, not with LIKE '%…%'.

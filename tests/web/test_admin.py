@@ -49,7 +49,7 @@ def test_division_edit_is_audited(admin, admin_user, territory):
     })
     assert resp.status_code == 302, resp.context["adminform"].form.errors if resp.context else resp
     assert Division.objects.get(pk=d.pk).name == "流花社区（新）"
-    entry = AuditEntry.objects.get(action="admin.object.changed", target_id=str(d.pk))
+    entry = AuditEntry.objects.get(action="territory.division.changed", target_id=str(d.pk))
     assert entry.actor == admin_user
     assert entry.old == {"name": "流花社区"} and entry.new == {"name": "流花社区（新）"}
 

@@ -343,3 +343,126 @@ def _parse_polygonal(geometry, path: str):
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
         raise bad(_("坐标超出经纬度范围（应为 WGS-84 经度、纬度）"))
     return geom
+
+
+# -- one division, as the administrator edits it ----------------------------------------------------
+CODE_DIGITS = {Level.CITY: 6, Level.DISTRICT: 6, Level.STREET: 9, Level.COMMUNITY: 12}
+PARENT_LEVEL = {Level.DISTRICT: Level.CITY, Level.STREET: Level.DISTRICT, Level.COMMUNITY: Level.STREET}
+LEVEL_KINDS = {Level.CITY: ("市",), Level.DISTRICT: ("区", "县", "市"), Level.STREET: STREET_KINDS,
+               Level.COMMUNITY: COMMUNITY_KINDS}
+_EDITABLE = ("code", "name", "short_name", "level", "kind", "parent", "official_code", "generated", "geometry",
+             "geometry_generated", "lng", "lat")
+
+
+def _division_values(d: Division, names) -> dict:
+    out = {}
+    for name in names:
+        value = getattr(d, Division._meta.get_field(name).attname)
+        out[name] = value[:60] + "…" if name == "geometry" and value and len(value) > 60 else value
+    return out
+
+
+def _division_refuse(code: str, message: str, field: str) -> DomainError:
+    return DomainError(f"territory.division.{code}", message, field=field)
+
+
+def _division_check(values: dict, current: Division | None) -> dict:
+    """Check the fields being set against the rest of the row; returns them cleaned."""
+    values = {k: v for k, v in values.items() if k in _EDITABLE}
+
+    def now(name):
+        return values[name] if name in values else getattr(current, name, None)
+
+    for name, limit in (("name", 100), ("short_name", 60), ("kind", 8)):
+        if name in values:
+            values[name] = (values[name] or "").strip()
+            if len(values[name]) > limit:
+                raise _division_refuse("too_long", _("不能超过 %(n)d 个字符。") % {"n": limit}, name)
+    if current is None or "name" in values:
+        if not (now("name") or "").strip():
+            raise _division_refuse("name_required", _("请填写名称。"), "name")
+    level = now("level")
+    if level not in Level.values:
+        raise _division_refuse("bad_level", _("层级无效。"), "level")
+    parent = now("parent")
+    code = (now("code") or "").strip()
+    values["code"] = code
+    placed = current is None or any(getattr(current, k) != values[k] for k in ("code", "level", "parent")
+                                    if k in values)
+    if placed:
+        # digits, the level's length, under the parent's code, unique
+        want_parent = PARENT_LEVEL.get(level)
+        if want_parent is None and parent is not None:
+            raise _division_refuse("bad_parent", _("市级区划没有上级。"), "parent")
+        if want_parent is not None and (parent is None or parent.level != want_parent):
+            raise _division_refuse("bad_parent", _("上级应为%(level)s级区划。")
+                                   % {"level": Level(want_parent).label}, "parent")
+        if current is not None and parent is not None and parent.pk == current.pk:
+            raise _division_refuse("bad_parent", _("上级不能是本区划。"), "parent")
+        digits = CODE_DIGITS[level]
+        if len(code) != digits or not _DIGITS.match(code):
+            raise _division_refuse("bad_code", _("%(level)s级区划代码应为 %(n)d 位数字。")
+                                   % {"level": Level(level).label, "n": digits}, "code")
+        if parent is not None:
+            prefix = parent.code[:4] if level == Level.DISTRICT else parent.code
+            if not code.startswith(prefix):
+                raise _division_refuse("code_not_under_parent", _("区划代码应以上级代码 %(prefix)s 开头。")
+                                       % {"prefix": prefix}, "code")
+        if Division.objects.filter(code=code).exclude(pk=getattr(current, "pk", None)).exists():
+            raise DomainError("territory.division.code_taken", _("区划代码 %(code)s 已被使用。") % {"code": code},
+                              field="code", status=409)
+        if current is not None and (code != current.code or level != current.level):
+            # Children's and grids' codes begin with this one, and orders keep the codes as text.
+            if current.children.exists() or current.grids.exists():
+                raise DomainError("territory.division.has_children",
+                                  _("该区划下还有下级区划或网格，其代码以本代码开头，不能修改代码或层级。"),
+                                  field="code", status=409)
+    if current is None or "kind" in values or "level" in values:
+        kind = now("kind") or ""
+        if kind not in LEVEL_KINDS[level]:
+            raise _division_refuse("bad_kind", _("类别应为 %(kinds)s 之一。") % {"kinds": "、".join(LEVEL_KINDS[level])},
+                                   "kind")
+    for name, low, high in (("lng", -180, 180), ("lat", -90, 90)):
+        value = values.get(name)
+        if value is not None and not (low <= value <= high):
+            raise _division_refuse("bad_point", _("应在 %(low)d 到 %(high)d 之间。") % {"low": low, "high": high}, name)
+    if values.get("geometry") and (current is None or values["geometry"] != current.geometry):
+        try:
+            _parse_polygonal(json.loads(values["geometry"]), "geometry")
+        except ValueError:
+            raise _division_refuse("bad_geometry", _("边界应为 GeoJSON 格式。"), "geometry") from None
+    return values
+
+
+@transaction.atomic
+def division_save(division: Division | None, *, values: dict, actor, reason: str = "") -> Division:
+    """Create (None) or change one division (行政区划); a code must fit its level and sit under its parent's."""
+    current = Division.objects.select_for_update().get(pk=division.pk) if division is not None else None
+    values = _division_check(dict(values), current)
+    obj = current or Division()
+    names = list(values)
+    old = _division_values(obj, names) if current is not None else None
+    for name, value in values.items():
+        setattr(obj, name, value)
+    new = _division_values(obj, names)
+    if current is not None:
+        changed = [n for n in names if old[n] != new[n]]
+        if not changed:
+            return obj
+        old, new = {n: old[n] for n in changed}, {n: new[n] for n in changed}
+    obj.save()
+    audit_log(obj, "territory.division.created" if current is None else "territory.division.changed", actor=actor,
+              old=old, new=new, reason=(reason or "").strip())
+    return obj
+
+
+@transaction.atomic
+def division_delete(division: Division, *, actor, reason: str = "") -> None:
+    """Delete a division nothing refers to (children, grids and records protect it)."""
+    division = Division.objects.select_for_update().get(pk=division.pk)
+    audit_log(division, "territory.division.deleted", actor=actor,
+              old=_division_values(division, ("code", "name", "level", "kind", "parent")), reason=(reason or "").strip())
+    try:
+        division.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        raise DomainError("territory.divisions.in_use", _("该区划仍被其他记录引用，无法删除。"), status=409) from exc
