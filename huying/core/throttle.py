@@ -15,13 +15,16 @@ import base64
 import functools
 import ipaddress
 import pickle
+import threading
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 
 from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache
-from django.db import connections, router, transaction
+from django.db import connections, router
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -73,29 +76,98 @@ def client_ip(request: HttpRequest) -> str:
 
 
 class ThrottleCache(DatabaseCache):
-    """Django's database cache with an atomic `incr`, and one that keeps the entry's expiry.
+    """Django's database cache table, used as a table of rate counters: one statement per count.
 
-    The stock `incr` is get-then-set: two workers counting at once lose one count, and the set
-    restarts the timeout. Here the row is locked (SELECT … FOR UPDATE on PostgreSQL; SQLite's
-    IMMEDIATE transaction takes the write lock) and only its value is rewritten.
+    django-ratelimit counts a request with `add(key, 1)` and, when the key exists, `incr(key)`. On
+    Django's database cache that is two transactions and up to nine statements (a COUNT(*) of the
+    whole table to decide on culling, a SELECT and a failed INSERT, then a get and a set) — more than
+    the work order the request creates. Here:
+
+    - `add(key, n)` is one INSERT … ON CONFLICT DO UPDATE … RETURNING: a missing or expired counter
+      starts at `n` (True, as `add` answers); a live one is counted up by `n` in place and keeps its
+      expiry (False), and the new value is kept for this thread's next `incr(key)`, which then
+      answers without a statement. Counters are stored as plain integers, so the database adds.
+    - `incr` otherwise is one UPDATE … RETURNING (atomic under concurrent workers, expiry kept).
+    - expired counters are deleted every `CULL_EVERY` adds of a process, not counted on every set.
+
+    Only integer counters go through these paths; anything else falls back to the database cache.
     """
 
-    def incr(self, key, delta=1, version=None):
+    CULL_EVERY = 1000
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._local = threading.local()
+        self._adds = 0
+
+    def _now(self, connection):
+        return connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        if type(value) is not int:
+            return super().add(key, value, timeout, version)
         key = self.make_and_validate_key(key, version=version)
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
         table = connection.ops.quote_name(self._table)
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        now = connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
-        with transaction.atomic(using=db), connection.cursor() as cursor:
-            cursor.execute(f"SELECT value FROM {table} WHERE cache_key = %s AND expires > %s{lock}", [key, now])
+        timeout = self.get_backend_timeout(timeout)
+        expires = (datetime.max if timeout is None
+                   else datetime.fromtimestamp(timeout, tz=UTC if settings.USE_TZ else None))
+        now = self._now(connection)
+        expires = connection.ops.adapt_datetimefield_value(expires.replace(microsecond=0))
+        live = f"{table}.expires > %s"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (cache_key, value, expires) VALUES (%s, %s, %s) "
+                f"ON CONFLICT (cache_key) DO UPDATE SET "
+                f"value = CASE WHEN {live} THEN CAST(CAST({table}.value AS INTEGER) + %s AS TEXT) "
+                f"ELSE EXCLUDED.value END, "
+                f"expires = CASE WHEN {live} THEN {table}.expires ELSE EXCLUDED.expires END "
+                f"RETURNING value, expires",
+                [key, str(value), expires, now, value, now])
+            stored, stored_expires = cursor.fetchone()
+            self._adds += 1
+            if self._adds % self.CULL_EVERY == 0:
+                cursor.execute(f"DELETE FROM {table} WHERE expires <= %s", [now])
+        count = int(stored)
+        if connection.ops.adapt_datetimefield_value(stored_expires) == expires and count == value:
+            return True  # a new (or expired, now restarted) counter
+        self._local.counted = (key, count)
+        return False
+
+    def incr(self, key, delta=1, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        counted = getattr(self._local, "counted", None)
+        self._local.counted = None
+        if counted is not None and counted[0] == key and delta == 1:
+            return counted[1]  # `add` just counted this request
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        table = connection.ops.quote_name(self._table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET value = CAST(CAST(value AS INTEGER) + %s AS TEXT) "
+                           f"WHERE cache_key = %s AND expires > %s RETURNING value",
+                           [delta, key, self._now(connection)])
             row = cursor.fetchone()
-            if row is None:
-                raise ValueError(f"Key '{key}' not found")
-            value = pickle.loads(base64.b64decode(connection.ops.process_clob(row[0]).encode())) + delta
-            stored = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
-            cursor.execute(f"UPDATE {table} SET value = %s WHERE cache_key = %s", [stored, key])
-        return value
+        if row is None:
+            raise ValueError(f"Key '{key}' not found")
+        return int(row[0])
+
+    def get(self, key, default=None, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        db = router.db_for_read(self.cache_model_class)
+        connection = connections[db]
+        table = connection.ops.quote_name(self._table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT value FROM {table} WHERE cache_key = %s AND expires > %s",
+                           [key, self._now(connection)])
+            row = cursor.fetchone()
+        if row is None:
+            return default
+        value = connection.ops.process_clob(row[0])
+        if value.lstrip("-").isdigit():
+            return int(value)
+        return pickle.loads(base64.b64decode(value.encode()))
 
 
 # --- pages and Open311: django-ratelimit around a view -------------------------------------------

@@ -205,6 +205,8 @@ def available_actions(order: WorkOrder, *, actor, children: set[str] | None = No
     can_split = False
     if order.state in SPLIT_FROM and not order.parent_id:
         # A split parent is handled through its children: it offers nothing until they are all done.
+        if children is None and "children" in getattr(order, "_prefetched_objects_cache", {}):
+            children = {c.state for c in order.children.all()}  # prefetched (a new order: none)
         states = children if children is not None else set(
             WorkOrder.objects.filter(parent_id=order.pk).values_list("state", flat=True))
         if states - CHILD_DONE:

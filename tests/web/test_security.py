@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -191,6 +192,28 @@ def test_throttle_cache_increments_in_place_and_keeps_the_expiry(db):
     assert cache.get("k") == 3 and expires() == before
     with pytest.raises(ValueError):
         cache.incr("missing")
+
+
+def test_a_counted_request_costs_one_statement_and_concurrent_counts_add_up(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache = caches["throttle"]
+    assert cache.add("c", 1, 60) is True  # a new counter starts at 1
+    with CaptureQueriesContext(connection) as ctx:
+        # django-ratelimit's way: add, and when the counter exists, incr.
+        assert cache.add("c", 1, 60) is False
+        assert cache.incr("c") == 2
+    assert len(ctx.captured_queries) == 1, [q["sql"] for q in ctx.captured_queries]
+    assert cache.incr("c") == 3 and cache.get("c") == 3  # a plain incr still counts in the database
+    assert cache.get("absent", "d") == "d"
+    # An expired counter starts again.
+    key = cache.make_and_validate_key("c")
+    with connection.cursor() as c:
+        c.execute("UPDATE huying_throttle_cache SET expires = %s WHERE cache_key = %s",
+                  [connection.ops.adapt_datetimefield_value(timezone.now() - timedelta(seconds=5)), key])
+    assert cache.get("c") is None
+    assert cache.add("c", 1, 60) is True and cache.get("c") == 1
 
 
 # --- item 5: a production that fails closed ------------------------------------------------------

@@ -524,6 +524,7 @@ def _remember(orders: list[WorkOrder], made: list, steps: list[dict], step_ids: 
         # Only their ids are known here: the rest of each row loads if someone reads it (deferred fields).
         units = [Unit.from_db(order._state.db, ["id"], (c,)) for c in (dx.cohandler_ids if dx else ())]
         _prefetched(order, "cohandlers", units)
+        _prefetched(order, "children", [])  # a new order has not been split
 
 
 def _write(drafts: list[_Draft], *, actor, now, remember: bool = False) -> list[WorkOrder]:
