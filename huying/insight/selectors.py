@@ -310,3 +310,10 @@ def monthly_report(code: str, *, year: int, month: int) -> dict:
                       **{c: int(k[c] or 0) for c in metrics.COUNTERS}, "rates": _rates(k)} for k in kids],
         "days": rows,
     }
+
+
+def pending() -> dict:
+    """How far the rollups are behind the orders: changes the worker has not applied yet (D58)."""
+    from .rollups import pending as rollups_pending
+
+    return rollups_pending()

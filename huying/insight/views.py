@@ -94,6 +94,7 @@ def dashboard(request):
     return render(request, "insight/dashboard.html", {
         "config": config, "code": code, "crumbs": selectors.breadcrumb(request.user, code),
         "tiles": selectors.summary(code, today=selectors.today_local()), "app_tiles": selectors.app_tiles(code),
+        "pending": selectors.pending(),
     })
 
 
@@ -106,7 +107,8 @@ def tiles(request):
     except DomainError as exc:
         return render(request, "insight/_tiles.html", {"error": exc.message}, status=exc.status)
     return render(request, "insight/_tiles.html", {"tiles": selectors.summary(code, today=today, days=days),
-                                                   "app_tiles": selectors.app_tiles(code), "code": code})
+                                                   "app_tiles": selectors.app_tiles(code), "code": code,
+                                                   "pending": selectors.pending()})
 
 
 def _month(request) -> tuple[int, int]:

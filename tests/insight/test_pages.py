@@ -78,6 +78,24 @@ def test_the_city_dashboard_for_the_hotline(client, world, orders):
     assert c.get("/insight/api/summary/", {"code": city, "days": "x"}).status_code == 400
 
 
+def test_the_tiles_say_how_many_changes_are_still_being_summed(client, world, orders, settings):
+    # In the worker's way a new call is queued, not yet summed: the tiles say so, then count it.
+    settings.HUYING_INSIGHT_REFRESH = "worker"
+    c = signed_in(client, world.users["operator"])
+    body = c.get("/insight/tiles/", {"code": world.district.code}).content.decode()
+    assert "data-pending" not in body and 'data-tile="calls_today">4<' in body
+    from huying.dispatch.services import work_order_create
+
+    lng, lat = world.point("a")
+    work_order_create(channel="web", subject="Q010101", title="井盖松动", idempotency_key="pending-1", lng=lng,
+                      lat=lat, now=T0)
+    body = c.get("/insight/tiles/", {"code": world.district.code}).content.decode()
+    assert 'data-pending="1"' in body and "正在汇总" in body and 'data-tile="calls_today">4<' in body
+    rollups.drain()
+    body = c.get("/insight/tiles/", {"code": world.district.code}).content.decode()
+    assert "data-pending" not in body and 'data-tile="calls_today">5<' in body
+
+
 def test_monthly_report_page_and_excel(client, world, orders):
     import io
 
