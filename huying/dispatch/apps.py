@@ -8,9 +8,11 @@ class DispatchConfig(AppConfig):
     def ready(self):
         from .jobs import register
         from .notify import receivers as notify_receivers
+        from .services import reference
         from .triage import receivers as triage_receivers
 
         register()  # deadlines, partitions, hot snapshots, alerts, 督办, notifications (`huying worker`)
         # Receivers of dispatch's own in-transaction signal: the outbox and classifier corrections.
         notify_receivers.connect()
         triage_receivers.connect()
+        reference.connect()  # per-process reference caches dropped when their rows change

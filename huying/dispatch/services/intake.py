@@ -41,6 +41,7 @@ from huying.territory import locator
 from huying.territory.locator import locate_address, locate_point
 from huying.territory.models import Division, Grid
 
+from .. import steps as step_rows
 from ..deadlines import applicable_limits, plan_clocks
 from ..deadlines import deadline_state as deadline_state_at
 from ..models import (
@@ -502,6 +503,12 @@ def _order(d: _Draft, code: str, *, actor, now, cal, plans: dict) -> tuple[WorkO
                             override_reason=override)
 
 
+def _audit(order: WorkOrder, built: dict, *, actor) -> dict:
+    """The audit row of a step built by `dispatch.steps` (its time is when it is written)."""
+    a = built["audit"]
+    return audit_row(order, a["action"], actor=actor, old=a["old"], new=a["new"], data=a["data"], reason=a["reason"])
+
+
 def _prefetched(order: WorkOrder, name: str, objs: list) -> None:
     """Leave `objs` in Django's prefetch cache of `order.<name>`, as prefetch_related would."""
     qs = getattr(order, name).all()
@@ -541,11 +548,10 @@ def _write(drafts: list[_Draft], *, actor, now, remember: bool = False) -> list[
     dispatched = [(o, dx) for o, dx in made if dx is not None]
     who = actor.pk if getattr(actor, "pk", None) else None
     assignment_ids = rows.insert_rows(Assignment, [
-        {"order_id": o.pk, "unit_id": dx.unit_id, "cohandler_ids": dx.cohandler_ids, "level": dx.level,
-         "binding": False, "override_reason": dx.override_reason,
-         "dispatched_by_id": who if dx.by_actor else None, "dispatched_at": now,
-         "response_due": dx.plan.response_due, "resolve_due": dx.plan.resolve_due, "warn_at": dx.plan.warn_at,
-         "limits": dx.limits.as_dict(), "outcome": Assignment.Outcome.ACTIVE.value}
+        {**step_rows.dispatched_assignment(unit_id=dx.unit_id, cohandler_ids=dx.cohandler_ids, level=dx.level,
+                                           plan=dx.plan, limits=dx.limits.as_dict(), at=now,
+                                           override_reason=dx.override_reason),
+         "order_id": o.pk, "dispatched_by_id": who if dx.by_actor else None}
         for o, dx in dispatched
     ])
     assignment_of = {o.pk: a for (o, _dx), a in zip(dispatched, assignment_ids, strict=True)}
@@ -562,37 +568,26 @@ def _write(drafts: list[_Draft], *, actor, now, remember: bool = False) -> list[
     for (order, dx), d in zip(made, drafts, strict=True):
         if d.photos:
             photos_attach(order, d.photos, kind=Attachment.Kind.REPORT, actor=actor, now=now)
-        created = {"channel": d.channel, "routing": d.route.as_dict(), "photos": len(d.photos)}
-        steps.append({"order_id": order.pk, "action": "created", "from_state": "", "to_state": State.SUBMITTED.value,
-                      "actor_id": who, "actor_label": label, "unit_id": None, "at": now, "note": "",
-                      "data": created})
-        audits.append(audit_row(order, "dispatch.order.created", actor=actor,
-                                  new={"state": State.SUBMITTED, "version": 1}, data=created))
+        built = step_rows.created(at=now, channel=d.channel, routing=d.route.as_dict(), photos=len(d.photos))
+        steps.append({"order_id": order.pk, "actor_id": who, "actor_label": label, **built["transition"]})
+        audits.append(_audit(order, built, actor=actor))
         signals.append((order_transitioned, {"order_id": order.pk, "action": "created", "from_state": "",
                                              "to_state": State.SUBMITTED, "unit_id": None}))
         signals.append((order_created, {"order_id": order.pk, "code": order.code, "state": State.SUBMITTED,
                                         "channel": d.channel}))
         if dx is None:
             continue
-        plan = dx.plan
-        data = {"assignment_id": assignment_of[order.pk], "unit_id": dx.unit_id,
-                "cohandler_ids": dx.cohandler_ids, "level": dx.level, "binding": False,
-                "override": bool(dx.override_reason),
-                "response_due": plan.response_due.isoformat(), "resolve_due": plan.resolve_due.isoformat(),
-                "limits": dx.limits.as_dict()}
+        # The operator named the unit while taking the call (受理即派): their step, their reason.
+        note, step_actor = (d.override_reason, actor) if dx.by_actor else (auto_note, None)
+        built = step_rows.dispatched(from_state=State.SUBMITTED.value, version=2, at=now, unit_id=dx.unit_id,
+                                     level=dx.level, plan=dx.plan, limits=dx.limits.as_dict(),
+                                     cohandler_ids=dx.cohandler_ids, assignment_id=assignment_of[order.pk],
+                                     override_reason=dx.override_reason, note=note)
         if dx.by_actor:
-            # The operator named the unit while taking the call (受理即派): their step, their reason.
-            data.update(at_intake=True, proposed_unit_id=d.route.unit_id)
-            note, step_actor = d.override_reason, actor
-        else:
-            note, step_actor = auto_note, None
-        steps.append({"order_id": order.pk, "action": "dispatched", "from_state": State.SUBMITTED.value,
-                      "to_state": State.DISPATCHED.value, "actor_id": who if dx.by_actor else None,
-                      "actor_label": label if dx.by_actor else system, "unit_id": dx.unit_id, "at": now,
-                      "note": note, "data": data})
-        audits.append(audit_row(order, "dispatch.order.dispatched", actor=step_actor,
-                                old={"state": State.SUBMITTED}, new={"state": State.DISPATCHED, "version": 2},
-                                data=data, reason=note))
+            built["transition"]["data"].update(at_intake=True, proposed_unit_id=d.route.unit_id)
+        steps.append({"order_id": order.pk, "actor_id": who if dx.by_actor else None,
+                      "actor_label": label if dx.by_actor else system, **built["transition"]})
+        audits.append(_audit(order, built, actor=step_actor))
         announced = {"order_id": order.pk, "action": "dispatched", "from_state": State.SUBMITTED,
                      "to_state": State.DISPATCHED, "unit_id": dx.unit_id}
         signals.append((order_transitioned, announced))

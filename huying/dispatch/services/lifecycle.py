@@ -13,6 +13,7 @@ from huying.core.text import clean_text
 from huying.core.worktime import get_calendar
 from huying.people.models import RoleCode, Unit
 
+from .. import steps
 from ..deadlines import applicable_limits, plan_clocks
 from ..deadlines import deadline_state as deadline_state_at
 from ..models import Assignment, Attachment, Callback, DeadlineState, Satisfaction, State, WorkOrder
@@ -46,6 +47,13 @@ def _unit(unit) -> Unit:
     if found is None:
         raise DomainError("dispatch.unknown_unit", _("承办单位不存在或已停用。"), field="unit")
     return found
+
+
+def _record(order: WorkOrder, built: dict, *, actor, now, label: str = "") -> None:
+    """Append the timeline and audit rows a `steps` builder gave for this step."""
+    t = built["transition"]
+    record(order, action=t["action"], from_state=t["from_state"], actor=actor, now=now, note=t["note"],
+           unit_id=t["unit_id"], data=t["data"], label=label)
 
 
 def _active_assignment(order: WorkOrder) -> Assignment | None:
@@ -88,13 +96,10 @@ def dispatch_to(order: WorkOrder, *, unit_id: int, cohandler_ids=(), level: str 
     save(order, now, ["state", "lead_unit", "handling_level", *CLOCK_FIELDS])
     if cohandler_ids or from_state != State.SUBMITTED:
         order.cohandlers.set(cohandler_ids)
-    action = "dispatched" if from_state == State.SUBMITTED else "redispatched"
-    record(order, action=action, from_state=from_state, actor=actor, now=now, note=note or override_reason,
-           unit_id=unit_id,
-           data={"assignment_id": assignment.pk, "unit_id": unit_id, "cohandler_ids": cohandler_ids,
-                 "level": level, "binding": binding, "override": bool(override_reason),
-                 "response_due": plan.response_due.isoformat(), "resolve_due": plan.resolve_due.isoformat(),
-                 "limits": limits.as_dict()})
+    _record(order, steps.dispatched(from_state=from_state, version=order.version, at=now, unit_id=unit_id,
+                                    level=level, plan=plan, limits=limits.as_dict(), cohandler_ids=cohandler_ids,
+                                    assignment_id=assignment.pk, binding=binding, override_reason=override_reason,
+                                    note=note), actor=actor, now=now)
     return order
 
 
@@ -174,8 +179,9 @@ def work_order_accept(order, *, actor, note: str = "", version: int | None = Non
     order.response_overdue = order.response_overdue or (order.response_due is not None and now > order.response_due)
     save(order, now, ["state", "accepted_at", "response_overdue"])
     Assignment.objects.filter(order=order, outcome=Assignment.Outcome.ACTIVE).update(accepted_at=now)
-    record(order, action="accepted", from_state=from_state, actor=actor, now=now, note=note,
-           unit_id=order.lead_unit_id, data={"late": order.response_overdue})
+    _record(order, steps.accepted(from_state=from_state, version=order.version, at=now, unit_id=order.lead_unit_id,
+                                  response_due=order.response_due, response_overdue=order.response_overdue,
+                                  note=note), actor=actor, now=now)
     return order
 
 
@@ -184,7 +190,7 @@ def work_order_resolve(order, *, actor, result: str, photos=(), version: int | N
     """The unit reports the result (办结), optionally with photos; the order awaits the callback, or
     first the unit leader's review and the on-site check where those apply (services/checks.py).
     Either way the unit's resolve clock stops here."""
-    from .checks import REPORT_ACTIONS, after_report_state
+    from .checks import after_report_state
 
     now = now_or(now)
     result = required_text(result, "result", _("请填写办理结果。"))
@@ -204,10 +210,9 @@ def work_order_resolve(order, *, actor, result: str, photos=(), version: int | N
     save(order, now, ["state", "resolved_at", "resolution", "deadline_state"])
     if checked:
         photos_attach(order, checked, kind=Attachment.Kind.RESULT, actor=actor, now=now)
-    record(order, action=REPORT_ACTIONS[target], from_state=from_state, actor=actor, now=now, note=result,
-           unit_id=order.lead_unit_id,
-           data={"photos": len(checked), "on_time": order.resolve_due is None or now <= order.resolve_due,
-                 **({"via": "handler"} if target == State.RESOLVED else {})})
+    _record(order, steps.resolved(from_state=from_state, version=order.version, at=now, unit_id=order.lead_unit_id,
+                                  result=result, warn_at=order.warn_at, resolve_due=order.resolve_due,
+                                  photos=len(checked), to_state=target), actor=actor, now=now)
     return order
 
 
@@ -248,27 +253,26 @@ def apply_callback(order: WorkOrder, *, actor, satisfaction: str, solved: bool |
         if target is None or target.state not in (State.RESOLVED, State.CLOSED):
             raise DomainError("dispatch.merge_target_open",
                               _("合并目标工单尚未办结，暂不能回访本工单的诉求人。"), status=409)
-    rework = reached and satisfaction == Satisfaction.UNSATISFIED and from_state != State.MERGED
+    rework = steps.reworked_by(from_state=from_state, reached=reached, satisfaction=satisfaction)
     transition_check(from_state, State.ACCEPTED if rework else State.CLOSED)
     callback = Callback.objects.create(order=order, actor=actor if getattr(actor, "pk", None) else None, at=now,
                                        reached=reached, solved=solved, satisfaction=satisfaction, note=note)
-    data = {"callback_id": callback.pk, "reached": reached, "solved": solved, "satisfaction": satisfaction,
-            **(data or {})}
+    built = steps.called_back(from_state=from_state, version=order.version + 1, at=now, unit_id=order.lead_unit_id,
+                              callback_id=callback.pk, reached=reached, solved=solved, satisfaction=satisfaction,
+                              rework_count=order.rework_count, note=note, extra=data)
     if rework:
         order.state = State.ACCEPTED
         order.rework_count += 1
         order.resolved_at = None
         save(order, now, ["state", "rework_count", "resolved_at"])
-        record(order, action="reworked", from_state=from_state, actor=actor, now=now, note=note,
-               unit_id=order.lead_unit_id, data=data, label=label)
+        _record(order, built, actor=actor, now=now, label=label)
     else:
         order.state = State.CLOSED
         order.closed_at = now
         save(order, now, ["state", "closed_at"])
         Assignment.objects.filter(order=order, outcome=Assignment.Outcome.ACTIVE).update(
             outcome=Assignment.Outcome.DONE, ended_at=now)
-        record(order, action="closed", from_state=from_state, actor=actor, now=now, note=note,
-               unit_id=order.lead_unit_id, data=data, label=label)
+        _record(order, built, actor=actor, now=now, label=label)
         _after_child_done(order, actor=actor, now=now)
     return order
 
@@ -305,9 +309,10 @@ def work_order_return(order, *, actor, reason: str, legal_basis: str, version: i
     save(order, now, ["state", "return_count", "lead_unit", "handling_level", "response_due", "resolve_due",
                       "warn_at", "deadline_state"])
     order.cohandlers.clear()
-    record(order, action="returned", from_state=from_state, actor=actor, now=now, note=reason,
-           unit_id=returning_unit, data={"legal_basis": legal_basis, "unit_id": returning_unit,
-                                         "assignment_id": assignment.pk if assignment else None})
+    _record(order, steps.returned(from_state=from_state, version=order.version, at=now, unit_id=returning_unit,
+                                  assignment_id=assignment.pk if assignment else None, reason=reason,
+                                  legal_basis=legal_basis, return_count=order.return_count - 1),
+            actor=actor, now=now)
     return order
 
 

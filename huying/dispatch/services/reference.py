@@ -201,9 +201,11 @@ def _units_changed(**_kwargs) -> None:
     transaction.on_commit(_reset_units)
 
 
-for _model in (Subject, RequestType, RoutingRule):
-    post_save.connect(_classes_changed, sender=_model, dispatch_uid=f"dispatch.reference.saved.{_model.__name__}")
-    post_delete.connect(_classes_changed, sender=_model,
-                        dispatch_uid=f"dispatch.reference.deleted.{_model.__name__}")
-post_save.connect(_units_changed, sender=Unit, dispatch_uid="dispatch.reference.saved.Unit")
-post_delete.connect(_units_changed, sender=Unit, dispatch_uid="dispatch.reference.deleted.Unit")
+def connect() -> None:
+    """Drop the caches when their rows change in this process (called by `DispatchConfig.ready()`)."""
+    for model in (Subject, RequestType, RoutingRule):
+        post_save.connect(_classes_changed, sender=model, dispatch_uid=f"dispatch.reference.saved.{model.__name__}")
+        post_delete.connect(_classes_changed, sender=model,
+                            dispatch_uid=f"dispatch.reference.deleted.{model.__name__}")
+    post_save.connect(_units_changed, sender=Unit, dispatch_uid="dispatch.reference.saved.Unit")
+    post_delete.connect(_units_changed, sender=Unit, dispatch_uid="dispatch.reference.deleted.Unit")
