@@ -18,6 +18,7 @@ from huying.dispatch.services import (
     work_order_dispatch,
     work_order_resolve,
 )
+from tests.threads import at_once
 
 from .conftest import at
 
@@ -204,25 +205,7 @@ def test_two_workers_deliver_each_message_exactly_once(world, senders):
     for i in range(120):
         notification_enqueue("supervision", recipient_kind="user", recipient_id=users[i % len(users)],
                              channels=["in_app"], title=f"t{i}", body="b", dedup_key=f"load:{i}", now=T0)
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def worker():
-        from django.db import connections
-
-        try:
-            barrier.wait()
-            results.append(notify_deliver(now=T0, limit=1000))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, name=f"w{i}") for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results, errors = at_once(lambda: notify_deliver(now=T0, limit=1000))
     assert errors == []
     assert sum(r["sent"] for r in results) == 120 and sum(r["failed"] for r in results) == 0
     per_message = Counter(pk for pk, _ in DELIVERED)

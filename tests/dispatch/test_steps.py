@@ -125,6 +125,16 @@ def _compare(order, w, life):
     return fact
 
 
+def _created(report):
+    """A submitted order through the services and the same creation in the simulator's `Life`."""
+    t0 = at(2026, 3, 2, 10, 0)
+    order = report(auto_dispatch=False, now=t0)
+    w, life = _life(order)
+    route = _route(order, now=t0)
+    life.create(t0, channel="web", routing=route.as_dict())
+    return t0, order, w, life, route
+
+
 def test_a_simulated_life_writes_the_rows_the_services_write(world, report):
     from huying.dispatch.models import State
     from huying.dispatch.services import (
@@ -135,11 +145,7 @@ def test_a_simulated_life_writes_the_rows_the_services_write(world, report):
     )
 
     u = world.users
-    t0 = at(2026, 3, 2, 10, 0)
-    order = report(auto_dispatch=False, now=t0)
-    w, life = _life(order)
-    route = _route(order, now=t0)
-    life.create(t0, channel="web", routing=route.as_dict())
+    t0, order, w, life, route = _created(report)
 
     t1 = t0 + timedelta(minutes=20)
     order = work_order_dispatch(order, actor=u["dispatcher"], now=t1)
@@ -175,11 +181,7 @@ def test_a_returned_and_reworked_life_writes_the_same_rows_too(world, report):
     )
 
     u = world.users
-    t0 = at(2026, 3, 2, 10, 0)
-    order = report(auto_dispatch=False, now=t0)
-    w, life = _life(order)
-    route = _route(order, now=t0)
-    life.create(t0, channel="web", routing=route.as_dict())
+    t0, order, w, life, route = _created(report)
     t = t0 + timedelta(minutes=5)
     order = work_order_dispatch(order, actor=u["dispatcher"], now=t)
     life.dispatch(t, route.unit_id, route.level, route.cohandler_ids)

@@ -29,6 +29,7 @@ from huying.insight import rollups, selectors
 from huying.insight.facts import local_day
 from huying.insight.metrics import COUNTERS
 from huying.insight.models import AreaDay, AreaNow, OrderFact, UnitDay
+from tests.threads import at_once
 
 from .conftest import at
 
@@ -339,8 +340,6 @@ needs_postgres = pytest.mark.skipif(connection.vendor != "postgresql",
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_drain_every_queued_change_exactly_once(world, settings):
-    import threading
-
     from huying.dispatch.services import work_orders_create_many
     from huying.insight.models import RefreshQueue
 
@@ -348,25 +347,7 @@ def test_two_workers_drain_every_queued_change_exactly_once(world, settings):
     for start in range(0, 200, 50):
         work_orders_create_many(_batch(world, 50, 1000 + start), actor=world.users["operator"], now=T0)
     assert RefreshQueue.objects.count() == 200
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def worker():
-        from django.db import connections
-
-        try:
-            barrier.wait()
-            results.append(rollups.drain(batch=10))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, name=f"w{i}") for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    results, errors = at_once(lambda: rollups.drain(batch=10))
     assert errors == []
     assert sum(r["orders"] for r in results) == 200  # every queue row taken by exactly one worker
     assert RefreshQueue.objects.count() == 0
