@@ -12,6 +12,7 @@ HUYING_HTTPS        on behind HTTPS: secure cookies, HTTPS redirect, HSTS (each 
 """
 
 import json
+import math
 import os
 import secrets
 from datetime import timedelta
@@ -38,17 +39,133 @@ def _list(name: str, default: str = "") -> list[str]:
     return [v.strip() for v in os.environ.get(name, default).split(",") if v.strip()]
 
 
-def _int(name: str, default: int) -> int:
+def _env(name: str, default, parse=str):
+    """The environment's value of `name` parsed, else `default` (unset or blank). A value that does not
+    parse stops the start with ImproperlyConfigured naming the variable; JSON for lists and mappings."""
     value = os.environ.get(name, "").strip()
-    return int(value) if value else default
+    if not value:
+        return default
+    try:
+        return parse(value)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
 
 
-def _from_env(name: str, parse=str) -> None:
-    """Declare a setting whose default lives beside the code that reads it (getattr(settings, name,
-    DEFAULT)): it is set here only when the environment has it; JSON for lists and mappings."""
-    value = os.environ.get(name)
-    if value is not None and value.strip():
-        globals()[name] = parse(value.strip())
+def _bool(value: str) -> bool:
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected 1/0, true/false, yes/no or on/off, got {value!r}")
+
+
+def _whole(value, minimum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().lstrip("-").isdigit():
+        raise ValueError(f"expected a whole number, got {value!r}")
+    number = int(value)
+    if minimum is not None and number < minimum:
+        raise ValueError(f"expected a whole number of at least {minimum}, got {number}")
+    return number
+
+
+def _number(value, minimum: float = 0, maximum: float | None = None) -> float:
+    """A finite number (JSON number or text) in [minimum, maximum]."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number) or number < minimum or (maximum is not None and number > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+        raise ValueError(f"expected a number {bounds}, got {value!r}")
+    return number if isinstance(value, str) else value
+
+
+def _json(value: str, kind: type):
+    parsed = json.loads(value)
+    if not isinstance(parsed, kind):
+        raise ValueError(f"expected a JSON {'object' if kind is dict else 'array'}, got {type(parsed).__name__}")
+    return parsed
+
+
+def _strings(items) -> list[str]:
+    if not isinstance(items, list) or not all(isinstance(v, str) and v for v in items):
+        raise ValueError(f"expected an array of non-empty strings, got {items!r}")
+    return items
+
+
+def _str_list(value: str) -> list[str]:
+    return _strings(_json(value, list))
+
+
+def _str_map(check):
+    """A JSON object of non-empty string keys, each value passed through `check` (which raises ValueError)."""
+    def parse(value: str) -> dict:
+        return {_key(k): check(v) for k, v in _json(value, dict).items()}
+    return parse
+
+
+def _key(key: str) -> str:
+    if not key.strip():
+        raise ValueError("empty key in JSON object")
+    return key
+
+
+def _dotted(value) -> str:
+    if not isinstance(value, str) or "." not in value:
+        raise ValueError(f"expected a dotted class path, got {value!r}")
+    return value
+
+
+def _deadline_limits(value: str) -> dict:
+    """warn_ratio a number from 0 to 1; every other limit [amount, unit], the amount positive (kept as Decimal)."""
+    limits = {}
+    for key, limit in _json(value, dict).items():
+        if key == "warn_ratio":
+            limits[key] = _number(limit, 0, 1)
+            continue
+        if not (isinstance(limit, list) and len(limit) == 2 and isinstance(limit[1], str)
+                and isinstance(limit[0], int | float | str) and not isinstance(limit[0], bool)):
+            raise ValueError(f"{key}: expected [amount, unit], got {limit!r}")
+        try:
+            amount = Decimal(str(limit[0]))
+        except ArithmeticError:
+            amount = Decimal("NaN")
+        if not amount.is_finite() or amount <= 0:
+            raise ValueError(f"{key}: expected a positive amount, got {limit[0]!r}")
+        limits[key] = (amount, limit[1])
+    return limits
+
+
+def _http_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("expected an http:// or https:// URL")  # the URL may hold a password: not echoed
+    return value
+
+
+def _office_hours(value: str) -> list[tuple[str, str]]:
+    import re
+
+    pairs = _json(value, list)
+    hhmm = re.compile(r"^\s*(([01]?\d|2[0-3]):[0-5]\d|24:00)\s*$")  # as core.worktime reads them; it checks the order
+    if not pairs or not all(isinstance(p, list) and len(p) == 2 and all(isinstance(t, str) and hhmm.match(t) for t in p)
+                            for p in pairs):
+        raise ValueError(f'expected [["HH:MM", "HH:MM"], ...], got {value!r}')
+    return [tuple(pair) for pair in pairs]
+
+
+def _networks(value: str) -> list[str]:
+    import ipaddress
+
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    for item in items:
+        ipaddress.ip_network(item, strict=False)  # ValueError names the bad one
+    return items
+
+
+def _int(name: str, default: int, minimum: int | None = None) -> int:
+    return _env(name, default, lambda v: _whole(v, minimum))
 
 
 DEBUG = _flag("HUYING_DEBUG")
@@ -191,8 +308,9 @@ FILE_UPLOAD_HANDLERS = [
 ]
 # Per photo (all channels) and the API's request body (photos come base64 in the JSON); empty:
 # 5 MB a photo, and a body cap of 9 such photos in base64 plus 1 MB (61 MB).
-HUYING_DISPATCH_PHOTO_MAX_BYTES = int(os.environ.get("HUYING_DISPATCH_PHOTO_MAX_BYTES") or 5 * 1024 * 1024)
-HUYING_API_MAX_BODY_BYTES = int(os.environ.get("HUYING_API_MAX_BODY_BYTES") or 0) or None
+HUYING_DISPATCH_PHOTO_MAX_BYTES = _int("HUYING_DISPATCH_PHOTO_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
+# None: the default computed by dispatch.uploads.api_max_body_bytes from the photo limit.
+HUYING_API_MAX_BODY_BYTES = _int("HUYING_API_MAX_BODY_BYTES", 0, minimum=0) or None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Compressed but not hashed: the manifest variant fails every page whose asset was not collected
@@ -223,7 +341,7 @@ if _proxy_ssl:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip() or "https")
 # Proxy addresses or networks (comma-separated) whose X-Forwarded-For is believed for the client's
 # address (throttling, login lockout); empty: REMOTE_ADDR is the client.
-HUYING_TRUSTED_PROXIES = _list("HUYING_TRUSTED_PROXIES")
+HUYING_TRUSTED_PROXIES = _env("HUYING_TRUSTED_PROXIES", [], _networks)
 CSRF_TRUSTED_ORIGINS = _list("HUYING_CSRF_TRUSTED_ORIGINS")
 
 # --- Content-Security-Policy (django-csp) --------------------------------------------------------
@@ -303,30 +421,45 @@ if HUYING_INSIGHT_REFRESH not in ("worker", "commit"):
 HUYING_CALLS_PER_OPERATOR_DAY = _int("HUYING_CALLS_PER_OPERATOR_DAY", 120)
 
 # Working time (core.worktime): office hours on a working day, as (start, end) "HH:MM" pairs.
-HUYING_OFFICE_HOURS = [tuple(pair) for pair in json.loads(
-    os.environ.get("HUYING_OFFICE_HOURS") or '[["09:00", "12:00"], ["13:00", "17:00"]]')]
+HUYING_OFFICE_HOURS = _env("HUYING_OFFICE_HOURS", [("09:00", "12:00"), ("13:00", "17:00")], _office_hours)
 
-# Read where they are used, with their defaults there; set here only from the environment.
-_from_env("HUYING_DISPATCH_AUTO", lambda v: v.lower() in {"1", "true", "yes", "on"})
-# {"resolve": ["10", "work_days"], "warn_ratio": 0.75}: [amount, work_hours|work_days|hours] per limit.
-_from_env("HUYING_DISPATCH_LIMITS", lambda v: {k: (Decimal(str(x[0])), x[1]) if isinstance(x, list) else x
-                                               for k, x in json.loads(v).items()})
-_from_env("HUYING_CLASSIFIER_AUTO", lambda v: v.lower() in {"1", "true", "yes", "on"})
-_from_env("HUYING_NOTIFY_CHANNELS", json.loads)
-_from_env("HUYING_NOTIFY_SENDERS", json.loads)
-_from_env("HUYING_NOTIFY_RETRY_BASE", int)
-_from_env("HUYING_NOTIFY_RETRY_CAP", int)
-_from_env("HUYING_NOTIFY_MAX_ATTEMPTS", int)
-_from_env("HUYING_SMS_GATEWAY_URL")
-_from_env("HUYING_WHISTLE_REPORT_MINUTES", json.loads)
-_from_env("HUYING_SUPERVISION_ESCALATE_HOURS", float)
-_from_env("HUYING_OPEN311_JURISDICTION")
-_from_env("HUYING_OPEN311_CONTACT")
-_from_env("HUYING_OPEN311_KEY_SERVICE")
-_from_env("HUYING_OPEN311_HIDDEN_REQUEST_TYPES", json.loads)
-_from_env("HUYING_INSIGHT_LIVE", lambda v: v.lower() in {"1", "true", "yes", "on"})
-_from_env("HUYING_INSIGHT_WEIGHTS", json.loads)
-_from_env("HUYING_INSIGHT_BASIC_WEIGHT", float)
+# dispatch: dispatch a new order at once when routing is sure of its unit.
+HUYING_DISPATCH_AUTO = _env("HUYING_DISPATCH_AUTO", False, _bool)
+# dispatch.deadlines: overrides of its DEFAULTS, {"resolve": ["10", "work_days"], "warn_ratio": 0.75}, each
+# [amount, work_hours|work_days|hours]; {}: the built-in limits.
+HUYING_DISPATCH_LIMITS = _env("HUYING_DISPATCH_LIMITS", {}, _deadline_limits)
+# dispatch.triage: a confident classifier routes an order without a triage step.
+HUYING_CLASSIFIER_AUTO = _env("HUYING_CLASSIFIER_AUTO", True, _bool)
+# dispatch.notify: channels per event, {"overdue": ["in_app"]}, over its DEFAULT_CHANNELS; {}: the built-in ones.
+HUYING_NOTIFY_CHANNELS = _env("HUYING_NOTIFY_CHANNELS", {}, _str_map(_strings))
+# dispatch.notify: sender class per channel ("*": any other), over its DEFAULT_SENDERS; {}: the built-in ones.
+HUYING_NOTIFY_SENDERS = _env("HUYING_NOTIFY_SENDERS", {}, _str_map(_dotted))
+# dispatch.notify: retry back-off in seconds, doubling from the base up to the cap after each failure.
+HUYING_NOTIFY_RETRY_BASE = _int("HUYING_NOTIFY_RETRY_BASE", 30, minimum=0)
+HUYING_NOTIFY_RETRY_CAP = _int("HUYING_NOTIFY_RETRY_CAP", 3600, minimum=0)
+# dispatch.notify: failed deliveries before a message becomes a dead letter.
+HUYING_NOTIFY_MAX_ATTEMPTS = _int("HUYING_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
+# dispatch.notify: where SmsHttpSender POSTs; "": SMS delivery fails (and is retried) until it is set.
+HUYING_SMS_GATEWAY_URL = _env("HUYING_SMS_GATEWAY_URL", "", _http_url)
+# dispatch.escalation: 吹哨 report minutes per kind (routine, tough, emergency) over its DEFAULT_REPORT_MINUTES;
+# {}: the built-in ones.
+HUYING_WHISTLE_REPORT_MINUTES = _env("HUYING_WHISTLE_REPORT_MINUTES", {}, _str_map(lambda v: _whole(v, 1)))
+# dispatch.escalation: an unanswered 督办 notice is followed one level higher after this many hours.
+HUYING_SUPERVISION_ESCALATE_HOURS = _env("HUYING_SUPERVISION_ESCALATE_HOURS", 24, _number)
+# dispatch.open311: the jurisdiction_id clients send and discovery names.
+HUYING_OPEN311_JURISDICTION = _env("HUYING_OPEN311_JURISDICTION", "guangzhou")
+# dispatch.open311: discovery's contact and key_service texts; None: the app's default (the loaded city's
+# 12345 hotline, and how keys are issued — both translated there).
+HUYING_OPEN311_CONTACT = _env("HUYING_OPEN311_CONTACT", None)
+HUYING_OPEN311_KEY_SERVICE = _env("HUYING_OPEN311_KEY_SERVICE", None)
+# dispatch.open311: request types never published (举报 by default).
+HUYING_OPEN311_HIDDEN_REQUEST_TYPES = _env("HUYING_OPEN311_HIDDEN_REQUEST_TYPES", ["report"], _str_list)
+# insight: keep dashboard rollups current on every change (off: only `huying insight rebuild`).
+HUYING_INSIGHT_LIVE = _env("HUYING_INSIGHT_LIVE", True, _bool)
+# insight.metrics: evaluation weight per rate over its DEFAULT_WEIGHTS, {"on_time": 10}; {}: the built-in ones.
+HUYING_INSIGHT_WEIGHTS = _env("HUYING_INSIGHT_WEIGHTS", {}, _str_map(_number))
+# insight.metrics: how much a 基本满意 counts as satisfied, 0 to 1.
+HUYING_INSIGHT_BASIC_WEIGHT = _env("HUYING_INSIGHT_BASIC_WEIGHT", 1, lambda v: _number(v, 0, 1))
 
 LOGGING = {
     "version": 1,

@@ -58,7 +58,7 @@ def client_ip(request: HttpRequest) -> str:
     believed from an untrusted peer.
     """
     remote = request.META.get("REMOTE_ADDR", "") or ""
-    networks = _networks(tuple(getattr(settings, "HUYING_TRUSTED_PROXIES", ()) or ()))
+    networks = _networks(tuple(settings.HUYING_TRUSTED_PROXIES or ()))
     if not networks or not _trusted(remote, networks):
         return remote
     hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]

@@ -217,7 +217,7 @@ def get_calendar() -> WorkCalendar:
         overrides = dict(CalendarDay.objects.values_list("date", "is_workday"))
         calendar = WorkCalendar(
             overrides=overrides,
-            office_hours=getattr(settings, "HUYING_OFFICE_HOURS", DEFAULT_OFFICE_HOURS),
+            office_hours=settings.HUYING_OFFICE_HOURS,
             tz=getattr(settings, "TIME_ZONE", DEFAULT_TZ) or DEFAULT_TZ,
         )
         _cached = (calendar, _time.monotonic())

@@ -28,7 +28,7 @@ DEFAULTS = {
 
 
 def setting(name: str):
-    return getattr(settings, "HUYING_DISPATCH_LIMITS", {}).get(name, DEFAULTS[name])
+    return settings.HUYING_DISPATCH_LIMITS.get(name, DEFAULTS[name])
 
 
 @dataclass(frozen=True)

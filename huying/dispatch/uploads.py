@@ -75,9 +75,8 @@ class PhotoUploadHandler(FileUploadHandler):
 
 
 def api_max_body_bytes() -> int:
-    # 9 photos of 5 MB in base64 (4 bytes for 3) and 1 MB for the rest of the order.
-    default = MAX_COUNT * max_bytes() * 4 // 3 + 1024 * 1024
-    return getattr(settings, "HUYING_API_MAX_BODY_BYTES", None) or default
+    # Unless configured: 9 photos of the photo limit in base64 (4 bytes for 3) and 1 MB for the rest.
+    return settings.HUYING_API_MAX_BODY_BYTES or MAX_COUNT * max_bytes() * 4 // 3 + 1024 * 1024
 
 
 class ApiBodyLimitMiddleware:

@@ -13,7 +13,7 @@ class InsightConfig(AppConfig):
         # Rollups follow every committed change of an order (ARCHITECTURE.md: insight subscribes to
         # dispatch's changes): noted in a queue inside each transaction, applied in batches by the
         # worker's `rollups` job (D58). HUYING_INSIGHT_LIVE=False leaves them to `insight rebuild`.
-        if not getattr(settings, "HUYING_INSIGHT_LIVE", True):
+        if not settings.HUYING_INSIGHT_LIVE:
             return
         from huying.core import jobs
 

@@ -63,8 +63,6 @@ RATE_LABELS = {
 
 # 准格尔旗's 三率 weights 30/35/35 (DOMAIN.md §2); the other rates weigh nothing unless configured.
 DEFAULT_WEIGHTS = {"response": 30, "resolution": 35, "satisfaction": 35, "on_time": 0, "rework": 0, "return": 0}
-# 基本满意 counts as satisfied by default (DOMAIN.md §2: "满意 + 基本满意, configurable").
-DEFAULT_BASIC_WEIGHT = 1
 
 
 def _get(c, name: str) -> int:
@@ -121,11 +119,12 @@ RATE_FUNCS = {
 
 
 def weights_setting() -> dict[str, float]:
-    return {**DEFAULT_WEIGHTS, **getattr(settings, "HUYING_INSIGHT_WEIGHTS", {})}
+    return {**DEFAULT_WEIGHTS, **settings.HUYING_INSIGHT_WEIGHTS}
 
 
 def basic_setting():
-    return getattr(settings, "HUYING_INSIGHT_BASIC_WEIGHT", DEFAULT_BASIC_WEIGHT)
+    """How much 基本满意 counts as satisfied: fully by default (DOMAIN.md §2: "满意 + 基本满意, configurable")."""
+    return settings.HUYING_INSIGHT_BASIC_WEIGHT
 
 
 def composite(rates: Mapping[str, Fraction | None], weights: Mapping[str, float] | None = None) -> Fraction | None:

@@ -392,7 +392,7 @@ def on_order_events(sender=None, events=(), **kwargs) -> None:
         return
     now = timezone.now()
     rows.insert_rows(RefreshQueue, [{"order_id": i, "noted_at": now} for i in dict.fromkeys(ids)])
-    if getattr(settings, "HUYING_INSIGHT_REFRESH", "worker") == "commit":
+    if settings.HUYING_INSIGHT_REFRESH == "commit":
         transaction.on_commit(_drain_after_commit)  # outside a transaction: at once
 
 

@@ -35,8 +35,6 @@ from .models import SupervisionCause, SupervisionNotice, Whistle, WhistleCall, W
 # 报到时限 by whistle kind, in minutes; settings.HUYING_WHISTLE_REPORT_MINUTES overrides any of them.
 # 应急 follows 平谷's 30-minute rule; the others are local choices (a working day, four hours).
 DEFAULT_REPORT_MINUTES = {WhistleKind.ROUTINE: 24 * 60, WhistleKind.TOUGH: 4 * 60, WhistleKind.EMERGENCY: 30}
-# A supervision notice still unanswered after this long is followed by one a level higher.
-DEFAULT_ESCALATE_AFTER_HOURS = 24
 # The sweep climbs at most this many levels; dispatchers may go further by hand.
 SWEEP_MAX_LEVEL = 2
 WHISTLE_ROLES = (RoleCode.HANDLER, RoleCode.UNIT_LEADER, RoleCode.DISPATCHER)
@@ -45,13 +43,13 @@ WHISTLE_STATES = CLOCK_RUNNING
 
 def report_minutes(kind: str) -> int:
     """The reporting limit of a whistle kind, in minutes (settings override the defaults)."""
-    configured = getattr(settings, "HUYING_WHISTLE_REPORT_MINUTES", None) or {}
+    configured = settings.HUYING_WHISTLE_REPORT_MINUTES or {}
     return int(configured.get(str(kind), DEFAULT_REPORT_MINUTES[WhistleKind(kind)]))
 
 
 def escalate_after() -> timedelta:
-    return timedelta(hours=float(getattr(settings, "HUYING_SUPERVISION_ESCALATE_HOURS",
-                                         DEFAULT_ESCALATE_AFTER_HOURS)))
+    """A supervision notice still unanswered after this long is followed by one a level higher."""
+    return timedelta(hours=float(settings.HUYING_SUPERVISION_ESCALATE_HOURS))
 
 
 def superior_chain(unit: Unit) -> list[Unit]:

@@ -101,7 +101,7 @@ class SmsHttpSender(Sender):
     timeout = 10
 
     def send(self, message, recipients):
-        url = getattr(settings, "HUYING_SMS_GATEWAY_URL", "")
+        url = settings.HUYING_SMS_GATEWAY_URL
         if not url:
             raise DeliveryError("HUYING_SMS_GATEWAY_URL is not set")
         phones = sorted({r.phone for r in recipients if r.phone})
@@ -118,6 +118,6 @@ class SmsHttpSender(Sender):
 
 def sender_for(channel: str) -> tuple[str, Sender]:
     """The configured sender for `channel` (its dotted path and an instance)."""
-    configured = getattr(settings, "HUYING_NOTIFY_SENDERS", None) or {}
+    configured = settings.HUYING_NOTIFY_SENDERS or {}
     path = configured.get(channel) or configured.get("*") or DEFAULT_SENDERS.get(channel, DEFAULT_SENDER)
     return path, import_string(path)()

@@ -54,20 +54,20 @@ TRANSITION_EVENTS = {
 DEADLINE_EVENTS = {"warning": NotifyEvent.WARNING, "overdue": NotifyEvent.OVERDUE,
                    "response_overdue": NotifyEvent.OVERDUE}
 
-# Retry: 30 s, 1 min, 2 min … doubling up to an hour, and then hourly for as long as it takes.
-RETRY_BASE_SECONDS = 30
-RETRY_CAP_SECONDS = 3600
 
 
 def channels_for(event: str) -> list[str]:
-    configured = getattr(settings, "HUYING_NOTIFY_CHANNELS", None) or {}
+    configured = settings.HUYING_NOTIFY_CHANNELS or {}
     return list(configured.get(event, DEFAULT_CHANNELS.get(event, [NotifyChannel.IN_APP])))
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """How long to wait after the `attempts`-th failed delivery (pure)."""
-    base = getattr(settings, "HUYING_NOTIFY_RETRY_BASE", RETRY_BASE_SECONDS)
-    cap = getattr(settings, "HUYING_NOTIFY_RETRY_CAP", RETRY_CAP_SECONDS)
+    """How long to wait after the `attempts`-th failed delivery (pure).
+
+    By default 30 s, 1 min, 2 min … doubling up to an hour, and then hourly for as long as it takes.
+    """
+    base = settings.HUYING_NOTIFY_RETRY_BASE
+    cap = settings.HUYING_NOTIFY_RETRY_CAP
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
@@ -359,11 +359,8 @@ def recipients_for(message: OutboxMessage) -> list[Recipient]:
 
 # ---- delivery -----------------------------------------------------------------------------------
 
-DEFAULT_MAX_ATTEMPTS = 8
-
-
 def max_attempts() -> int:
-    return max(1, int(getattr(settings, "HUYING_NOTIFY_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)))
+    return max(1, int(settings.HUYING_NOTIFY_MAX_ATTEMPTS))
 
 
 def notify_deliver(*, now=None, limit: int = 100) -> dict[str, int]:

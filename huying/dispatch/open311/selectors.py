@@ -67,11 +67,11 @@ def status_notes(order: WorkOrder) -> str:
 
 
 def hidden_request_types() -> list[str]:
-    return list(getattr(settings, "HUYING_OPEN311_HIDDEN_REQUEST_TYPES", ("report",)))
+    return list(settings.HUYING_OPEN311_HIDDEN_REQUEST_TYPES)
 
 
 def jurisdiction_id() -> str:
-    return getattr(settings, "HUYING_OPEN311_JURISDICTION", "guangzhou")
+    return settings.HUYING_OPEN311_JURISDICTION
 
 
 # ---- services ---------------------------------------------------------------------------------
@@ -258,12 +258,17 @@ def _hotline_contact() -> str:
     return _("%(city)s 12345 政务服务便民热线") % {"city": name}
 
 
+def _key_service() -> str:
+    """settings.HUYING_OPEN311_KEY_SERVICE, None meaning how this platform issues keys."""
+    configured = settings.HUYING_OPEN311_KEY_SERVICE
+    return _("接口密钥由平台管理员签发（huying open311 create-key 名称）") if configured is None else configured
+
+
 def discovery(base_url: str, *, changeset: datetime) -> dict:
     return {
         "changeset": _when(changeset),
-        "contact": getattr(settings, "HUYING_OPEN311_CONTACT", None) or _hotline_contact(),
-        "key_service": getattr(settings, "HUYING_OPEN311_KEY_SERVICE",
-                               _("接口密钥由平台管理员签发（huying open311 create-key 名称）")),
+        "contact": settings.HUYING_OPEN311_CONTACT or _hotline_contact(),
+        "key_service": _key_service(),
         "endpoints": [{
             "specification": SPEC_URL,
             "url": base_url,

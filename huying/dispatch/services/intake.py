@@ -349,7 +349,7 @@ def _check(*, channel, subject, title, idempotency_key, description="", request_
         body.update(unit=named.pk, override_reason=override_reason)
     auto_requested = auto_dispatch
     if auto_dispatch is None:
-        auto_dispatch = getattr(settings, "HUYING_DISPATCH_AUTO", False)
+        auto_dispatch = settings.HUYING_DISPATCH_AUTO
     return _Draft(
         channel=channel, subject=subject, chain=reference.subject_chain(subject) if subject else [],
         request_type=request_type,

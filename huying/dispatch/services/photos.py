@@ -22,7 +22,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from huying.core.errors import DomainError
 
-MAX_BYTES = 5 * 1024 * 1024
 MAX_COUNT = 9
 MAX_SIDE = 20000
 # Decoding holds every pixel in memory (4 bytes each at most): 50 M pixels is a 50-megapixel camera
@@ -53,7 +52,7 @@ class Photo:
 
 
 def max_bytes() -> int:
-    return getattr(settings, "HUYING_DISPATCH_PHOTO_MAX_BYTES", MAX_BYTES)
+    return settings.HUYING_DISPATCH_PHOTO_MAX_BYTES
 
 
 def _too_large(name: str, limit: int) -> DomainError:

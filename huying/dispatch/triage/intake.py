@@ -94,7 +94,7 @@ def classify_drafts(drafts: list) -> None:
     except ValueError:  # ClassifierError: no model file, or nothing to read
         raise _subject_required(_("暂时无法自动分类，请选择事项分类。"), todo[0][0] if batch else None) from None
     routes = _routes()
-    auto_allowed = getattr(settings, "HUYING_CLASSIFIER_AUTO", True)
+    auto_allowed = settings.HUYING_CLASSIFIER_AUTO
     for (i, d), p in zip(todo, predictions, strict=True):
         route = routes.get(p.label)
         usable = route is not None and route.active and (
