@@ -161,7 +161,7 @@ def test_open311_posts_are_throttled_in_the_spec_format(client, db, settings, fm
 
 
 def test_api_writes_are_throttled_per_user(client, user, settings, django_user_model):
-    settings.HUYING_RATES = {**settings.HUYING_RATES, "api": "2/m"}
+    settings.HUYING_RATES = {**settings.HUYING_RATES, "api": "2/h"}  # per hour: a minute boundary between the posts would reset the count
     client.force_login(user)
     url = "/api/v1/dispatch/orders"
     for _ in range(2):

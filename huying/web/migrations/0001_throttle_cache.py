@@ -6,7 +6,8 @@ from django.db import migrations
 
 
 def create(apps, schema_editor):
-    call_command("createcachetable", "throttle", database=schema_editor.connection.alias, verbosity=0)
+    # No table names: a name given here is taken as the table's own name, not a cache's alias.
+    call_command("createcachetable", database=schema_editor.connection.alias, verbosity=0)
 
 
 def drop(apps, schema_editor):
