@@ -19,7 +19,7 @@ huying locate LNG LAT [--crs wgs84|gcj02|bd09] point → district, street, commu
 huying locate --address TEXT                   address text → the deepest division it names
 huying territory stats                         counts at each level (JSON)
 huying worker [--once] [--only|--skip NAME …]  every periodic job at its interval: deadlines, escalation (督办),
-              [--every NAME=S] [--list]        alerts, hot-snapshots, notify, partitions (several may run)
+              [--every NAME=S] [--list]        alerts, hot-snapshots, notify, partitions, rollups (several may run)
 huying partitions ensure [--ahead 3] | list    PostgreSQL: the order table's monthly partitions (D15)
 huying escalation sweep [--once]               吹哨 report deadlines and 督办 notices
 huying notify [--once]                         deliver the notification outbox; prints sent= failed= dead=

@@ -25,6 +25,29 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Under pytest-xdist (scripts/test.sh runs two workers) the longest single tests start first, one per
+# worker, so neither worker is left running one of them alone at the end (the schemathesis walk alone
+# takes minutes). Node id prefixes, longest first; measured with --durations.
+RUN_FIRST = (
+    "tests/test_api_schemathesis.py::",
+    "tests/party/test_member_import.py::test_ten_thousand_rows",
+    "tests/web/test_role_links_browser.py::",
+    "tests/web/test_worker_process.py::",
+    "tests/dispatch/test_kill.py::",
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    if not hasattr(config, "workerinput"):  # not an xdist worker: keep the usual order
+        return
+
+    def rank(item):
+        return next((i for i, prefix in enumerate(RUN_FIRST) if item.nodeid.startswith(prefix)), len(RUN_FIRST))
+
+    items.sort(key=rank)  # stable: the rest keep their collection order
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness would dominate tests that create dozens of logins.
