@@ -374,6 +374,9 @@ CACHES = {
     "throttle": {
         "BACKEND": "huying.core.throttle.ThrottleCache",
         "LOCATION": "huying_throttle_cache",
+        # Version 2: counters stored as plain integers (D60); a version-1 row (pickled, from before) is
+        # never read as a counter, so an upgrade during a rate window cannot trip over one.
+        "VERSION": 2,
         "OPTIONS": {"MAX_ENTRIES": 100000, "CULL_FREQUENCY": 4},
     },
 }

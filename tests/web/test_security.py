@@ -16,6 +16,7 @@ from xml.etree import ElementTree
 
 import pytest
 from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
 from django.core.management import CommandError, call_command
 from django.test import Client, RequestFactory
 from django.utils import timezone
@@ -214,6 +215,9 @@ def test_a_counted_request_costs_one_statement_and_concurrent_counts_add_up(db):
                   [connection.ops.adapt_datetimefield_value(timezone.now() - timedelta(seconds=5)), key])
     assert cache.get("c") is None
     assert cache.add("c", 1, 60) is True and cache.get("c") == 1
+    # A counter written before integers (pickled, version 1) under the same name is not in the way.
+    DatabaseCache.set(cache, "old", 5, 60, version=1)
+    assert cache.add("old", 1, 60) is True and cache.incr("old") == 2
 
 
 # --- item 5: a production that fails closed ------------------------------------------------------
