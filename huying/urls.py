@@ -16,6 +16,7 @@ urlpatterns = [
     path("sensing/", include("huying.sensing.urls")),
     path("escalation/", include("huying.dispatch.escalation.urls")),
     path("hot/", include("huying.dispatch.hot.urls")),
+    path("quality/", include("huying.dispatch.quality.urls")),
     path("inbox/", include("huying.dispatch.notify.urls")),
     path("", include("huying.web.urls")),
 ]

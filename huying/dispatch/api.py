@@ -14,8 +14,8 @@ from huying.core.errors import DomainError
 from huying.people.masking import mask_phone
 
 from . import selectors, services
-from .hot.reply_review import order_reply_review
 from .models import Extension, RequestType, Subject, WorkOrder
+from .quality.reply_review import order_reply_review
 from .selectors_check import check_review_actions
 from .services.common import STAFF_ROLES, has_any_role
 from .triage import selectors as triage_selectors

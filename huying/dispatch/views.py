@@ -743,7 +743,7 @@ def callback(request, pk: int):
                 else:
                     messages.warning(request, _("回访不满意，工单已退回承办单位返工。"))
                 return redirect(_safe_next(request, reverse("dispatch:detail", args=[order.pk])))
-    from .hot.views import reply_score_html  # the reply's quality score, shown before closing (答复质量)
+    from .quality.views import reply_score_html  # the reply's quality score, shown before closing (答复质量)
 
     return render(request, "dispatch/callback.html", {
         "order": order, "form": form, "allowed": allowed, "reply_score": reply_score_html(request, order),

@@ -16,11 +16,11 @@ from huying.dispatch.hot.csvio import CsvError, parse_time, read_calls
 from huying.dispatch.hot.grouping import Call, group_calls
 from huying.dispatch.hot.heat import burst, heat_index, rank, residents
 from huying.dispatch.hot.models import Alert, AlertStatus
-from huying.dispatch.hot.reply_quality import reply_quality
 from huying.dispatch.hot.selectors import alert_list, hot_groups
 from huying.dispatch.hot.services import alert_acknowledge, alert_open_order, alert_raise, hot_scan
 from huying.dispatch.models import WorkOrder
 from huying.dispatch.notify.models import OutboxMessage
+from huying.dispatch.quality.reply_quality import reply_quality
 
 from .conftest import at
 

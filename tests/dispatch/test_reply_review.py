@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from huying.dispatch.hot.reply_quality import reply_quality, unaddressed
-from huying.dispatch.hot.reply_review import LOW_SCORE, order_reply_review
+from huying.dispatch.quality.reply_quality import reply_quality, unaddressed
+from huying.dispatch.quality.reply_review import LOW_SCORE, order_reply_review
 from huying.dispatch.services import (
     work_order_accept,
     work_order_callback,
@@ -79,16 +79,16 @@ def test_callback_page_and_api_show_the_score_to_staff_only(world, report):
     detail = c.get(f"/api/v1/dispatch/orders/{order.code}").json()
     assert detail["reply_score"]["total"] == order_reply_review(order)["total"]
     assert detail["reply_score"]["hints"]
-    partial = c.get(f"/hot/reply/{order.pk}/").content.decode()
+    partial = c.get(f"/quality/reply/{order.pk}/").content.decode()
     assert 'id="reply-score"' in partial
     resident = Client()
     resident.force_login(world.users["resident"])
     assert resident.get(f"/api/v1/dispatch/orders/{order.code}").json()["reply_score"] is None
-    assert resident.get(f"/hot/reply/{order.pk}/").content == b""
+    assert resident.get(f"/quality/reply/{order.pk}/").content == b""
     outsider = Client()
     outsider.force_login(world.users["street_b"])
-    assert outsider.get(f"/hot/reply/{order.pk}/").status_code == 404
+    assert outsider.get(f"/quality/reply/{order.pk}/").status_code == 404
     # Once closed, the score stays on record with the order.
     work_order_callback(order, actor=world.users["dispatcher"], satisfaction="satisfied", solved=True,
                         version=order.version, now=T0 + timedelta(days=3))
-    assert 'id="reply-score"' in c.get(f"/hot/reply/{order.pk}/").content.decode()
+    assert 'id="reply-score"' in c.get(f"/quality/reply/{order.pk}/").content.decode()

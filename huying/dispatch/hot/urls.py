@@ -9,5 +9,4 @@ urlpatterns = [
     path("alerts/", views.alert_list, name="alerts"),
     path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="acknowledge"),
     path("alerts/<int:pk>/order/", views.alert_open_order, name="open_order"),
-    path("reply/<int:pk>/", views.reply_score, name="reply_score"),
 ]

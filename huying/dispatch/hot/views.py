@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,39 +14,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from huying.core.errors import DomainError
-from huying.people.scope import scope_for
 
-from .. import selectors as order_selectors
-from ..services.common import STAFF_ROLES
 from ..templating import package_renderer
 from . import selectors, services
 from .models import Alert, AlertKind, AlertStatus
-from .reply_review import order_reply_review
 
 PAGE_SIZE = 20
 render = package_renderer(__file__)
 _template = render.template
-
-
-def _may_review(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or scope_for(user).has_any_role(*STAFF_ROLES))
-
-
-def reply_score_html(request, order) -> str:
-    """The reply-quality block for `order` (empty when there is no reply yet or the viewer is not staff)."""
-    if not _may_review(request.user):
-        return ""
-    return _template("dispatch/hot/_reply_score.html").render({"review": order_reply_review(order)}, request)
-
-
-@login_required
-def reply_score(request, pk: int):
-    """htmx partial on the order page: the resolution's quality score (答复质量)."""
-    try:
-        order = order_selectors.work_order_get(actor=request.user, pk=pk)
-    except DomainError:
-        raise Http404(_("工单不存在。")) from None
-    return HttpResponse(reply_score_html(request, order))
 
 
 class HotFilterForm(forms.Form):
