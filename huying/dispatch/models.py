@@ -495,8 +495,32 @@ class Attachment(models.Model):
     def __str__(self):
         return self.file.name
 
-from .escalation.models import *  # noqa: E402,F401,F403  whistles and supervision live in dispatch/escalation
-from .hot.models import *  # noqa: E402,F401,F403  alerts (预警) live in dispatch/hot
-from .notify.models import *  # noqa: E402,F401,F403  outbox and inbox live in dispatch/notify
-from .open311.models import *  # noqa: E402,F401,F403  Open311 API keys live in dispatch/open311
-from .triage.models import *  # noqa: E402,F401,F403  classification at intake and triage live in dispatch/triage
+
+# The models of dispatch's sub-packages (escalation, hot, notify, open311, triage) belong to the dispatch
+# app (`app_label = "dispatch"`): one app, one migration history, tables named dispatch_*. Django finds
+# an app's models by importing its `models` module, so they are imported here, by name (and re-exported
+# from here). They refer to this module's models by string ("dispatch.WorkOrder") and import nothing
+# from it: no import cycle.
+from .escalation.models import (  # noqa: E402,F401  whistles (吹哨) and supervision (督办)
+    SupervisionCause,
+    SupervisionNotice,
+    Whistle,
+    WhistleCall,
+    WhistleKind,
+)
+from .hot.models import Alert, AlertKind, AlertStatus, HotSnapshot  # noqa: E402,F401  alerts (预警) and hot snapshots
+from .notify.models import (  # noqa: E402,F401  the notification outbox and the inboxes
+    InAppMessage,
+    NotifyChannel,
+    NotifyEvent,
+    OutboxMessage,
+    RecipientKind,
+)
+from .open311.models import Open311ApiKey, Open311Submission  # noqa: E402,F401  Open311 API keys and submissions
+from .triage.models import (  # noqa: E402,F401  classification at intake and triage
+    Classification,
+    ClassifierCorrection,
+    Label,
+    LabelRoute,
+)
+

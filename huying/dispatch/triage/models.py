@@ -7,8 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from huying.people.models import Unit
 
-from ..models import Subject, WorkOrder
-
 
 class Label(models.TextChoices):
     """The classifier's seven department families (huying.dispatch.classifier.LABELS, same order)."""
@@ -26,7 +24,7 @@ class LabelRoute(models.Model):
     """Where a department family goes (分类映射): the subject an order gets, and optionally the department."""
 
     label = models.CharField(_("分类标签"), max_length=20, choices=Label.choices, unique=True)
-    subject = models.ForeignKey(Subject, verbose_name=_("事项分类"), on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey("dispatch.Subject", verbose_name=_("事项分类"), on_delete=models.PROTECT, related_name="+")
     department = models.ForeignKey(Unit, verbose_name=_("承办部门"), null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+", help_text=_("留空则按派单规则确定承办单位"))
     active = models.BooleanField(_("启用"), default=True,
@@ -48,7 +46,7 @@ class Classification(models.Model):
         DISPATCHED = "dispatched", _("已派单")
         REJECTED = "rejected", _("不予受理")
 
-    order = models.OneToOneField(WorkOrder, verbose_name=_("工单"), on_delete=models.CASCADE,
+    order = models.OneToOneField("dispatch.WorkOrder", verbose_name=_("工单"), on_delete=models.CASCADE,
                                  related_name="classification")
     label = models.CharField(_("预测分类"), max_length=20, choices=Label.choices)
     confidence = models.FloatField(_("置信度"))
@@ -84,7 +82,7 @@ class ClassifierCorrection(models.Model):
         TRIAGE = "triage", _("人工分拨")
         SUBJECT_CHANGE = "subject_change", _("修改分类")
 
-    order = models.ForeignKey(WorkOrder, verbose_name=_("工单"), on_delete=models.CASCADE,
+    order = models.ForeignKey("dispatch.WorkOrder", verbose_name=_("工单"), on_delete=models.CASCADE,
                               related_name="classifier_corrections")
     predicted = models.CharField(_("预测分类"), max_length=20, choices=Label.choices)
     corrected = models.CharField(_("更正分类"), max_length=20, choices=Label.choices)
