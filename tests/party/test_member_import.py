@@ -56,8 +56,7 @@ def test_ten_thousand_rows_two_bad_refused_whole_then_corrected_file_loads(city,
     result = members_import(xlsx(data), organisation=org, actor=secretary)
     took = time.perf_counter() - started
     with capsys.disabled():
-        print(f"\n10,000-member import took {took:.1f} s")
-    assert took < 60
+        print(f"\n10,000-member import took {took:.1f} s")  # a figure, not a limit: bench/ times things
     assert result == {"created": 10_000, "file": "members.xlsx"}
     made = Member.objects.filter(organisation=org)
     assert made.count() == 10_000

@@ -370,9 +370,6 @@ def yuexiu(django_db_setup, django_db_blocker):
 @pytest.mark.django_db
 @pytest.mark.usefixtures("yuexiu")
 class TestYuexiu:
-    def test_loads_fast(self, yuexiu):
-        assert yuexiu < 6, yuexiu  # about 1.5 s on an idle 2-core machine
-
     def test_counts_are_in_the_expected_range(self):
         # 越秀 holds 5.6 % of Guangzhou's people (2020 census), so ≈ 1,110 of 20,000 grids
         grids = Grid.objects.filter(code__startswith="440104").count()
