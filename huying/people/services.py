@@ -196,6 +196,28 @@ def unit_create(
     return unit
 
 
+def username_check(username, *, other_than: User | None = None) -> str:
+    """The username stripped, or DomainError: empty, too long, bad characters, or taken (case-insensitively)
+    by someone other than `other_than`."""
+    username = (username or "").strip()
+    if not username:
+        raise DomainError("people.user.username_required", _("请填写用户名。"), field="username")
+    if len(username) > User._meta.get_field("username").max_length:
+        raise DomainError("people.user.username_too_long", _("用户名过长。"), field="username")
+    try:
+        User.username_validator(username)
+    except ValidationError:
+        raise DomainError("people.user.bad_username", _("用户名只能包含字母、数字和 @/./+/-/_。"),
+                          field="username") from None
+    taken = User.objects.filter(username__iexact=username)
+    if other_than is not None:
+        taken = taken.exclude(pk=other_than.pk)
+    if taken.exists():
+        raise DomainError("people.user.username_taken", _("用户名 %(name)s 已被使用。") % {"name": username},
+                          field="username", status=409)
+    return username
+
+
 # -- users ---------------------------------------------------------------------------------------
 @transaction.atomic
 def user_create(
@@ -213,19 +235,7 @@ def user_create(
 ) -> User:
     """Create a login. `check_password=False` skips Django's strength checks (the demo's shared password);
     `can_log_in=False` records a person who does not sign in (no password, none hashed)."""
-    username = (username or "").strip()
-    if not username:
-        raise DomainError("people.user.username_required", _("请填写用户名。"), field="username")
-    if len(username) > User._meta.get_field("username").max_length:
-        raise DomainError("people.user.username_too_long", _("用户名过长。"), field="username")
-    try:
-        User.username_validator(username)
-    except ValidationError:
-        raise DomainError("people.user.bad_username", _("用户名只能包含字母、数字和 @/./+/-/_。"),
-                          field="username") from None
-    if User.objects.filter(username__iexact=username).exists():
-        raise DomainError("people.user.username_taken", _("用户名 %(name)s 已被使用。") % {"name": username},
-                          field="username", status=409)
+    username = username_check(username)
     if not password and can_log_in:
         raise DomainError("people.user.password_required", _("请设置密码。"), field="password")
     phone = validate_phone(phone)
@@ -395,20 +405,7 @@ def user_update(user: User, *, values: dict, actor, reason: str = "") -> User:
     user = User.objects.select_for_update().get(pk=user.pk)
     fields = {k: v for k, v in values.items() if k in _USER_FIELDS}
     if "username" in fields:
-        username = (fields["username"] or "").strip()
-        if not username:
-            raise DomainError("people.user.username_required", _("请填写用户名。"), field="username")
-        try:
-            User.username_validator(username)
-        except ValidationError:
-            raise DomainError("people.user.bad_username", _("用户名只能包含字母、数字和 @/./+/-/_。"),
-                              field="username") from None
-        if len(username) > User._meta.get_field("username").max_length:
-            raise DomainError("people.user.username_too_long", _("用户名过长。"), field="username")
-        if User.objects.filter(username__iexact=username).exclude(pk=user.pk).exists():
-            raise DomainError("people.user.username_taken", _("用户名 %(name)s 已被使用。") % {"name": username},
-                              field="username", status=409)
-        fields["username"] = username
+        fields["username"] = username_check(fields["username"], other_than=user)
     if "phone" in fields:
         fields["phone"] = validate_phone(fields["phone"])
     if "id_number" in fields:
