@@ -3,9 +3,12 @@
 Only the small fixture sample is read (56 messages drawn from the citizen-messages data, bodies cut
 to 300 characters); the full data never is. The sample was part of the shipped model's training
 data, so the accuracy asserted here is a loose floor, not the honest cross-validated figure.
+Training and the comparisons with scikit-learn need the `train` extra (skipped without it);
+test_classifier_numpy.py checks prediction without scikit-learn.
 """
 
 import csv
+import importlib.util
 import json
 import subprocess
 import sys
@@ -33,6 +36,10 @@ from huying.dispatch.classifier import (
 from huying.dispatch.classifier.data import Message, training_rows
 from huying.dispatch.classifier.model import choose_threshold
 from huying.dispatch.classifier.runtime import MODELS_DIR
+
+needs_sklearn = pytest.mark.skipif(
+    importlib.util.find_spec("sklearn") is None, reason="training needs scikit-learn: pip install 'huying[train]'"
+)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "messages_sample.csv"
 REPO = Path(__file__).resolve().parents[2]
@@ -142,6 +149,7 @@ def tiny_data(tmp_path, sample):
     return data
 
 
+@needs_sklearn
 def test_train_command_writes_loadable_model_and_card(tiny_data, tmp_path, sample):
     out_dir = tmp_path / "models"
     out = run(
@@ -149,7 +157,7 @@ def test_train_command_writes_loadable_model_and_card(tiny_data, tmp_path, sampl
     )
     f = dict(line.split(": ", 1) for line in out.strip().splitlines())
     path = Path(f["model"])
-    assert path.parent == out_dir and path.name.startswith("model-") and path.suffix == ".joblib"
+    assert path.parent == out_dir and path.name.startswith("model-") and path.suffix == ".npz"
     for key in ("cv_macro_f1", "cv_accuracy", "cv_auto_share", "threshold"):
         assert key in f
     card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
@@ -167,6 +175,7 @@ def test_train_command_writes_loadable_model_and_card(tiny_data, tmp_path, sampl
     assert set(figures(eval_out)) >= {"macro_f1", "accuracy", "auto_share", "auto_precision"}
 
 
+@needs_sklearn
 def test_operator_corrections_reach_the_next_training_run(tiny_data):
     data = read_data_dir(tiny_data)
     marker = "鸭脖子噪音扰民"
@@ -238,18 +247,25 @@ def test_command_line_exit_code_and_message():
     assert "留言内容为空" in proc.stderr
 
 
+@needs_sklearn
 def test_fast_features_equal_scikit_learn_tfidf(sample):
+    from huying.dispatch.classifier.training import sklearn_vectorizer
+
     model = get_model()
     texts = [f"{m.title}。{m.body}" for m in sample] + ["A  B\n\nc\td", "x", "未见过的字𠀀", "İstanbul ΑΣ"]
-    ours, theirs = model.features(texts), model._vec.transform(texts)
+    ours, theirs = model.features(texts), sklearn_vectorizer(model).transform(texts)
     assert ours.nnz == theirs.nnz
-    assert abs(ours - theirs).max() < 1e-6
+    assert abs(ours.to_scipy() - theirs).max() < 1e-6
+    assert np.abs(ours.toarray()[:5] - theirs[:5].toarray()).max() < 1e-6
 
 
+@needs_sklearn
 def test_message_is_read_whole_and_as_title_and_body(sample):
     """Decision = mean of the whole text's, the title's and the body's; a lone text is read whole."""
+    from huying.dispatch.classifier.training import sklearn_vectorizer
+
     model = get_model()
-    vec, weights = model._vec, model.coef.T
+    vec, weights = sklearn_vectorizer(model), model.coef.T
 
     def decision(texts):
         return np.asarray(vec.transform(texts) @ weights) + model.intercept
@@ -282,5 +298,7 @@ def test_predictions_name_the_model_that_made_them(sample):
 
 def test_only_one_model_is_shipped():
     shipped = sorted(p.name for p in MODELS_DIR.iterdir())
-    assert len([n for n in shipped if n.endswith(".joblib")]) == 1
-    assert MODELS_DIR.joinpath(shipped[0]).stat().st_size < 10 * 1024 * 1024
+    models = [n for n in shipped if n.endswith(".npz")]
+    assert len(models) == 1
+    assert not [n for n in shipped if n.endswith(".joblib")]  # the old pickled format is not shipped
+    assert MODELS_DIR.joinpath(models[0]).stat().st_size < 5 * 1024 * 1024

@@ -5,9 +5,12 @@
     p.label, p.confidence, p.auto, p.scores
 
 See docs/classifier.md for how the model was chosen, trained and measured.
+
+A plain package: no Django. Prediction needs numpy only; training needs scikit-learn, the `train`
+extra (pip install 'huying[train]'), imported only when a model is fitted.
 """
 
-from .data import LABELS, ClassifierError, Dataset, read_data_dir, read_messages
+from .data import LABELS, ClassifierError, Dataset, MissingTrainingDependency, read_data_dir, read_messages
 from .model import ClassifierModel, Prediction
 from .runtime import classify, classify_many, default_model_path, get_model, reset_model
 from .training import cross_validate, metrics, save_model, train
@@ -17,6 +20,7 @@ __all__ = [
     "ClassifierError",
     "ClassifierModel",
     "Dataset",
+    "MissingTrainingDependency",
     "Prediction",
     "classify",
     "classify_many",

@@ -20,6 +20,10 @@ class ClassifierError(ValueError):
     """Bad input to the classifier (missing file or column, empty text, unusable data)."""
 
 
+class MissingTrainingDependency(ClassifierError, ImportError):
+    """Training needs scikit-learn, which only the `train` extra installs (pip install 'huying[train]')."""
+
+
 @dataclass(frozen=True)
 class Message:
     id: str

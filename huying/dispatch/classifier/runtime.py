@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .data import ClassifierError
-from .model import ClassifierModel, Prediction
+from .model import SUFFIX, ClassifierModel, Prediction
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-# Point HUYING_CLASSIFIER_MODEL at a .joblib file to use a model trained elsewhere.
+# Point HUYING_CLASSIFIER_MODEL at a model .npz file to use a model trained elsewhere.
 ENV_VAR = "HUYING_CLASSIFIER_MODEL"
 
 _lock = threading.Lock()
@@ -17,15 +17,15 @@ _model: ClassifierModel | None = None
 
 
 def default_model_path() -> Path:
-    """HUYING_CLASSIFIER_MODEL, else the newest model-*.joblib shipped in classifier/models/."""
+    """HUYING_CLASSIFIER_MODEL, else the newest model-*.npz shipped in classifier/models/."""
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env)
     # Names are model-YYYYMMDD-<hash>; the date sorts them, the hash only breaks ties.
-    found = sorted(MODELS_DIR.glob("model-*.joblib"))
+    found = sorted(MODELS_DIR.glob(f"model-*{SUFFIX}"))
     if not found:
         raise ClassifierError(
-            f"没有找到分类模型：{MODELS_DIR}/model-*.joblib（先运行 huying classifier train）"
+            f"没有找到分类模型：{MODELS_DIR}/model-*{SUFFIX}（先运行 huying classifier train）"
         )
     return found[-1]
 

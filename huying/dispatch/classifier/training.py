@@ -5,6 +5,10 @@ the training side (they also appear in titles.csv / bodies.csv); scores are on w
 calibration scale and the auto-dispatch threshold of each fold are chosen by a second
 cross-validation inside that fold's training side, so the reported auto-dispatch precision is what
 a threshold chosen without seeing the test messages achieves.
+
+Fitting needs scikit-learn (and joblib, scipy with it): the `train` extra, `pip install 'huying[train]'`.
+They are imported only inside the functions that fit; without them those raise
+MissingTrainingDependency. `metrics` (used by `huying classifier eval`) is plain numpy.
 """
 
 import datetime as dt
@@ -16,13 +20,26 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import ClassifierError, Dataset, Message, Row, read_data_dir, training_rows
+from .data import (
+    ClassifierError,
+    Dataset,
+    Message,
+    MissingTrainingDependency,
+    Row,
+    join_text,
+    read_data_dir,
+    training_rows,
+)
 from .model import (
+    MAX_FEATURES,
+    MIN_DF,
     NGRAM_RANGE,
+    SUFFIX,
+    SVM_C,
     ClassifierModel,
     choose_threshold,
+    confidence_features,
     confidence_of,
-    fit_confidence,
     fit_scale,
 )
 
@@ -33,23 +50,118 @@ C_GRID = (0.5, 1.0, 2.0)
 MISSING = -1e3  # decision value for a class a fold's model never saw
 
 
-def metrics(truth: Sequence[str], pred: Sequence[str], confidence: Sequence[float], threshold: float) -> dict:
-    """macro_f1, accuracy, auto_share and auto_precision of predictions at a threshold."""
-    from sklearn.metrics import accuracy_score, f1_score
+def require_training_libraries() -> None:
+    """Refuse clearly when scikit-learn (the `train` extra) is not installed."""
+    try:
+        import joblib  # noqa: F401
+        import sklearn  # noqa: F401
+    except ImportError as exc:
+        raise MissingTrainingDependency(
+            f"训练分类模型需要 scikit-learn：pip install 'huying[train]'（{exc}）"
+        ) from exc
 
+
+def macro_f1(truth: Sequence[str], pred: Sequence[str]) -> float:
+    """Unweighted mean of per-label F1 over the labels in truth or prediction (F1 = 0 when undefined),
+    as scikit-learn's f1_score(average="macro", zero_division=0)."""
+    truth, pred = np.asarray(truth), np.asarray(pred)
+    if not len(truth):
+        return 0.0
+    labels = np.union1d(truth, pred)
+    f1 = []
+    for label in labels:
+        tp = np.sum((truth == label) & (pred == label))
+        fp_fn = np.sum(truth == label) + np.sum(pred == label) - 2 * tp
+        f1.append(2 * tp / (2 * tp + fp_fn) if 2 * tp + fp_fn else 0.0)
+    return float(np.mean(f1))
+
+
+def metrics(truth: Sequence[str], pred: Sequence[str], confidence: Sequence[float], threshold: float) -> dict:
+    """macro_f1, accuracy, auto_share and auto_precision of predictions at a threshold (numpy only)."""
     truth, pred = np.asarray(truth), np.asarray(pred)
     auto = np.asarray(confidence) >= threshold
     correct = truth == pred
     return {
-        "macro_f1": float(f1_score(truth, pred, average="macro", zero_division=0)),
-        "accuracy": float(accuracy_score(truth, pred)),
+        "macro_f1": macro_f1(truth, pred),
+        "accuracy": float(correct.mean()) if len(correct) else 0.0,
         "auto_share": float(auto.mean()) if len(auto) else 0.0,
         "auto_precision": float(correct[auto].mean()) if auto.any() else float("nan"),
     }
 
 
+# -- fitting (scikit-learn) ---------------------------------------------------------------------------
+def vectorizer(vocabulary=None, min_df: int = MIN_DF):
+    """The scikit-learn TfidfVectorizer the model's features equal (model.Features computes them with numpy)."""
+    require_training_libraries()
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        analyzer="char",
+        ngram_range=NGRAM_RANGE,
+        sublinear_tf=True,
+        min_df=1 if vocabulary is not None else min_df,
+        max_features=None if vocabulary is not None else MAX_FEATURES,
+        vocabulary=vocabulary,
+        dtype=np.float32,
+    )
+
+
+def sklearn_vectorizer(model: ClassifierModel):
+    """A fitted TfidfVectorizer equal to the model's features (for checking them; prediction does not use it)."""
+    vec = vectorizer(model.vocabulary)
+    vec.idf_ = model.idf
+    return vec
+
+
+def fit_models(
+    rows: Sequence[Row], *, cs: Sequence[float] = (SVM_C,), min_df: int = MIN_DF
+) -> list[ClassifierModel]:
+    """One model per SVM regularisation C, sharing one vocabulary (the features are made once)."""
+    require_training_libraries()
+    from sklearn.svm import LinearSVC
+
+    texts = [join_text(t, b) for t, b, _ in rows]
+    labels = [lab for _, _, lab in rows]
+    if len(set(labels)) < 2:
+        raise ClassifierError("训练数据至少需要两个类别")
+    vec = vectorizer(min_df=min_df if len(rows) >= 50 else 1)
+    try:
+        X = vec.fit_transform(texts)
+    except ValueError as exc:  # empty vocabulary
+        raise ClassifierError(f"训练数据无法提取特征：{exc}") from exc
+    terms = [""] * len(vec.vocabulary_)
+    for term, i in vec.vocabulary_.items():
+        terms[i] = term
+    models = []
+    for c in cs:
+        svm = LinearSVC(C=c).fit(X, labels)
+        coef, intercept = svm.coef_, svm.intercept_
+        if coef.shape[0] == 1:  # two classes: sklearn keeps one row for the second class
+            coef = np.vstack([-coef, coef])
+            intercept = np.array([-intercept[0], intercept[0]])
+        model = ClassifierModel(
+            labels=list(svm.classes_), terms=terms, idf=vec.idf_, coef=coef, intercept=intercept
+        )
+        model.svm_c = float(c)
+        models.append(model)
+    return models
+
+
+def fit_confidence(decisions: np.ndarray, labels: Sequence[str], classes: Sequence[str]) -> list[float]:
+    """Logistic calibration of "the top label is right" on out-of-fold decisions: [w_margin, w_top, bias]."""
+    right = np.asarray(classes)[decisions.argmax(axis=1)] == np.asarray(labels)
+    if right.all() or not right.any():  # one outcome only: nothing to fit; fall back to a steep margin
+        return [4.0, 0.0, 0.0 if right.all() else -4.0]
+    require_training_libraries()
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=10.0).fit(confidence_features(decisions), right)
+    return [float(lr.coef_[0, 0]), float(lr.coef_[0, 1]), float(lr.intercept_[0])]
+
+
 def _splits(messages: Sequence[Message], folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Folds over messages grouped by id (one id never on both sides), stratified by label."""
+    require_training_libraries()
     from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
     ids = [m.id for m in messages]
@@ -98,18 +210,16 @@ def _out_of_fold(
             extra_rows=extra_rows,
             held_out=held + list(also_held_out),
         )
-        for c, model in zip(cs, ClassifierModel.fit_many(rows, cs=cs), strict=True):
+        for c, model in zip(cs, fit_models(rows, cs=cs), strict=True):
             out[c][test_idx] = _aligned(model, [(m.title, m.body) for m in held], classes)
     return out
 
 
 def best_c(decisions: dict[float, np.ndarray], truth: Sequence[str], classes: Sequence[str]) -> float:
     """The C whose out-of-fold decisions have the best macro-F1 (the smaller C on a tie)."""
-    from sklearn.metrics import f1_score
 
     def score(c):
-        pred = np.asarray(classes)[decisions[c].argmax(1)]
-        return f1_score(truth, pred, average="macro", zero_division=0)
+        return macro_f1(truth, np.asarray(classes)[decisions[c].argmax(1)])
 
     return max(sorted(decisions), key=lambda c: (round(score(c), 6), -c))
 
@@ -123,8 +233,7 @@ def _outer_fold(
     items = [(m.title, m.body) for m in held]
     # Every C of the grid, so the top level can choose the final model's C on these out-of-fold decisions.
     decisions = {
-        c: _aligned(m, items, classes)
-        for c, m in zip(C_GRID, ClassifierModel.fit_many(rows, cs=C_GRID), strict=True)
+        c: _aligned(m, items, classes) for c, m in zip(C_GRID, fit_models(rows, cs=C_GRID), strict=True)
     }
     result = {"test_idx": test_idx, "by_c": decisions}
     if nested:
@@ -164,6 +273,7 @@ def cross_validate(
     jobs: int = 1,
 ) -> dict:
     """Out-of-fold decisions for all messages, and (if nested) honest figures per fold and pooled."""
+    require_training_libraries()
     from joblib import Parallel, delayed
 
     messages = data.messages
@@ -257,6 +367,7 @@ def train(
     (precision `target_precision`); with `nested` it also measures honest scores for the card.
     The final model is fitted on everything.
     """
+    require_training_libraries()
     log = log or (lambda _msg: None)
     if not isinstance(data, Dataset):
         data = read_data_dir(data)
@@ -278,7 +389,7 @@ def train(
     threshold = choose_threshold(confidence_of(oof, params), right, target_precision)
 
     rows = training_rows(data.messages, titles=data.titles, bodies=data.bodies, extra_rows=extra_rows)
-    model = ClassifierModel.fit(rows, c=cv["c"])
+    model = fit_models(rows, cs=(cv["c"],))[0]
     model.scale, model.confidence, model.threshold = scale, params, threshold
     card = {
         "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
@@ -314,11 +425,11 @@ def train(
 
 
 def save_model(model: ClassifierModel, out: str | Path) -> Path:
-    """Write model-YYYYMMDD-<hash>.joblib (into `out` if it is a folder) with a JSON and Markdown card."""
+    """Write model-YYYYMMDD-<hash>.npz (into `out` if it is a folder) with a JSON and Markdown card."""
     out = Path(out)
-    if out.suffix != ".joblib":
+    if out.suffix != SUFFIX:
         day = dt.date.today().strftime("%Y%m%d")
-        out = out / f"model-{day}-{model.digest()}.joblib"
+        out = out / f"model-{day}-{model.digest()}{SUFFIX}"
     model.card["file"] = out.name
     model.version = out.stem
     model.save(out)

@@ -33,7 +33,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         t = sub.add_parser("train", help="从数据目录训练并写出带版本号的模型与模型卡")
         t.add_argument("--data", required=True, help="含 messages.csv（及可选 titles.csv、bodies.csv）的目录")
-        t.add_argument("--out", default=str(MODELS_DIR), help="输出目录或 .joblib 文件路径")
+        t.add_argument("--out", default=str(MODELS_DIR), help="输出目录或 .npz 文件路径")
         t.add_argument("--extra", help="运营人员更正记录 CSV（title,body,label），并入训练")
         t.add_argument("--folds", type=int, default=5, help="交叉验证折数")
         t.add_argument("--precision", type=float, default=0.98, help="自动派单的目标准确率")
