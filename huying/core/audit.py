@@ -53,5 +53,10 @@ def audit_row(
 
 
 def audit_trail(target: models.Model):
-    """The audit rows of one object, oldest first."""
-    return AuditEntry.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk)).order_by("id")
+    """The audit rows of one object, oldest first.
+
+    A model that moved to another app keeps its older rows under its former label: it lists those
+    labels in `audit_former_labels` (e.g. hot.Alert: ("dispatch.alert",)); the log itself is never rewritten.
+    """
+    labels = [target._meta.label_lower, *getattr(target, "audit_former_labels", ())]
+    return AuditEntry.objects.filter(target_type__in=labels, target_id=str(target.pk)).order_by("id")

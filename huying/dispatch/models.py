@@ -496,8 +496,9 @@ class Attachment(models.Model):
         return self.file.name
 
 
-# The models of dispatch's sub-packages (escalation, hot, notify, open311, triage) belong to the dispatch
-# app (`app_label = "dispatch"`): one app, one migration history, tables named dispatch_*. Django finds
+# The models of dispatch's sub-packages (escalation, notify, triage) belong to the dispatch
+# app (`app_label = "dispatch"`): one app, one migration history, tables named dispatch_*. (hot and
+# open311 are apps of their own, labels "hot" and "open311", and import their models from there.) Django finds
 # an app's models by importing its `models` module, so they are imported here, by name (and re-exported
 # from here). They refer to this module's models by string ("dispatch.WorkOrder") and import nothing
 # from it: no import cycle.
@@ -508,7 +509,6 @@ from .escalation.models import (  # noqa: E402,F401  whistles (吹哨) and super
     WhistleCall,
     WhistleKind,
 )
-from .hot.models import Alert, AlertKind, AlertStatus, HotSnapshot  # noqa: E402,F401  alerts (预警) and hot snapshots
 from .notify.models import (  # noqa: E402,F401  the notification outbox and the inboxes
     InAppMessage,
     NotifyChannel,
@@ -516,7 +516,6 @@ from .notify.models import (  # noqa: E402,F401  the notification outbox and the
     OutboxMessage,
     RecipientKind,
 )
-from .open311.models import Open311ApiKey, Open311Submission  # noqa: E402,F401  Open311 API keys and submissions
 from .triage.models import (  # noqa: E402,F401  classification at intake and triage
     Classification,
     ClassifierCorrection,

@@ -27,7 +27,11 @@ from .scope import forget_scope
 # -- roles ---------------------------------------------------------------------------------------
 # Django permissions per role as "app_label.codename" globs. Apps that do not exist yet simply
 # match nothing; running roles_ensure() again after they land grants their permissions.
-_OWN_APPS = ("core", "territory", "people", "dispatch", "party", "services", "community", "sensing", "insight")
+_OWN_APPS = ("core", "territory", "people", "dispatch", "hot", "open311", "party", "services", "community", "sensing",
+             "insight")
+# Alerts (hot) and Open311 keys were dispatch's models until they became apps of their own (D71):
+# a role's "dispatch.*" grants cover them as before.
+_DISPATCH_APPS = ("hot", "open311")
 _VIEW_ALL = [f"{app}.view_*" for app in _OWN_APPS]
 _STAFF_BASE = ["territory.view_*", "people.view_unit", "core.view_calendarday"]
 
@@ -54,6 +58,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     RoleCode.CONVENER: _STAFF_BASE + ["community.*", "dispatch.add_*"],
     # a volunteer in a team (广州街坊, 民间河长, service teams): activities, hours, patrol reports
     RoleCode.VOLUNTEER: ["community.view_*", "dispatch.add_*"],
+}
+ROLE_PERMISSIONS = {
+    role: patterns + [f"{app}.{p.split('.', 1)[1]}" for p in patterns if p.startswith("dispatch.") for app in _DISPATCH_APPS]
+    for role, patterns in ROLE_PERMISSIONS.items()
 }
 
 ROLE_DESCRIPTIONS: dict[str, str] = {

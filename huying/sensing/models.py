@@ -145,7 +145,7 @@ class RuleState(models.Model):
     key = models.CharField(_("对象"), max_length=80)  # "s<sensor id>", "grid:<code>", "bldg:<id>", "place:<name>"
     firing = models.BooleanField(_("触发中"), default=False)
     since = models.DateTimeField(_("触发时间"), null=True, blank=True)
-    alert = models.ForeignKey("dispatch.Alert", verbose_name=_("预警"), null=True, blank=True,
+    alert = models.ForeignKey("hot.Alert", verbose_name=_("预警"), null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(_("更新时间"))
 

@@ -48,8 +48,11 @@ class Alert(models.Model):
     orders = models.ManyToManyField("dispatch.WorkOrder", verbose_name=_("由此生成的工单"), blank=True,
                                     related_name="opened_by_alerts")
 
+    # Audit rows written before the move to the hot app name the target "dispatch.alert" (core.audit.audit_trail).
+    audit_former_labels = ("dispatch.alert",)
+
     class Meta:
-        app_label = "dispatch"
+        db_table = "dispatch_alert"  # the table kept its name when the model moved from dispatch to hot
         verbose_name = _("预警")
         verbose_name_plural = _("预警")
         ordering = ["-raised_at", "-id"]
@@ -77,7 +80,7 @@ class HotSnapshot(models.Model):
     groups = models.JSONField(_("分组"), default=list, blank=True)
 
     class Meta:
-        app_label = "dispatch"
+        db_table = "dispatch_hotsnapshot"  # the table kept its name when the model moved from dispatch to hot
         verbose_name = _("热点问题快照")
         verbose_name_plural = _("热点问题快照")
         ordering = ["-computed_at", "-id"]

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,13 +15,10 @@ from django.views.decorators.http import require_POST
 
 from huying.core.errors import DomainError
 
-from ..templating import package_renderer
 from . import selectors, services
 from .models import Alert, AlertKind, AlertStatus
 
 PAGE_SIZE = 20
-render = package_renderer(__file__)
-_template = render.template
 
 
 class HotFilterForm(forms.Form):

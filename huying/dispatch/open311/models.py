@@ -16,8 +16,11 @@ class Open311ApiKey(models.Model):
     created_at = models.DateTimeField(_("创建时间"))
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
 
+    # Audit rows written before the move to the open311 app name the target "dispatch.open311apikey".
+    audit_former_labels = ("dispatch.open311apikey",)
+
     class Meta:
-        app_label = "dispatch"
+        db_table = "dispatch_open311apikey"  # the table kept its name when the model moved from dispatch to open311
         verbose_name = _("Open311 接口密钥")
         verbose_name_plural = _("Open311 接口密钥")
         ordering = ["name", "id"]
@@ -42,7 +45,7 @@ class Open311Submission(models.Model):
     created_at = models.DateTimeField(_("时间"))
 
     class Meta:
-        app_label = "dispatch"
+        db_table = "dispatch_open311submission"  # kept from when the model belonged to dispatch
         verbose_name = _("Open311 提交")
         verbose_name_plural = _("Open311 提交")
         ordering = ["-created_at", "-id"]
