@@ -81,10 +81,13 @@ def _fresh_calendar():
 def _fresh_dispatch_reference():
     # Dispatch caches subjects, rules and units per process; a rolled-back test's rows must not outlive it.
     from huying.dispatch.services import reference
+    from huying.people.scope import forget_built
 
     reference.reset()
+    forget_built()
     yield
     reference.reset()
+    forget_built()
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,10 @@ falls back to `bulk_create`.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connections, models, router
 from django.utils import timezone
 
@@ -68,13 +70,16 @@ def _table(model, connection) -> _Table:
     return t
 
 
-def insert_rows(model: type[models.Model], rows: list[dict], *, ignore_conflicts: bool = False) -> list[int]:
+def insert_rows(model: type[models.Model], rows: list[dict], *, ignore_conflicts: bool = False,
+                returning: bool = True) -> list[int] | None:
     """INSERT `rows` (dicts of attname → value) and return their new ids, in order.
 
     With `ignore_conflicts`, a row that would break a unique constraint is skipped (ON CONFLICT DO
-    NOTHING) and only the ids of the rows written come back."""
+    NOTHING) and only the ids of the rows written come back. With `returning=False` nothing is read
+    back and None is returned: inside `pipelined()` the statement then costs no round trip of its own
+    (an error still surfaces, at the latest when the pipeline ends)."""
     if not rows:
-        return []
+        return [] if returning else None
     alias = router.db_for_write(model)
     connection = connections[alias]
     if not connection.features.can_return_rows_from_bulk_insert:  # pragma: no cover - PostgreSQL and SQLite can
@@ -83,12 +88,14 @@ def insert_rows(model: type[models.Model], rows: list[dict], *, ignore_conflicts
         return [o.pk for o in objs]
     t = _table(model, connection)
     tail = t.tail_ignore if ignore_conflicts else t.tail
+    if not returning:
+        tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     fields = list(enumerate(zip(t.fields, t.prep, strict=True)))
     # Many rows share values (a batch's `now`, its deadlines, defaults): each is converted once.
     converted: dict = {}
     stamp = timezone.now() if t.stamped else None
     ids: list[int] = []
-    with connection.cursor() as cursor:
+    with bound_cursor(connection) as cursor:
         for start in range(0, len(rows), t.chunk):
             part = rows[start:start + t.chunk]
             params = []
@@ -117,7 +124,10 @@ def insert_rows(model: type[models.Model], rows: list[dict], *, ignore_conflicts
                 cursor.execute(t.unnest + tail, [params[i::width] for i in range(width)])
             else:
                 cursor.execute(t.head + ", ".join([t.row] * len(part)) + tail, params)
-            ids.extend(r[0] for r in cursor.fetchall())
+            if returning:
+                ids.extend(r[0] for r in cursor.fetchall())
+    if not returning:
+        return None
     if len(ids) != len(rows) and not ignore_conflicts:  # pragma: no cover - RETURNING gives one row per inserted row
         raise RuntimeError(f"{model.__name__}: inserted {len(rows)} rows, got {len(ids)} ids")
     return ids
@@ -143,3 +153,74 @@ def insert_objects(objs: list[models.Model]) -> list[models.Model]:
         o._state.adding = False
         o._state.db = alias
     return objs
+
+
+def bound_cursor(connection):
+    """A cursor of `connection` for the same few statements run again and again (intake's inserts).
+
+    On PostgreSQL its values travel apart from the statement (psycopg's server-side binding), so
+    the statement's text is the same every time and the server parses and plans it once per
+    connection after HUYING_PG_PREPARE runs (a prepared statement). Django's own cursors bind values
+    into the text (client-side), which nothing can prepare; they stay the default for every other
+    query, some of which PostgreSQL does not accept with server-side parameters (DDL, SET …). The
+    cursor is Django's wrapper all the same: errors, query logging and execute wrappers as usual.
+    """
+    if connection.vendor != "postgresql" or settings.HUYING_PG_PREPARE is None:
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(psycopg.Cursor(connection.connection))
+
+
+@contextmanager
+def pipelined(using: str = "default"):
+    """Send the statements run inside without waiting for each one's answer (PostgreSQL's pipeline
+    mode, through psycopg 3); elsewhere a no-op.
+
+    A statement whose rows are read (INSERT … RETURNING and fetch, any query) still waits for its
+    own answer, but everything queued before it travels in the same round trip, and statements
+    nobody reads (`insert_rows(..., returning=False)`) travel with the next one that is read or
+    with the end of the block. Errors keep their meaning: a failed statement raises Django's own
+    exception (IntegrityError …) at the latest when the block ends, and the statements after it
+    are not run, so the surrounding transaction rolls back as it would have. Use it inside a
+    transaction, for writes whose row counts nobody reads (`QuerySet.update()`'s count is not
+    known inside a pipeline).
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql" or not _pipeline_supported():
+        yield
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
+
+
+def generic_plans(using: str = "default") -> None:
+    """PostgreSQL: until the transaction ends, reuse one generic plan for every cached statement.
+
+    Meant for a transaction that inserts rows referencing a partitioned table (work orders): the
+    foreign-key checks PostgreSQL runs at commit for each such row are cached statements, and on a
+    partitioned table the planner otherwise re-plans every one of them for its value (measured: a
+    fifth of the database's CPU per order). Only for transactions whose own reads are lookups by key:
+    a generic plan cannot use an index for `LIKE $1`. Inside a transaction; elsewhere a no-op.
+    """
+    connection = connections[using]
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+
+
+_PIPELINE: list[bool] = []
+
+
+def _pipeline_supported() -> bool:
+    if not _PIPELINE:
+        try:
+            import psycopg
+
+            _PIPELINE.append(bool(psycopg.Pipeline.is_supported()))
+        except (ImportError, AttributeError):  # psycopg 2, or a libpq without pipeline mode
+            _PIPELINE.append(False)
+    return _PIPELINE[0]

@@ -391,7 +391,7 @@ def on_order_events(sender=None, events=(), **kwargs) -> None:
     if not ids:
         return
     now = timezone.now()
-    rows.insert_rows(RefreshQueue, [{"order_id": i, "noted_at": now} for i in dict.fromkeys(ids)])
+    rows.insert_rows(RefreshQueue, [{"order_id": i, "noted_at": now} for i in dict.fromkeys(ids)], returning=False)
     if settings.HUYING_INSIGHT_REFRESH == "commit":
         transaction.on_commit(_drain_after_commit)  # outside a transaction: at once
 

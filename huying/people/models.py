@@ -148,3 +148,21 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+
+class AccessGeneration(models.Model):
+    """One row whose number changes whenever anything a scope is made of changes.
+
+    Database triggers (migration people 0004) bump it in the same transaction as any write to
+    memberships, roles, units (their parent, territory, kind, active), users (active, superuser)
+    and division or grid codes, whichever path made the write (services, admin, bulk loads, SQL).
+    Every process keeps the scopes it has built with the number they were built at and rebuilds a
+    scope once the number has moved (`people.scope.scope_for`), so a change is seen by the next request
+    everywhere, and an unchanged scope costs no query.
+    """
+
+    value = models.BigIntegerField(_("版本"), default=0)
+
+    class Meta:
+        verbose_name = _("权限范围版本")
+        verbose_name_plural = _("权限范围版本")

@@ -16,17 +16,25 @@ Rules (one per membership, the scope is their union):
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
+from django.db import connections, router
 from django.db.models import Q
 
 from huying.territory.models import Level
 
-from .models import Membership, RoleCode, Unit, UnitKind
+from .models import AccessGeneration, Membership, RoleCode, Unit, UnitKind
 
 NOTHING = Q(pk__in=[])
 _CACHE_ATTR = "_huying_scope"
+GENERATION_ATTR = "access_generation"  # set on a user loaded with it (people.auth's token query)
 _MAX_UNIT_DEPTH = 12
+# Scopes this process has built: user id → (access generation, superuser, scope). A scope is reused
+# while the generation has not moved; a full table is simply emptied (one rebuild per person).
+_built: dict[int, tuple[int, bool, Scope]] = {}
+_built_lock = threading.Lock()
+MAX_BUILT = 50_000
 
 
 @dataclass(frozen=True)
@@ -95,14 +103,66 @@ def _descendant_ids(root_ids: set[int]) -> set[int]:
     return found
 
 
+def access_generation(using: str | None = None) -> int | None:
+    """The current access generation (see people.models.AccessGeneration): one primary-key read.
+    None when the row is missing (a flushed database before its next write): nothing is reused then."""
+    using = using or router.db_for_read(AccessGeneration)
+    table = connections[using].ops.quote_name(AccessGeneration._meta.db_table)
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT value FROM {table} WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def generation_sql(connection) -> str:
+    """A scalar subquery giving the access generation, for a query that loads a user anyway."""
+    table = connection.ops.quote_name(AccessGeneration._meta.db_table)
+    return f"(SELECT value FROM {table} WHERE id = 1)"
+
+
 def scope_for(user, *, fresh: bool = False) -> Scope:
-    """The scope of `user` from their active memberships (cached on the user object unless `fresh`)."""
+    """The scope of `user` from their active memberships.
+
+    Cached on the user object (for the request) and in this process, keyed by the access generation:
+    a change anywhere to memberships, roles, units, users or territory codes moves the generation
+    (database triggers) and the next call rebuilds. A user loaded together with the generation
+    (`GENERATION_ATTR`, as API token sign-in does) costs no query at all when nothing changed; else
+    one primary-key read. `fresh` always rebuilds.
+    """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope(user_id=None)
     if not fresh:
         cached = getattr(user, _CACHE_ATTR, None)
         if cached is not None:
             return cached
+    generation = getattr(user, GENERATION_ATTR, None)
+    if generation is None or fresh:
+        generation = access_generation()
+    if not fresh and generation is not None:
+        hit = _built.get(user.pk)
+        if hit is not None and hit[0] == generation and hit[1] == bool(user.is_superuser):
+            setattr(user, _CACHE_ATTR, hit[2])
+            return hit[2]
+    scope = _build(user)
+    setattr(user, _CACHE_ATTR, scope)
+    if generation is None or connections[router.db_for_read(Membership)].in_atomic_block:
+        # Read inside a transaction, which may itself have changed (and may yet roll back) what the
+        # scope is made of: good for this request only, not for the process.
+        return scope
+    with _built_lock:
+        if len(_built) >= MAX_BUILT:
+            _built.clear()
+        _built[user.pk] = (generation, bool(user.is_superuser), scope)
+    return scope
+
+
+def forget_built() -> None:
+    """Drop every scope this process has built (tests; the generation makes it unnecessary otherwise)."""
+    with _built_lock:
+        _built.clear()
+
+
+def _build(user) -> Scope:
     memberships = (
         Membership.objects.filter(user_id=user.pk, active=True, unit__active=True)
         .select_related("unit__division", "unit__grid", "role")
@@ -145,7 +205,6 @@ def scope_for(user, *, fresh: bool = False) -> Scope:
         unit_ids=frozenset(unit_ids),
         roles=frozenset(roles),
     )
-    setattr(user, _CACHE_ATTR, scope)
     return scope
 
 

@@ -73,7 +73,8 @@ def retry_delay(attempts: int) -> timedelta:
 
 def _outbox_rows(event: str, *, recipient_kind: str, recipient_id: int, title: str, body: str, dedup_key: str,
                  order_id: int | None = None, channels: list[str] | None = None, data: dict | None = None,
-                 now=None) -> list[OutboxMessage]:
+                 now=None) -> list[dict]:
+    """The outbox rows (attname → value; the rest take their defaults) of one announcement, one per channel."""
     try:
         event = NotifyEvent(event)
         recipient_kind = RecipientKind(recipient_kind)
@@ -81,23 +82,21 @@ def _outbox_rows(event: str, *, recipient_kind: str, recipient_id: int, title: s
         raise DomainError("notify.bad_event", _("未知的通知类型或接收方。")) from None
     now = now or timezone.now()
     return [
-        OutboxMessage(event=event, channel=channel, recipient_kind=recipient_kind, recipient_id=recipient_id,
-                      order_id=order_id, dedup_key=f"{dedup_key}:{channel}"[:160], title=title[:120], body=body,
-                      data=data or {}, next_attempt_at=now, created_at=now)
+        {"event": event.value, "channel": str(channel), "recipient_kind": recipient_kind.value,
+         "recipient_id": recipient_id, "order_id": order_id, "dedup_key": f"{dedup_key}:{channel}"[:160],
+         "title": str(title)[:120], "body": str(body), "data": data or {}, "next_attempt_at": now, "created_at": now}
         for channel in (channels if channels is not None else channels_for(event))
     ]
 
 
-_OUTBOX_COLUMNS = [f.attname for f in OutboxMessage._meta.concrete_fields if not f.primary_key]
-
-
-def _insert(messages: list[OutboxMessage]) -> int:
+def _insert(messages: list[dict], *, count: bool = True) -> int:
     """Write the rows in one statement, skipping dedup keys already there (ON CONFLICT DO NOTHING);
-    returns how many were new."""
+    returns how many were new. With `count=False` nothing is read back (a pipelined intake sends the
+    statement with the rest of its transaction) and the number of rows offered is returned."""
     if not messages:
         return 0
-    return len(rows.insert_rows(OutboxMessage, [{a: getattr(m, a) for a in _OUTBOX_COLUMNS} for m in messages],
-                                ignore_conflicts=True))
+    written = rows.insert_rows(OutboxMessage, messages, ignore_conflicts=True, returning=count)
+    return len(written) if written is not None else len(messages)
 
 
 def notification_enqueue(event: str, *, recipient_kind: str, recipient_id: int, title: str, body: str,
@@ -145,7 +144,7 @@ def _step_row(order_id: int, action: str) -> dict | None:
     return _step(row) if row is not None else None
 
 
-def _transition_rows(order_id: int, action: str, unit_id: int | None, order: dict) -> list[OutboxMessage]:
+def _transition_rows(order_id: int, action: str, unit_id: int | None, order: dict) -> list[dict]:
     event = TRANSITION_EVENTS[action]
     step, now = order["step"], order["at"]
     args = {"code": order["code"], "title": order["title"]}
@@ -193,7 +192,8 @@ def enqueue_for_transitions(events: list[dict]) -> int:
     a batch intake of 500 auto-dispatched orders writes its 500 notices at once.
 
     An event that carries its step (`step`: the fields of `_STEP_FIELDS` as `_step` gives them, which
-    intake has in hand) is not read back: its rows cost one INSERT for the whole batch."""
+    intake has in hand) is not read back: its rows cost one INSERT for the whole batch, which reads
+    nothing back either (its step is new, so its dedup keys are too; the count is of rows offered)."""
     from ..models import Transition
 
     events = [e for e in events if e["action"] in TRANSITION_EVENTS]
@@ -203,7 +203,7 @@ def enqueue_for_transitions(events: list[dict]) -> int:
     if carried:
         out = [m for e in carried for m in _transition_rows(e["order_id"], e["action"], e.get("unit_id"), e["step"])]
         rest = [e for e in events if not e.get("step")]
-        return _insert(out) + (enqueue_for_transitions(rest) if rest else 0)
+        return _insert(out, count=False) + (enqueue_for_transitions(rest) if rest else 0)
     if len(events) == 1:
         e = events[0]
         return enqueue_for_transition(order_id=e["order_id"], action=e["action"], unit_id=e.get("unit_id"))

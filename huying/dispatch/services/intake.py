@@ -25,7 +25,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -532,6 +532,8 @@ def _remember(orders: list[WorkOrder], made: list, steps: list[dict], step_ids: 
         units = [Unit.from_db(order._state.db, ["id"], (c,)) for c in (dx.cohandler_ids if dx else ())]
         _prefetched(order, "cohandlers", units)
         _prefetched(order, "children", [])  # a new order has not been split
+        if order.lead_unit_id and not WorkOrder.lead_unit.is_cached(order):
+            order.lead_unit = reference.unit(order.lead_unit_id)  # its name, for the answer
 
 
 def _write(drafts: list[_Draft], *, actor, now, remember: bool = False) -> list[WorkOrder]:
@@ -543,6 +545,15 @@ def _write(drafts: list[_Draft], *, actor, now, remember: bool = False) -> list[
     plans: dict = {}
     made = [_order(d, code, actor=actor, now=now, cal=cal, plans=plans)
             for d, code in zip(drafts, _draw_codes(now, len(drafts)), strict=True)]
+    # PostgreSQL: one pipeline for the whole write, so only the statements whose ids the next ones
+    # need (orders, assignments, steps) wait for an answer; the rest travel with them and the commit.
+    using = router.db_for_write(WorkOrder)
+    with rows.pipelined(using):
+        rows.generic_plans(using)
+        return _write_rows(drafts, made, actor=actor, now=now, remember=remember)
+
+
+def _write_rows(drafts: list[_Draft], made: list, *, actor, now, remember: bool) -> list[WorkOrder]:
     orders = rows.insert_objects([o for o, _x in made])
 
     dispatched = [(o, dx) for o, dx in made if dx is not None]
@@ -557,7 +568,7 @@ def _write(drafts: list[_Draft], *, actor, now, remember: bool = False) -> list[
     assignment_of = {o.pk: a for (o, _dx), a in zip(dispatched, assignment_ids, strict=True)}
     rows.insert_rows(WorkOrder.cohandlers.through, [
         {"workorder_id": o.pk, "unit_id": c} for o, dx in dispatched for c in dx.cohandler_ids
-    ])
+    ], returning=False)
 
     steps: list[dict] = []
     audits = []
@@ -602,11 +613,11 @@ def _write(drafts: list[_Draft], *, actor, now, remember: bool = False) -> list[
                              "reporter_phone": order.reporter_phone}
     if remember:
         _remember(orders, made, steps, step_ids)
-    rows.insert_rows(AuditEntry, audits)
+    rows.insert_rows(AuditEntry, audits, returning=False)
     rows.insert_rows(IdempotencyKey, [
         {"scope": d.scope, "key": d.key, "request_hash": d.request_hash, "order_id": o.pk, "created_at": now}
         for o, d in zip(orders, drafts, strict=True)
-    ])
+    ], returning=False)
     # Through send_many_on_commit, so whatever it does inside the transaction (the notify outbox's
     # order_event) happens for intake exactly as for every other change.
     send_many_on_commit(signals)

@@ -64,6 +64,7 @@ def reset(**_kwargs) -> None:
     global _classes, _units
     _classes = None
     _units = None
+    _unit_rows.clear()
 
 
 def _reset_classes(**_kwargs) -> None:
@@ -74,6 +75,7 @@ def _reset_classes(**_kwargs) -> None:
 def _reset_units(**_kwargs) -> None:
     global _units
     _units = None
+    _unit_rows.clear()
 
 
 # -- subjects, request types, routing rules ---------------------------------------------------
@@ -187,6 +189,30 @@ def territorial_units(*, grid_id: int | None, district_code: str, street_code: s
         if code and code in u.by_division:
             found[str(level)] = u.by_division[code]
     return found
+
+
+# -- units by id, for their names in answers ---------------------------------------------------
+
+NAME_SECONDS = 60.0
+_unit_rows: dict[int, tuple[Unit, float]] = {}
+
+
+def unit(unit_id: int) -> Unit | None:
+    """The unit with this id, as a shared read-only row (the create answer names the lead unit).
+
+    Kept per process for NAME_SECONDS; a save or delete of a unit in this process drops them all, so a
+    renamed unit shows its new name here at once and in other processes within a minute.
+    """
+    now = _clock()
+    hit = _unit_rows.get(unit_id)
+    if hit is not None and now - hit[1] < NAME_SECONDS:
+        return hit[0]
+    row = Unit.objects.filter(pk=unit_id).first()
+    if row is not None:
+        if len(_unit_rows) > 100_000:
+            _unit_rows.clear()
+        _unit_rows[unit_id] = (row, now)
+    return row
 
 
 # -- invalidation ------------------------------------------------------------------------------

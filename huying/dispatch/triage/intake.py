@@ -138,5 +138,5 @@ def record(orders: list, drafts: list, *, now) -> list[dict]:
                                       "needs_triage": c.needs_triage, "subject": d.subject.code,
                                       "model_version": c.model_version}))
     if found:
-        rows.insert_rows(Classification, found)
+        rows.insert_rows(Classification, found, returning=False)
     return audits
