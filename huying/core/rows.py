@@ -164,6 +164,8 @@ def bound_cursor(connection):
     into the text (client-side), which nothing can prepare; they stay the default for every other
     query, some of which PostgreSQL does not accept with server-side parameters (DDL, SET …). The
     cursor is Django's wrapper all the same: errors, query logging and execute wrappers as usual.
+    Prepared statements use generic plans (settings: plan_cache_mode), so keep these cursors to
+    inserts and look-ups by key: a generic plan cannot use an index for `LIKE $1`.
     """
     if connection.vendor != "postgresql" or settings.HUYING_PG_PREPARE is None:
         return connection.cursor()
@@ -196,20 +198,6 @@ def pipelined(using: str = "default"):
     with connection.wrap_database_errors, connection.connection.pipeline():
         yield
 
-
-def generic_plans(using: str = "default") -> None:
-    """PostgreSQL: until the transaction ends, reuse one generic plan for every cached statement.
-
-    Meant for a transaction that inserts rows referencing a partitioned table (work orders): the
-    foreign-key checks PostgreSQL runs at commit for each such row are cached statements, and on a
-    partitioned table the planner otherwise re-plans every one of them for its value (measured: a
-    fifth of the database's CPU per order). Only for transactions whose own reads are lookups by key:
-    a generic plan cannot use an index for `LIKE $1`. Inside a transaction; elsewhere a no-op.
-    """
-    connection = connections[using]
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
 
 
 _PIPELINE: list[bool] = []

@@ -268,7 +268,7 @@ def order_create(request, payload: OrderIn, idempotency_key: str = Header(..., a
         description=payload.description, lng=payload.lng, lat=payload.lat, address=payload.address,
         reporter_name=payload.reporter_name, reporter_phone=payload.reporter_phone, anonymous=payload.anonymous,
         urgency=payload.urgency, photos=_photos(payload.photos), idempotency_key=idempotency_key,
-        unit=payload.unit_id, override_reason=payload.override_reason, actor=request.user,
+        unit=payload.unit_id, override_reason=payload.override_reason, actor=request.user, answer=True,
     )
     # Answer from the order the service returns (just written, or the one a retried key stands
     # for) instead of reading it back through the scoped query, which joins seven tables.

@@ -26,7 +26,6 @@ def test_rows_written_without_reading_back_are_written():
 
 def test_the_pipeline_keeps_every_row_and_the_statements_are_logged():
     with CaptureQueriesContext(connection) as ctx, transaction.atomic(), rows.pipelined():
-        rows.generic_plans()
         first = rows.insert_rows(IdempotencyKey, [_key("p1")])  # read back inside: waits for its answer
         rows.insert_rows(IdempotencyKey, [_key("p2"), _key("p3")], returning=False)
     assert len(first) == 1
@@ -56,3 +55,5 @@ def test_postgresql_pipelines_and_prepares_the_inserts(settings):
     assert connection.connection.prepare_threshold == settings.HUYING_PG_PREPARE
     with rows.bound_cursor(connection) as cursor:
         assert not isinstance(cursor.cursor, psycopg.ClientCursor)  # values apart from the statement
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("force_generic_plan",)  # for the commit's foreign-key checks

@@ -298,13 +298,13 @@ def test_the_row_writer_stores_what_the_orm_stores(world, report):
 def test_the_lead_units_name_comes_from_the_unit_rows_and_follows_a_rename(world, report, clock):
     from huying.people.models import Unit
 
-    first = report(auto_dispatch=True)
+    first = report(auto_dispatch=True, answer=True)
     assert first.lead_unit.name == Unit.objects.get(pk=first.lead_unit_id).name
     unit = Unit.objects.get(pk=first.lead_unit_id)
     unit.name = "改名后的社区居委会"
     unit.save()  # in this process: the rows are dropped at once
-    assert report(auto_dispatch=True).lead_unit.name == "改名后的社区居委会"
+    assert report(auto_dispatch=True, answer=True).lead_unit.name == "改名后的社区居委会"
     Unit.objects.filter(pk=unit.pk).update(name="别处改的名")  # as another process would: no signal
-    assert report(auto_dispatch=True).lead_unit.name == "改名后的社区居委会"  # kept for a minute
+    assert report(auto_dispatch=True, answer=True).lead_unit.name == "改名后的社区居委会"  # kept for a minute
     clock.t += reference.NAME_SECONDS + 1
-    assert report(auto_dispatch=True).lead_unit.name == "别处改的名"
+    assert report(auto_dispatch=True, answer=True).lead_unit.name == "别处改的名"

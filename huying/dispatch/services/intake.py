@@ -549,7 +549,6 @@ def _write(drafts: list[_Draft], *, actor, now, remember: bool = False) -> list[
     # need (orders, assignments, steps) wait for an answer; the rest travel with them and the commit.
     using = router.db_for_write(WorkOrder)
     with rows.pipelined(using):
-        rows.generic_plans(using)
         return _write_rows(drafts, made, actor=actor, now=now, remember=remember)
 
 
@@ -645,6 +644,7 @@ def work_order_create(
     unit=None,
     override_reason: str = "",
     now=None,
+    answer: bool = False,
 ) -> WorkOrder:
     """Take in one call (受理) from any channel; a retry with the same key returns the same order.
 
@@ -661,9 +661,11 @@ def work_order_create(
     Without `subject`, a web, API or other system's submission is classified (dispatch/triage/intake.py):
     it gets the subject mapped to the predicted family and is dispatched at once when the classifier is
     sure enough, else it waits for an operator's triage; its Classification row is written with it.
-    A new order comes back with its timeline steps and co-handlers in Django's prefetch cache
-    (`order.transitions.all()`, `order.cohandlers.all()`), so answering the submission reads
-    nothing back; `refresh_from_db()` drops them, as it drops any prefetch.
+    With `answer` (the API's create, which answers with the order's detail), a new order comes back
+    with its timeline steps and co-handlers in Django's prefetch cache (`order.transitions.all()`,
+    `order.cohandlers.all()`) and its lead unit's name, so answering reads nothing back;
+    `refresh_from_db()` drops them, as it drops any prefetch. Callers that only redirect or store
+    the order skip building them.
     Atomic: inside a caller's transaction it is a savepoint, otherwise its own transaction, and
     it returns after that commits.
     """
@@ -690,7 +692,7 @@ def work_order_create(
         _route(d, area, now, actor)
         try:
             with transaction.atomic():
-                return _write([d], actor=actor, now=now, remember=True)[0]
+                return _write([d], actor=actor, now=now, remember=answer)[0]
         except IntegrityError:
             existing = IdempotencyKey.objects.filter(scope=d.scope, key=d.key).first()
             if existing is not None:
