@@ -166,3 +166,6 @@ class AccessGeneration(models.Model):
     class Meta:
         verbose_name = _("权限范围版本")
         verbose_name_plural = _("权限范围版本")
+
+    def __str__(self):
+        return str(self.value)
