@@ -130,8 +130,8 @@ def prepare() -> str:
     """Territory, organisation and subjects (once per database), and a fresh API token."""
     from django.core.management import call_command
 
+    from huying.dispatch import reference
     from huying.dispatch.seed import dispatch_seed
-    from huying.dispatch.services import reference
     from huying.people.demo import COMMAND_CODE, demo_org_seed
     from huying.people.models import Unit, User
     from huying.people.services import api_token_create, user_create

@@ -80,7 +80,7 @@ def _fresh_calendar():
 @pytest.fixture(autouse=True)
 def _fresh_dispatch_reference():
     # Dispatch caches subjects, rules and units per process; a rolled-back test's rows must not outlive it.
-    from huying.dispatch.services import reference
+    from huying.dispatch import reference
     from huying.people.scope import forget_built
 
     reference.reset()

@@ -6,9 +6,9 @@ class DispatchConfig(AppConfig):
     verbose_name = "工单调度"
 
     def ready(self):
+        from . import reference
         from .jobs import register
         from .notify import receivers as notify_receivers
-        from .services import reference
         from .triage import receivers as triage_receivers
 
         register()  # deadlines, partitions, hot snapshots, alerts, 督办, notifications (`huying worker`)

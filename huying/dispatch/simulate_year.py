@@ -230,9 +230,9 @@ def day_weights(start_day, days: int) -> np.ndarray:
 class Simulator:
     def __init__(self, opts: Options, *, actor_label: str = "simulate", facts: Facts | None = None):
         from huying.core.worktime import get_calendar
+        from huying.dispatch import reference
         from huying.dispatch.models import RequestType, Subject
         from huying.dispatch.seed import dispatch_seed
-        from huying.dispatch.services import reference
 
         dispatch_seed()
         reference.reset()

@@ -617,6 +617,16 @@ def _action_forms(order: WorkOrder, actions: list[str], bound: tuple | None = No
     return out
 
 
+RESOLVE_MESSAGES = {"reviewing": _l("已办结，等待本单位负责人审核。"), "checking": _l("已办结，等待网格员现场核查。")}
+
+
+def done_message(action: str, result, default) -> str:
+    """The order page's message after an action: a handler's 办结 may wait for review or check first."""
+    if action == "resolve" and getattr(result, "state", None) in RESOLVE_MESSAGES:
+        return str(RESOLVE_MESSAGES[result.state])
+    return str(default)
+
+
 def _detail(request, order: WorkOrder, *, bound: tuple | None = None, decide_form=None, status: int = 200):
     actions = selectors.available_actions(order, actor=request.user)
     pending = order.extensions.filter(decision=Extension.Decision.PENDING).select_related("unit").first()
@@ -682,8 +692,6 @@ def act(request, pk: int, action: str):
             form.add_domain_error(exc)
             status = exc.status
         else:
-            from .views_check import done_message  # 办结 may go to review or check first
-
             messages.success(request, done_message(action, done, DONE_MESSAGES[action]))
             return redirect(_safe_next(request, reverse("dispatch:detail", args=[order.pk])))
     if status == 409:

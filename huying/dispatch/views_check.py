@@ -198,13 +198,3 @@ def onsite_check(request, pk: int):
         return _refused(request, order, "onsite", form, exc)
     messages.success(request, _("已指定办结后现场核查。") if required else _("已取消指定核查。"))
     return redirect(reverse("dispatch:detail", args=[order.pk]))
-
-
-RESOLVE_MESSAGES = {"reviewing": _l("已办结，等待本单位负责人审核。"), "checking": _l("已办结，等待网格员现场核查。")}
-
-
-def done_message(action: str, result, default) -> str:
-    """The order page's message after an action: a handler's 办结 may wait for review or check first."""
-    if action == "resolve" and getattr(result, "state", None) in RESOLVE_MESSAGES:
-        return str(RESOLVE_MESSAGES[result.state])
-    return str(default)

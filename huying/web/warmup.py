@@ -25,8 +25,8 @@ def warm_up() -> dict:
     """
     from django.urls import get_resolver
 
+    from huying.dispatch import reference
     from huying.dispatch.classifier import runtime
-    from huying.dispatch.services import reference
     from huying.territory import locator
 
     parts = {

@@ -9,8 +9,8 @@ from django.forms import MultiWidget
 from django.urls import reverse
 
 from huying.core.models import AuditEntry
+from huying.dispatch import reference
 from huying.dispatch.models import RequestType, RoutingRule, Subject, SubjectKind, TimeUnit
-from huying.dispatch.services import reference
 from huying.people import services as people
 from huying.people.models import Unit, User
 from huying.territory.models import Building, Division

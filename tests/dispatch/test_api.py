@@ -156,7 +156,7 @@ def test_create_answers_from_what_intake_wrote(as_user, world, settings, receive
         r = post(c, "/orders", body(world), **{"Idempotency-Key": "fresh-1"})
     assert r.status_code == 201, r.content
     reads = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT")]
-    # The lead unit's name comes from the per-process unit rows (dispatch.services.reference.unit).
+    # The lead unit's name comes from the per-process unit rows (dispatch.reference.unit).
     for table in ("dispatch_transition", "dispatch_workorder_cohandlers", "people_unit"):
         assert not [q for q in reads if f'FROM "{table}"' in q], table
     created = r.json()

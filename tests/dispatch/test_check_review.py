@@ -11,12 +11,11 @@ from django.test import Client
 from huying.core.audit import audit_trail
 from huying.core.errors import DomainError
 from huying.core.worktime import get_calendar
-from huying.dispatch import selectors, selectors_check
+from huying.dispatch import reference, selectors, selectors_check
 from huying.dispatch.models import Attachment, DeadlineState, State, Subject, Transition
 from huying.dispatch.open311.selectors import status_of
 from huying.dispatch.services import (
     deadline_sweep,
-    reference,
     work_order_accept,
     work_order_callback,
     work_order_check_fail,

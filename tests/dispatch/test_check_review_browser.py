@@ -4,8 +4,9 @@ fails the on-site check (rework), the handler reports again, it passes, and the 
 import pytest
 from playwright.sync_api import expect
 
+from huying.dispatch import reference
 from huying.dispatch.models import Attachment, State, Subject, Transition, WorkOrder
-from huying.dispatch.services import reference, work_order_accept, work_order_dispatch
+from huying.dispatch.services import work_order_accept, work_order_dispatch
 from huying.people.models import RoleCode
 from huying.people.services import membership_grant, user_create
 

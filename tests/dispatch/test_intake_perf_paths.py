@@ -10,7 +10,7 @@ from huying.core import rows
 from huying.core.audit import audit_log
 from huying.core.errors import DomainError
 from huying.core.models import AuditEntry
-from huying.dispatch import signals
+from huying.dispatch import reference, signals
 from huying.dispatch.models import (
     Assignment,
     IdempotencyKey,
@@ -22,7 +22,7 @@ from huying.dispatch.models import (
     Transition,
     WorkOrder,
 )
-from huying.dispatch.services import intake, reference, work_order_create, work_orders_create_many
+from huying.dispatch.services import intake, work_order_create, work_orders_create_many
 from huying.people.models import Unit
 
 from .conftest import at

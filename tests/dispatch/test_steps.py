@@ -63,7 +63,7 @@ def _sim_rows(w):
 
 def _route(order, *, now, exclude=frozenset()):
     """The proposal as the simulator asks for it (`route_for` on the order's place)."""
-    from huying.dispatch.services import reference
+    from huying.dispatch import reference
     from huying.dispatch.services.routing import route_for
     from huying.territory.models import Division
 
@@ -77,7 +77,7 @@ def _route(order, *, now, exclude=frozenset()):
 def _life(order):
     """The simulator's Life for `order`, planning its dispatches with the simulator's own `plan`."""
     from huying.core.worktime import get_calendar
-    from huying.dispatch.services import reference
+    from huying.dispatch import reference
     from huying.dispatch.simulate_year import Life, Simulator, Writer
 
     sim = SimpleNamespace(cal=get_calendar())

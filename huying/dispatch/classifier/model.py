@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import ClassifierError, Row, join_text
+from .data import ClassifierError, join_text
 
 FORMAT = 3
 NGRAM_RANGE = (1, 2)
@@ -341,20 +341,6 @@ class ClassifierModel:
     @property
     def vocabulary(self) -> dict[str, int]:
         return {t: i for i, t in enumerate(self.terms)}
-
-    # -- training (scikit-learn: the `train` extra) ----------------------------------------------
-    @classmethod
-    def fit(cls, rows: Sequence[Row], *, min_df: int = MIN_DF, c: float = SVM_C) -> "ClassifierModel":
-        return cls.fit_many(rows, cs=(c,), min_df=min_df)[0]
-
-    @classmethod
-    def fit_many(
-        cls, rows: Sequence[Row], *, cs: Sequence[float] = (SVM_C,), min_df: int = MIN_DF
-    ) -> list["ClassifierModel"]:
-        """One model per SVM regularisation C, sharing one vocabulary (training.fit_models)."""
-        from .training import fit_models
-
-        return fit_models(rows, cs=cs, min_df=min_df)
 
     # -- prediction -------------------------------------------------------------------------------
     def features(self, texts: Sequence[str]) -> SparseRows:

@@ -1,6 +1,5 @@
 """The one write path of dispatch. Import services from here: `from huying.dispatch.services import …`."""
 
-from . import reference
 from .checks import (
     work_order_check_fail,
     work_order_check_pass,

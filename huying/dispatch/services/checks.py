@@ -26,10 +26,10 @@ from huying.core.text import clean_text
 from huying.core.worktime import get_calendar
 from huying.people.models import Membership, RoleCode, Unit
 
+from .. import reference
 from ..deadlines import deadline_state as deadline_state_at
 from ..models import Attachment, State, WorkOrder
 from ..workflow import TERMINAL, transition_check
-from . import reference
 from .common import lock_order, now_or, record, require_children_done, require_dispatcher, required_text, save
 from .photos import photos_attach, photos_check
 

@@ -41,6 +41,7 @@ from huying.territory import locator
 from huying.territory.locator import locate_address, locate_point
 from huying.territory.models import Division, Grid
 
+from .. import reference
 from .. import steps as step_rows
 from ..deadlines import applicable_limits, plan_clocks
 from ..deadlines import deadline_state as deadline_state_at
@@ -62,7 +63,6 @@ from ..routing import Route
 from ..signals import order_created, order_transitioned, send_many_on_commit
 from ..triage import intake as classification
 from ..workflow import transition_check
-from . import reference
 from .common import actor_label, has_any_role, now_or, unit_level
 from .photos import Photo, photos_attach, photos_check
 from .routing import place_units_q, route_for

@@ -13,12 +13,11 @@ from huying.core.text import clean_text
 from huying.core.worktime import get_calendar
 from huying.people.models import RoleCode, Unit
 
-from .. import steps
+from .. import reference, steps
 from ..deadlines import applicable_limits, plan_clocks
 from ..deadlines import deadline_state as deadline_state_at
 from ..models import Assignment, Attachment, Callback, DeadlineState, Satisfaction, State, WorkOrder
-from ..workflow import transition_check
-from . import reference
+from ..workflow import CHILD_DONE, SPLIT_FROM, transition_check
 from .common import (
     lock_order,
     now_or,
@@ -381,6 +380,31 @@ def work_order_reject(order, *, actor, reason: str, version: int | None = None, 
 
 def _after_child_done(order: WorkOrder, *, actor, now) -> None:
     if order.parent_id:
-        from .split import parent_resolve_if_done  # split builds on dispatch_to here: imported late
-
         parent_resolve_if_done(order, actor=actor, now=now)
+
+
+def parent_resolve_if_done(child: WorkOrder, *, actor, now) -> WorkOrder | None:
+    """Called in the transaction that closed or rejected `child` (a split order's part, services/split.py):
+    resolve its parent if it was the last.
+
+    The parent's row lock comes before reading the siblings, so two children closing at once
+    serialise here and exactly one of them sees all done.
+    """
+    if not child.parent_id:
+        return None
+    parent = lock_order(child.parent_id)
+    if parent.state not in SPLIT_FROM:
+        return None
+    siblings = list(WorkOrder.objects.filter(parent=parent).order_by("id").values("code", "state", "resolution"))
+    if any(s["state"] not in CHILD_DONE for s in siblings):
+        return None
+    from_state = parent.state
+    parent.state = State.RESOLVED
+    parent.resolved_at = now
+    parent.resolution = "\n".join(
+        f"{s['code']}：{s['resolution'] or State(s['state']).label}" for s in siblings)
+    save(parent, now, ["state", "resolved_at", "resolution"])
+    record(parent, action="split_resolved", from_state=from_state, actor=actor, now=now,
+           note=_("全部子工单已结案"), unit_id=parent.lead_unit_id,
+           data={"children": [s["code"] for s in siblings], "last": child.code})
+    return parent

@@ -11,9 +11,9 @@ from django.db.models import Q
 from huying.people.models import UnitKind
 from huying.territory.models import Division, Level
 
+from .. import reference
 from ..models import RoutingRule, WorkOrder
 from ..routing import Route, RouteContext, route
-from . import reference
 
 
 def territorial_units(*, grid_id: int | None, district_code: str, street_code: str,

@@ -14,7 +14,7 @@ from huying.core.text import clean_text
 from huying.people.models import RoleCode
 
 from ..models import Assignment, DeadlineState, State, WorkOrder
-from ..workflow import CHILD_DONE, SPLIT_FROM
+from ..workflow import SPLIT_FROM
 from .common import lock_order, now_or, record, require_dispatcher, required_text, save, unit_level
 from .intake import _draw_codes
 from .lifecycle import _unit, dispatch_to
@@ -91,29 +91,3 @@ def work_order_split(order, *, actor, parts: list[dict], reason: str, version: i
            unit_id=order.lead_unit_id,
            data={"children": [{"id": c.pk, "code": c.code, "unit_id": c.lead_unit_id} for c in children]})
     return children
-
-
-def parent_resolve_if_done(child: WorkOrder, *, actor, now) -> WorkOrder | None:
-    """Called in the transaction that closed or rejected `child`: resolve its parent if it was the last.
-
-    The parent's row lock comes before reading the siblings, so two children closing at once
-    serialise here and exactly one of them sees all done.
-    """
-    if not child.parent_id:
-        return None
-    parent = lock_order(child.parent_id)
-    if parent.state not in SPLIT_FROM:
-        return None
-    siblings = list(WorkOrder.objects.filter(parent=parent).order_by("id").values("code", "state", "resolution"))
-    if any(s["state"] not in CHILD_DONE for s in siblings):
-        return None
-    from_state = parent.state
-    parent.state = State.RESOLVED
-    parent.resolved_at = now
-    parent.resolution = "\n".join(
-        f"{s['code']}：{s['resolution'] or State(s['state']).label}" for s in siblings)
-    save(parent, now, ["state", "resolved_at", "resolution"])
-    record(parent, action="split_resolved", from_state=from_state, actor=actor, now=now,
-           note=_("全部子工单已结案"), unit_id=parent.lead_unit_id,
-           data={"children": [s["code"] for s in siblings], "last": child.code})
-    return parent

@@ -13,12 +13,12 @@ from huying.core.text import clean_text
 from huying.core.worktime import get_calendar
 from huying.people.models import RoleCode
 
+from .. import reference
 from ..deadlines import applicable_limits, plan_clocks, warn_time
 from ..deadlines import deadline_state as deadline_state_at
 from ..models import Assignment, DeadlineState, Extension, State, TimeUnit, WorkOrder
 from ..signals import order_changed, order_deadline, send_on_commit
 from ..workflow import CLOCK_RUNNING, TERMINAL
-from . import reference
 from .common import lock_order, now_or, record, require_dispatcher, require_lead_member, required_text, save
 from .intake import subject_resolve
 from .routing import route_for_order

@@ -22,9 +22,9 @@ from huying.core import rows
 from huying.core.audit import audit_row
 from huying.core.errors import DomainError
 
+from .. import reference
 from ..models import Channel, Subject, SubjectKind
 from ..routing import Route
-from ..services import reference
 from .models import Classification, LabelRoute
 
 # Channels whose submissions may come without a subject (residents' web reports, API clients): the

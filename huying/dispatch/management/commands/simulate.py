@@ -81,9 +81,10 @@ class Command(BaseCommand):
         parser.add_argument("--no-dispatch", action="store_true", help="take in only; leave orders for a dispatcher")
 
     def handle(self, *args, what, count, batch, seed, district, no_dispatch, **options):
+        from huying.dispatch import reference
         from huying.dispatch.models import State, WorkOrder
         from huying.dispatch.seed import dispatch_seed
-        from huying.dispatch.services import reference, work_order_create, work_orders_create_many
+        from huying.dispatch.services import work_order_create, work_orders_create_many
 
         if count < 1:
             raise CommandError("--count must be at least 1")

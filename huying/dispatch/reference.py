@@ -31,7 +31,7 @@ from django.db.models.signals import post_delete, post_save
 
 from huying.people.models import Unit, UnitKind
 
-from ..models import HandlingLevel, RequestType, RoutingRule, Subject
+from .models import HandlingLevel, RequestType, RoutingRule, Subject
 
 CHECK_SECONDS = 5.0
 _clock = time.monotonic  # replaced in tests to move time on
