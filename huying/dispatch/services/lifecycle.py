@@ -55,6 +55,15 @@ def _record(order: WorkOrder, built: dict, *, actor, now, label: str = "") -> No
            unit_id=t["unit_id"], data=t["data"], label=label)
 
 
+def _apply(order: WorkOrder, built: dict) -> list[str]:
+    """Set the order's fields a `steps` builder changes (the same changes the simulator writes);
+    returns their names for `save`, which bumps the version and stamps updated_at itself."""
+    changed = [f for f in built["order"] if f not in ("version", "updated_at")]
+    for field in changed:
+        setattr(order, field, built["order"][field])
+    return changed
+
+
 def _active_assignment(order: WorkOrder) -> Assignment | None:
     return order.assignments.filter(outcome=Assignment.Outcome.ACTIVE).order_by("-id").first()
 
@@ -325,11 +334,10 @@ def work_order_suspend(order, *, actor, reason: str, version: int | None = None,
     require_lead_member(actor, order)
     from_state = order.state
     transition_check(from_state, State.SUSPENDED)
-    order.state = State.SUSPENDED
-    order.suspended_at = now
-    save(order, now, ["state", "suspended_at"])
-    record(order, action="suspended", from_state=from_state, actor=actor, now=now, note=reason,
-           unit_id=order.lead_unit_id)
+    built = steps.suspended(from_state=from_state, version=order.version + 1, at=now, unit_id=order.lead_unit_id,
+                            reason=reason)
+    save(order, now, _apply(order, built))
+    _record(order, built, actor=actor, now=now)
     return order
 
 
@@ -370,10 +378,9 @@ def work_order_reject(order, *, actor, reason: str, version: int | None = None, 
     require_dispatcher(actor, order, RoleCode.OPERATOR, RoleCode.DISPATCHER)
     from_state = order.state
     transition_check(from_state, State.REJECTED)
-    order.state = State.REJECTED
-    order.closed_at = now
-    save(order, now, ["state", "closed_at"])
-    record(order, action="rejected", from_state=from_state, actor=actor, now=now, note=reason)
+    built = steps.rejected(from_state=from_state, version=order.version + 1, at=now, reason=reason)
+    save(order, now, _apply(order, built))
+    _record(order, built, actor=actor, now=now)
     _after_child_done(order, actor=actor, now=now)
     return order
 
