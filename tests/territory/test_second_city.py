@@ -176,3 +176,16 @@ def test_generated_grids_in_shenzhen_are_located(shenzhen):
     assert building.address.startswith("深圳市福田区")
     match = locator.locate_address(building.address)
     assert match.found and not match.outside and match.location.grid_id == building.grid_id
+
+
+def test_a_city_loaded_without_its_point_is_centred_on_its_districts(shenzhen):
+    from huying.territory.models import Division, Level
+    from huying.territory.services.generate import CITY_CENTRE, _city_centre
+
+    city = Division.objects.get(level=Level.CITY)
+    assert city.lng is None  # SHENZHEN above gives the city no point
+    lng, lat = _city_centre(city, Division.objects.filter(level=Level.DISTRICT))
+    assert 113.85 < lng < 114.22 and 22.45 < lat < 22.62  # inside the three districts' extent
+    assert (lng, lat) != CITY_CENTRE
+    city.lng, city.lat = 114.0579, 22.5431
+    assert _city_centre(city, []) == (114.0579, 22.5431)  # the city's own point first

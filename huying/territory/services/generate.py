@@ -53,7 +53,8 @@ from .divisions import division_short_name
 GRID_SIZE = 0.01  # metres: overlay precision, so shared edges are identical in both neighbours
 EARTH_RADIUS = 6_371_008.8
 # Streets and communities are ordered from the city centre outwards: the city row's lng/lat when
-# it has them, else the shipped city's centre (广州市人民政府, 越秀区府前路).
+# it has them, else the middle of the loaded districts' boundaries (`_city_centre`); the shipped
+# city's centre (广州市人民政府, 越秀区府前路) only when nothing loaded says where the city is.
 CITY_CENTRE = (113.2644, 23.1291)
 # Seventh national census (2020), 常住人口 by district.
 DISTRICT_POPULATION = {
@@ -77,6 +78,23 @@ BATCH = 2000
 
 # progress(step, done, total), or any object with tqdm's `total` and `update(n)`.
 Progress = Callable[[str, int, int], None]
+
+
+def _city_centre(city, districts) -> tuple[float, float]:
+    """Where the loaded city's middle is: its own row's point, else the centroid of its districts'
+    boundaries together (a city loaded without a point, e.g. a second city from its district
+    outlines), else the districts' points, else the shipped city's centre."""
+    if city is not None and city.lng is not None and city.lat is not None:
+        return (city.lng, city.lat)
+    shapes = [g for g in shapely.from_geojson([d.geometry for d in districts if d.geometry], on_invalid="ignore")
+              if g is not None and not g.is_empty] if any(d.geometry for d in districts) else []
+    if shapes:
+        c = shapely.union_all(shapes).centroid
+        return (float(c.x), float(c.y))
+    points = [(d.lng, d.lat) for d in districts if d.lng is not None and d.lat is not None]
+    if points:
+        return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
+    return CITY_CENTRE
 
 
 # --------------------------------------------------------------------------------------------
@@ -707,7 +725,7 @@ def grids_generate(*, districts: list[str] | None = None, grids_target: int = 20
                               _("%(name)s 没有街道/镇") % {"name": district_rows[code].name}, field="districts")
     city = Division.objects.filter(level=Level.CITY).order_by("code").first()
     city_name = city.name if city else ""
-    city_centre = (city.lng, city.lat) if city and city.lng is not None and city.lat is not None else CITY_CENTRE
+    city_centre = _city_centre(city, district_rows.values())
     total_communities = sum(len(s.communities) for code in wanted for s in by_district[code])
     done = [0]
 
