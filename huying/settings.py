@@ -299,6 +299,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if HUYING_PG_PREPARE is not None:
         _pg["options"] = " ".join(filter(None, [_pg.get("options", ""), "-c plan_cache_mode=force_generic_plan"]))
 
+# Issue 18: a streaming replica (database URL; empty: none) that the leaders' figures read from —
+# dashboard, rankings, reports and their exports, inside core.dbrouter.replica_reads() — while intake,
+# services, scope and sign-in read the primary. Reads fall back to the primary when the replica lags
+# more than HUYING_REPLICA_MAX_LAG seconds or cannot be reached. Same connection options as the
+# primary; tests treat it as a mirror of the test database.
+HUYING_REPLICA_URL = _env("HUYING_REPLICA_URL", "")
+HUYING_REPLICA_MAX_LAG = _env("HUYING_REPLICA_MAX_LAG", 30, _number)
+DATABASE_ROUTERS = []
+if HUYING_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(HUYING_REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
+    DATABASES["replica"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}),
+                                       **DATABASES["replica"].get("OPTIONS", {})}
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        # A replica that is down must cost a page a moment, not the kernel's connect timeout.
+        DATABASES["replica"]["OPTIONS"].setdefault("connect_timeout", 3)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["huying.core.dbrouter.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "people.User"
 

@@ -418,6 +418,17 @@ def days_table(r: dict) -> Table:
     return _table(rows, [FRAME_W / 6] * 6)
 
 
+def _as_of(r: dict) -> str:
+    """" 数据截至 …" when the caller said how fresh the figures are (views.report_pdf: the same line as the pages)."""
+    fresh = r.get("freshness")
+    if not fresh:
+        return ""
+    from django.utils import timezone
+
+    at = timezone.localtime(fresh["as_of"]).strftime("%H:%M:%S" if fresh["same_day"] else "%Y-%m-%d %H:%M:%S")
+    return " " + _("数据截至 %(at)s") % {"at": at}
+
+
 def title_of(r: dict) -> str:
     return _("%(name)s %(month)s 月报") % {"name": r["name"], "month": f"{r['year']:04d}-{r['month']:02d}"}
 
@@ -432,7 +443,7 @@ def monthly_report_pdf(code: str, *, year: int, month: int, figure: str = DEFAUL
     story = [
         Paragraph(title, st["title"]),
         Paragraph(_("统计 %(start)s 至 %(end)s 受理的工单；比率定义见 docs/metrics.md。")
-                  % {"start": r["start"].isoformat(), "end": r["end"].isoformat()}, st["muted"]),
+                  % {"start": r["start"].isoformat(), "end": r["end"].isoformat()} + _as_of(r), st["muted"]),
         Spacer(1, 4 * mm),
         tiles_table(r),
         Spacer(1, 5 * mm),

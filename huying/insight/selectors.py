@@ -317,3 +317,23 @@ def pending() -> dict:
     from .rollups import pending as rollups_pending
 
     return rollups_pending()
+
+
+def freshness(pending: dict | None = None, *, now=None) -> dict:
+    """How current a page's figures are (数据截至), for insight/_freshness.html: the time of the data
+    they were read from — the replica's replay position inside `core.dbrouter.replica_reads()`, else
+    now — and earlier still when the rollups have queued changes not yet applied (their oldest)."""
+    from huying.core import dbrouter
+
+    now = now or timezone.now()
+    source = dbrouter.current()
+    as_of = source.as_of if source is not None else now
+    if pending is None:
+        from .rollups import pending as rollups_pending
+
+        pending = rollups_pending()
+    oldest = pending.get("oldest") if pending else None
+    if oldest is not None and oldest < as_of:
+        as_of = oldest
+    return {"as_of": as_of, "replica": bool(source and source.replica),
+            "same_day": timezone.localtime(as_of).date() == timezone.localtime(now).date()}

@@ -1,7 +1,9 @@
 """The dashboard (一屏观天下): one page, a live tiles partial polled by htmx, and JSON for the charts.
 
 Every endpoint reads the rollups only (through `insight.selectors`) and checks the territory
-asked for against the person's scope: a street leader's dashboard is their street.
+asked for against the person's scope: a street leader's dashboard is their street. The figures are
+read through `core.dbrouter.on_replica` (the streaming replica when there is one and it is current;
+the scope check before it, on the primary), and each page says how fresh they are (数据截至).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from huying.core.dbrouter import on_replica
 from huying.core.errors import DomainError
 
 from . import metrics, selectors
@@ -35,7 +38,7 @@ def _json(fn):
     def view(request):
         try:
             code, today, days = _args(request)
-            return JsonResponse(fn(code, today=today, days=days), json_dumps_params={"ensure_ascii": False})
+            return JsonResponse(on_replica(fn, code, today=today, days=days), json_dumps_params={"ensure_ascii": False})
         except DomainError as exc:
             return JsonResponse(exc.as_dict(), status=exc.status, json_dumps_params={"ensure_ascii": False})
 
@@ -93,9 +96,15 @@ def dashboard(request):
     }
     return render(request, "insight/dashboard.html", {
         "config": config, "code": code, "crumbs": selectors.breadcrumb(request.user, code),
-        "tiles": selectors.summary(code, today=selectors.today_local()), "app_tiles": selectors.app_tiles(code),
-        "pending": selectors.pending(),
+        **on_replica(_tiles, code, today=selectors.today_local()),
     })
+
+
+def _tiles(code: str, *, today, days: int = 30) -> dict:
+    """The tiles' figures, their rollups' backlog and how fresh they are, all from one source."""
+    pending = selectors.pending()
+    return {"tiles": selectors.summary(code, today=today, days=days), "app_tiles": selectors.app_tiles(code),
+            "pending": pending, "freshness": selectors.freshness(pending)}
 
 
 @login_required
@@ -106,9 +115,7 @@ def tiles(request):
         code, today, days = _args(request)
     except DomainError as exc:
         return render(request, "insight/_tiles.html", {"error": exc.message}, status=exc.status)
-    return render(request, "insight/_tiles.html", {"tiles": selectors.summary(code, today=today, days=days),
-                                                   "app_tiles": selectors.app_tiles(code), "code": code,
-                                                   "pending": selectors.pending()})
+    return render(request, "insight/_tiles.html", {"code": code, **on_replica(_tiles, code, today=today, days=days)})
 
 
 def _month(request) -> tuple[int, int]:
@@ -126,6 +133,10 @@ def _month(request) -> tuple[int, int]:
     return (first.year - 1, 12) if first.month == 1 else (first.year, first.month - 1)
 
 
+def _report(code: str, *, year: int, month: int) -> tuple[dict, dict]:
+    return selectors.monthly_report(code, year=year, month=month), selectors.freshness()
+
+
 RATE_KEYS = ("response", "resolution", "satisfaction", "on_time", "rework", "return", "score")
 
 
@@ -138,8 +149,8 @@ def report(request):
         year, month = _month(request)
     except DomainError as exc:
         return render(request, "insight/report.html", {"error": exc.message}, status=exc.status)
-    data = selectors.monthly_report(code, year=year, month=month)
-    return render(request, "insight/report.html", {"r": data, "rate_keys": RATE_KEYS,
+    data, freshness = on_replica(_report, code, year=year, month=month)
+    return render(request, "insight/report.html", {"r": data, "freshness": freshness, "rate_keys": RATE_KEYS,
                                                    "rate_labels": {**metrics.RATE_LABELS, "score": "综合得分"},
                                                    "month": f"{year:04d}-{month:02d}"})
 
@@ -148,14 +159,18 @@ def report(request):
 @require_GET
 def report_xlsx(request):
     """The same month as an Excel workbook: 汇总, 下级区域, 每日."""
-    from django.http import HttpResponse
-    from openpyxl import Workbook
-
     try:
         code = selectors.dashboard_check(request.user, request.GET.get("code", ""))
         year, month = _month(request)
     except DomainError as exc:
         return JsonResponse(exc.as_dict(), status=exc.status, json_dumps_params={"ensure_ascii": False})
+    return on_replica(_report_xlsx, code, year=year, month=month)
+
+
+def _report_xlsx(code: str, *, year: int, month: int):
+    from django.http import HttpResponse
+    from openpyxl import Workbook
+
     r = selectors.monthly_report(code, year=year, month=month)
     rate_head = [_(metrics.RATE_LABELS.get(k, "综合得分")) for k in RATE_KEYS]
     counters = list(metrics.COUNTERS)
@@ -179,6 +194,13 @@ def report_xlsx(request):
     return resp
 
 
+def _report_pdf(code: str, *, year: int, month: int, figure: str) -> tuple[dict, bytes]:
+    from . import pdf
+
+    data = {**pdf.report_data(code, year=year, month=month), "freshness": selectors.freshness()}
+    return data, pdf.monthly_report_pdf(code, year=year, month=month, figure=figure, data=data)
+
+
 @login_required
 @require_GET
 def report_pdf(request):
@@ -195,8 +217,7 @@ def report_pdf(request):
         figure = pdf.figure_check(request.GET.get("figure", ""))
     except DomainError as exc:
         return render(request, "insight/report.html", {"error": exc.message}, status=exc.status)
-    data = pdf.report_data(code, year=year, month=month)
-    body = pdf.monthly_report_pdf(code, year=year, month=month, figure=figure, data=data)
+    data, body = on_replica(_report_pdf, code, year=year, month=month, figure=figure)
     ascii_name, full_name = pdf.filename_of(data)
     resp = HttpResponse(body, content_type="application/pdf")
     resp["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(full_name)}"

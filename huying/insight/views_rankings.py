@@ -1,4 +1,5 @@
-"""Ranking pages (排名) and the unit ledger export (台账); reads go through `rankings` and `ledger`."""
+"""Ranking pages (排名) and the unit ledger export (台账); reads go through `rankings` and `ledger`, on the
+replica when there is one (`core.dbrouter.on_replica`; the scope checks on the primary)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from huying.core.dbrouter import on_replica
 from huying.core.errors import DomainError
 
 from . import ledger, metrics, rankings, selectors
 
 PER_PAGE = 20
 RATE_KEYS = metrics.RATES
+
+
+def _ranking(actor, **kwargs) -> tuple[list, dict]:
+    return rankings.ranking(actor, **kwargs), selectors.freshness()
 
 
 @login_required
@@ -29,7 +35,7 @@ def ranking_page(request):
             raise DomainError("insight.no_territory", _("您没有可查看的辖区。"), status=403)
         period = rankings.period_parse(request.GET.get("period"), today=selectors.today_local())
         sort = rankings.sort_parse(request.GET.get("sort"))
-        rows = rankings.ranking(actor, level=level, period=period, sort=sort)
+        rows, freshness = on_replica(_ranking, actor, level=level, period=period, sort=sort)
     except DomainError as exc:
         return render(request, "insight/rankings.html", {"error": exc.message}, status=exc.status)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
@@ -40,7 +46,7 @@ def ranking_page(request):
         return "?" + urlencode({k: v for k, v in args.items() if v not in (None, "")})
 
     return render(request, "insight/rankings.html", {
-        "rows": page.object_list, "page": page, "level": level, "period": period, "sort": sort,
+        "rows": page.object_list, "page": page, "freshness": freshness, "level": level, "period": period, "sort": sort,
         "rate_keys": RATE_KEYS, "labels": labels,
         "levels": [{"key": lv, "label": _(rankings.LEVEL_LABELS[lv]), "url": link(level=lv, page=None),
                     "current": lv == level} for lv in rankings.levels_for(actor)],
@@ -62,8 +68,12 @@ def ledger_xlsx(request):
         period = rankings.period_parse(request.GET.get("period"), today=selectors.today_local())
     except DomainError as exc:
         return JsonResponse(exc.as_dict(), status=exc.status, json_dumps_params={"ensure_ascii": False})
+    return on_replica(_ledger_xlsx, unit, actor=request.user, period=period)
+
+
+def _ledger_xlsx(unit, *, actor, period):
     resp = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     resp["Content-Disposition"] = (f'attachment; filename="huying-ledger-{unit.code}-'
                                    f'{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"')
-    ledger.ledger_workbook(unit, actor=request.user, period=period, out=resp)
+    ledger.ledger_workbook(unit, actor=actor, period=period, out=resp)
     return resp
