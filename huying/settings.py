@@ -266,6 +266,10 @@ DATABASES = {
         conn_max_age=int(os.environ.get("HUYING_CONN_MAX_AGE", "60")),
     )
 }
+# Check a kept connection before each request uses it (one round trip): after a database failover a
+# broken connection is replaced instead of costing that request a 500 (docs/topology.md).
+HUYING_CONN_HEALTH_CHECKS = _env("HUYING_CONN_HEALTH_CHECKS", False, _bool)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = HUYING_CONN_HEALTH_CHECKS
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock up front so two
     # writers queue on busy_timeout instead of failing with "database is locked" mid-transaction.

@@ -4,6 +4,8 @@ Every write carries the order's `version`; a stale one is 409 Conflict. Handlers
 HTTP to the services and selectors; a DomainError becomes {code, message, field} with its status.
 """
 
+import base64
+import binascii
 from datetime import UTC, datetime
 
 from django.utils.translation import gettext as _
@@ -18,6 +20,7 @@ from .models import Extension, RequestType, Subject, WorkOrder
 from .quality.reply_review import order_reply_review
 from .selectors_check import check_review_actions
 from .services.common import STAFF_ROLES, has_any_role
+from .services.photos import MAX_COUNT, max_bytes
 from .triage import selectors as triage_selectors
 from .triage import services as triage_services
 
@@ -187,11 +190,6 @@ class ClassOut(Schema):
 def _photos(items: list[PhotoIn]) -> list[tuple[str, bytes]]:
     """The photos decoded; count and size are checked before decoding (the service checks them again,
     and decodes and re-encodes each image: dispatch/services/photos.py)."""
-    import base64
-    import binascii
-
-    from .services.photos import MAX_COUNT, max_bytes
-
     if len(items) > MAX_COUNT:
         raise DomainError("dispatch.photo_too_many", _("最多上传 %(n)s 张照片。") % {"n": MAX_COUNT},
                           field="photos", status=400)

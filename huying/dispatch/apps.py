@@ -6,6 +6,7 @@ class DispatchConfig(AppConfig):
     verbose_name = "工单调度"
 
     def ready(self):
+        # In ready(): these import models and services, which need the app registry loaded.
         from . import reference
         from .jobs import register
         from .notify import receivers as notify_receivers

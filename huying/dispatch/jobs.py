@@ -15,17 +15,20 @@ from huying.core import jobs
 
 NOTIFY_BATCH = 100
 
+# NOTE: each job imports what it runs when it runs. This file is imported by `DispatchConfig.ready()` in every
+# process (web, `huying help`, tests); the worker alone needs the services behind the jobs.
+
 
 def deadlines_job(*, now, stopping, every, batch: int = 500) -> dict:
     """临期 at 75 %, 超期 at 100 % of each running clock."""
-    from .services import deadline_sweep
+    from .services import deadline_sweep  # late: see NOTE
 
     return deadline_sweep(now=now, batch=batch)
 
 
 def partitions_job(*, now, stopping, every) -> dict:
     """The order table's monthly partitions, this month and the next few (PostgreSQL; D15)."""
-    from .partitions import ensure
+    from .partitions import ensure  # late: see NOTE
 
     if connection.vendor != "postgresql":
         return {}
@@ -35,7 +38,7 @@ def partitions_job(*, now, stopping, every) -> dict:
 
 def hot_snapshots_job(*, now, stopping, every) -> dict:
     """Group each city's recent orders into hot issues for the hot page, unless a snapshot is newer than `every`."""
-    from .hot.services import hot_snapshot_due, hot_snapshot_take
+    from .hot.services import hot_snapshot_due, hot_snapshot_take  # late: see NOTE
 
     if not hot_snapshot_due(now=now, every=every):
         return {}
@@ -45,21 +48,21 @@ def hot_snapshots_job(*, now, stopping, every) -> dict:
 
 def alerts_job(*, now, stopping, every) -> dict:
     """Raise early-warning alerts (预警) where a subject in a street or a hot issue surged in the last day."""
-    from .hot.services import hot_scan
+    from .hot.services import hot_scan  # late: see NOTE
 
     return {"alerts": len(hot_scan(now=now))}
 
 
 def escalation_job(*, now, stopping, every) -> dict:
     """Flag missed whistle reports (吹哨报到) and issue or escalate supervision notices (督办)."""
-    from .escalation.services import escalation_sweep
+    from .escalation.services import escalation_sweep  # late: see NOTE
 
     return escalation_sweep(now=now)
 
 
 def notify_job(*, now, stopping, every, batch: int = NOTIFY_BATCH) -> dict:
     """Deliver the notification outbox's due messages, draining it before resting."""
-    from .notify.services import notify_deliver
+    from .notify.services import notify_deliver  # late: see NOTE
 
     total: dict[str, int] = {}
     while True:

@@ -7,6 +7,7 @@ assignment, transition, extension and callback as its own append-only history.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -176,8 +177,6 @@ class Subject(LimitFields):
         return f"{self.code} {self.name}"
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         if self.parent_id and not self.code.startswith(self.parent.code):
             raise ValidationError({"code": _("分类代码须以上级分类代码开头")})
 

@@ -8,8 +8,24 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
-from .models import RequestType, Subject, SubjectKind, TimeUnit, Urgency
+from huying.people.models import Membership, RoleCode, Unit, UnitKind, User
+
+from . import services
+from .models import (
+    Channel,
+    HandlingLevel,
+    RequestType,
+    RoutingRule,
+    State,
+    Subject,
+    SubjectKind,
+    TimeUnit,
+    Urgency,
+)
+from .triage.seed import label_routes_seed
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -92,8 +108,6 @@ def subjects_seed() -> int:
 
 
 def dispatch_seed() -> dict[str, int]:
-    from .triage.seed import label_routes_seed
-
     done = {"request_types": request_types_seed(), "subjects": subjects_seed()}
     label_routes_seed()  # the classifier's seven families → the top-level subjects of the same name
     return done
@@ -123,10 +137,6 @@ def _subject_named(level1: str, level2: str) -> Subject | None:
 def district_routing_seed() -> int:
     """A routing rule per district department and subject: the department leads (牵头), the street
     covering the place co-handles (属地协办). Adds what is missing; edited or disabled rules stay."""
-    from huying.people.models import Unit, UnitKind
-
-    from .models import HandlingLevel, RoutingRule
-
     subjects = {pair: _subject_named(*pair) for pairs in DISTRICT_DEPARTMENT_SUBJECTS.values() for pair in pairs}
     have = set(RoutingRule.objects.filter(target_unit__isnull=False).values_list("target_unit_id", "subject_id"))
     made = 0
@@ -162,14 +172,6 @@ def check_review_demo_seed(*, now=None) -> dict[str, int]:
     unit leader's unit, and put a few patrol reports through to their review and check, so the
     demo's `unitleader` and `gridworker` logins have work. Runs once: if any subject checks or any
     unit reviews already, an administrator owns those settings and nothing is changed."""
-    from django.db.models import Q
-    from django.utils import timezone
-
-    from huying.people.models import Membership, RoleCode, Unit, User
-
-    from . import services
-    from .models import Channel, State
-
     if Subject.objects.filter(onsite_check=True).exists() or Unit.objects.filter(review_results=True).exists():
         return {"subjects": 0, "units": 0, "orders": 0}
     users = {u.username: u for u in User.objects.filter(

@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from huying.core.errors import DomainError
-from huying.people.masking import mask_text
+from huying.people.masking import mask_text, personal
 from huying.people.models import RoleCode, Unit, UnitKind
 from huying.people.scope import scope_for
 from huying.territory.models import Level
@@ -169,8 +169,6 @@ def phone_visible(order: WorkOrder, *, actor) -> bool:
 
 def reporter_for(order: WorkOrder, *, actor) -> dict:
     """The reporter's name and phone as `actor` may see them."""
-    from huying.people.masking import personal
-
     allowed = phone_visible(order, actor=actor)
     return {
         "name": personal(order.reporter_name, "name", viewer=actor, allowed=allowed and not order.anonymous),

@@ -27,6 +27,8 @@ from functools import partial
 from django.db import transaction
 from django.dispatch import Signal
 
+from .models import WorkOrder
+
 order_created = Signal()
 order_transitioned = Signal()
 order_deadline = Signal()
@@ -42,8 +44,6 @@ def send_on_commit(signal: Signal, **kwargs) -> None:
 
 def send_many_on_commit(events: list[tuple[Signal, dict]]) -> None:
     """`send_on_commit` for many signals, announced inside the transaction as one batch."""
-    from .models import WorkOrder
-
     events = list(events)
     if not events:
         return

@@ -27,16 +27,26 @@ import json
 import math
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+import chinese_calendar
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, models, transaction
 
-from . import steps
+from huying.core.models import AuditEntry
+from huying.core.worktime import get_calendar
+from huying.territory.models import UNIFIED_LAYER, Division, Grid
+
+from . import partitions, reference, steps
+from .deadlines import applicable_limits, deadline_state, plan_clocks
+from .models import Assignment, Callback, RequestType, Subject, Transition, WorkOrder
+from .seed import dispatch_seed
+from .services.routing import route_for
 
 GUANGZHOU_YEAR = 8_170_000
 TZ = ZoneInfo(settings.TIME_ZONE)
@@ -169,9 +179,6 @@ def reserve_ids(model, n: int) -> list[int]:
 def reserve_order_ids(created: list[datetime]) -> list[int]:
     """Ids for orders taken in at `created`: on a partitioned PostgreSQL table each carries its
     order's month (D15), so a simulated year fills its monthly partitions; elsewhere as `reserve_ids`."""
-    from huying.dispatch import partitions
-    from huying.dispatch.models import WorkOrder
-
     if not partitions.is_partitioned(connection):
         return reserve_ids(WorkOrder, len(created))
     with connection.cursor() as cur:
@@ -196,8 +203,6 @@ class Place:
 
 
 def load_places() -> list[Place]:
-    from huying.territory.models import UNIFIED_LAYER, Division, Grid
-
     names = dict(Division.objects.values_list("code", "name"))
     out = []
     for g in (Grid.objects.filter(layer=UNIFIED_LAYER).select_related("community").order_by("code")
@@ -209,8 +214,6 @@ def load_places() -> list[Place]:
 
 
 def day_weights(start_day, days: int) -> np.ndarray:
-    import chinese_calendar
-
     w = np.empty(days)
     for i in range(days):
         d = start_day + timedelta(days=i)
@@ -229,11 +232,6 @@ def day_weights(start_day, days: int) -> np.ndarray:
 
 class Simulator:
     def __init__(self, opts: Options, *, actor_label: str = "simulate", facts: Facts | None = None):
-        from huying.core.worktime import get_calendar
-        from huying.dispatch import reference
-        from huying.dispatch.models import RequestType, Subject
-        from huying.dispatch.seed import dispatch_seed
-
         dispatch_seed()
         reference.reset()
         self.opts = opts
@@ -311,17 +309,12 @@ class Simulator:
 
     # the life --------------------------------------------------------------------------------
     def plan(self, order_rt, chain, emergency, start):
-        from huying.dispatch.deadlines import applicable_limits, plan_clocks
-
         limits = applicable_limits(request_type=order_rt, subject_chain=chain, emergency=emergency, start=start,
                                    cal=self.cal)
         return limits, plan_clocks(start=start, limits=limits, cal=self.cal)
 
     def batch(self, n: int, w) -> list:
         """Simulate and write n orders; returns their facts (empty without a `Facts` hook)."""
-        from huying.dispatch.deadlines import deadline_state
-        from huying.dispatch.services.routing import route_for
-
         rng = self.rng
         end = self.end
         times = sorted(self.draw_times(n))
@@ -373,8 +366,6 @@ class Simulator:
         return facts
 
     def _live(self, life, route, rng, t, end, area, subject, chain, rt, urgency, created):
-        from huying.dispatch.services.routing import route_for
-
         o = life.o
         if rng.random() < P_REJECT:
             t = created + timedelta(minutes=rng.uniform(5, 90))
@@ -525,9 +516,6 @@ class Writer:
     """The batch's rows per table, and the ids reserved for rows others point to."""
 
     def __init__(self, batch: int):
-        from huying.core.models import AuditEntry
-        from huying.dispatch.models import Assignment, Callback, Transition, WorkOrder
-
         self.batch = batch
         self.orders = Table(WorkOrder, (
             "id", "code", "channel", "request_type_id", "subject_id", "title", "description", "urgency",
@@ -552,15 +540,11 @@ class Writer:
         self._callback_ids: list[int] = []
 
     def next_assignment(self) -> int:
-        from huying.dispatch.models import Assignment
-
         if not self._assignment_ids:
             self._assignment_ids = reserve_ids(Assignment, self.batch)[::-1]
         return self._assignment_ids.pop()
 
     def next_callback(self) -> int:
-        from huying.dispatch.models import Callback
-
         if not self._callback_ids:
             self._callback_ids = reserve_ids(Callback, self.batch)[::-1]
         return self._callback_ids.pop()
@@ -576,8 +560,6 @@ class Writer:
 def _defer_row_checks() -> bool:
     """Inside a transaction on PostgreSQL: stop per-row trigger work (the deferred foreign-key checks
     and the code table's triggers) until commit, if this role may; False if it may not."""
-    from django.db import DatabaseError
-
     try:
         with transaction.atomic(), connection.cursor() as cur:  # a savepoint: a refusal leaves the batch intact
             cur.execute("SET LOCAL session_replication_role = replica")
@@ -594,8 +576,6 @@ def _check_foreign_keys(batch: list[tuple[Table, list]]) -> int:
     """Check every foreign-key value of the batch against its target, set-wise (one query per key),
     instead of PostgreSQL's one trigger call per row; raises ForeignKeyViolation (the transaction
     then rolls back). Returns the number of distinct values checked."""
-    from django.db import models
-
     checked = 0
     with connection.cursor() as cur:
         for table, rows in batch:
@@ -623,8 +603,6 @@ def _check_foreign_keys(batch: list[tuple[Table, list]]) -> int:
 def _codes_write(orders: list[list], table: Table) -> None:
     """What the code table's trigger would have done: one row per new order (its primary key keeps
     the tracking code unique across partitions — an index, enforced whatever the role)."""
-    from huying.dispatch import partitions
-
     if not orders or not partitions.is_partitioned(connection):
         return
     i_id, i_code = table.columns.index("id"), table.columns.index("code")
@@ -664,10 +642,6 @@ def simulate_year(opts: Options, *, progress=None, facts: Facts | None = None) -
     On PostgreSQL a writer thread COPYs one batch while the next is simulated (the driver waits
     for the server without holding the GIL); ids come from the sequences, so the two never clash.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from huying.dispatch import partitions
-
     started = time.perf_counter()
     sim = Simulator(opts, facts=facts)
     sim.schedule(opts.orders)

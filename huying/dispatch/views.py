@@ -53,6 +53,7 @@ from .forms import (
     subject_groups,
 )
 from .models import Channel, Extension, State, WorkOrder
+from .quality.views import reply_score_html  # the reply's quality score, shown before closing (答复质量)
 
 PAGE_SIZE = 20
 QUEUE_ROLES = (RoleCode.HANDLER, RoleCode.UNIT_LEADER, RoleCode.GRID_WORKER, RoleCode.COMMUNITY_WORKER)
@@ -751,8 +752,6 @@ def callback(request, pk: int):
                 else:
                     messages.warning(request, _("回访不满意，工单已退回承办单位返工。"))
                 return redirect(_safe_next(request, reverse("dispatch:detail", args=[order.pk])))
-    from .quality.views import reply_score_html  # the reply's quality score, shown before closing (答复质量)
-
     return render(request, "dispatch/callback.html", {
         "order": order, "form": form, "allowed": allowed, "reply_score": reply_score_html(request, order),
         "merged_callers": selectors.merged_orders_for_callback(order),

@@ -26,6 +26,7 @@ from huying.people.scope import scope_for
 from . import selectors, selectors_check, services
 from .forms import MultipleFileField, VersionForm
 from .models import WorkOrder
+from .views import _detail  # the order page, with a refused form bound in its review/check panel
 
 PAGE_SIZE = 20
 
@@ -126,8 +127,6 @@ def _refused(request, order: WorkOrder, key: str, form, exc: DomainError):
     source = request.POST.get("from", "")
     if source in ("reviews", "checks"):
         return _list(request, kind=source, bound=(order.pk, {key: form}), status=exc.status)
-    from .views import _detail  # the order page, with this form bound in its review/check panel
-
     request.check_review_bound = {key: form}
     return _detail(request, _get_order(request, order.pk), status=exc.status)
 

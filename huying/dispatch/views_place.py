@@ -19,6 +19,7 @@ from . import services
 from .forms import VersionForm
 from .models import State
 from .services.relocate import REASON_MAX
+from .views import _detail, _get_order, _safe_next
 
 # The bound form of a refused submission rides on the request to the order page's panel.
 BOUND_ATTR = "dispatch_relocate_form"
@@ -56,8 +57,6 @@ def relocate_form_for(request, order):
 @require_POST
 def relocate(request, pk: int):
     """Set the order's point; a submitted order gets a new proposed unit, a dispatched one keeps its unit."""
-    from .views import _detail, _get_order, _safe_next
-
     order = _get_order(request, pk)
     form = RelocateForm(request.POST)
     status = 400

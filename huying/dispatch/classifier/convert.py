@@ -22,7 +22,7 @@ OLD_FORMAT = 2
 
 def convert(old: str | Path, new: str | Path | None = None) -> Path:
     """Write `new` (default: `old` with the .npz suffix) from the FORMAT 2 joblib file `old`."""
-    try:
+    try:  # optional (`train` extra): only old joblib models need it
         import joblib
     except ImportError as exc:
         raise MissingTrainingDependency(

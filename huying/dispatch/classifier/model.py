@@ -118,7 +118,7 @@ class SparseRows:
 
     def to_scipy(self):
         """The same rows as a scipy.sparse.csr_matrix (scipy comes with the `train` extra)."""
-        from scipy.sparse import csr_matrix
+        from scipy.sparse import csr_matrix  # late: prediction needs numpy only
 
         return csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
 

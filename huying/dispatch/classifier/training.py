@@ -52,7 +52,7 @@ MISSING = -1e3  # decision value for a class a fold's model never saw
 
 def require_training_libraries() -> None:
     """Refuse clearly when scikit-learn (the `train` extra) is not installed."""
-    try:
+    try:  # the optional `train` extra: probed, not imported at module load
         import joblib  # noqa: F401
         import sklearn  # noqa: F401
     except ImportError as exc:
@@ -93,7 +93,7 @@ def metrics(truth: Sequence[str], pred: Sequence[str], confidence: Sequence[floa
 def vectorizer(vocabulary=None, min_df: int = MIN_DF):
     """The scikit-learn TfidfVectorizer the model's features equal (model.Features computes them with numpy)."""
     require_training_libraries()
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer  # optional (`train` extra)
 
     return TfidfVectorizer(
         analyzer="char",
@@ -118,7 +118,7 @@ def fit_models(
 ) -> list[ClassifierModel]:
     """One model per SVM regularisation C, sharing one vocabulary (the features are made once)."""
     require_training_libraries()
-    from sklearn.svm import LinearSVC
+    from sklearn.svm import LinearSVC  # optional (`train` extra)
 
     texts = [join_text(t, b) for t, b, _ in rows]
     labels = [lab for _, _, lab in rows]
@@ -153,7 +153,7 @@ def fit_confidence(decisions: np.ndarray, labels: Sequence[str], classes: Sequen
     if right.all() or not right.any():  # one outcome only: nothing to fit; fall back to a steep margin
         return [4.0, 0.0, 0.0 if right.all() else -4.0]
     require_training_libraries()
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression  # optional (`train` extra)
 
     lr = LogisticRegression(C=10.0).fit(confidence_features(decisions), right)
     return [float(lr.coef_[0, 0]), float(lr.coef_[0, 1]), float(lr.intercept_[0])]
@@ -162,7 +162,7 @@ def fit_confidence(decisions: np.ndarray, labels: Sequence[str], classes: Sequen
 def _splits(messages: Sequence[Message], folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Folds over messages grouped by id (one id never on both sides), stratified by label."""
     require_training_libraries()
-    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold  # optional (`train` extra)
 
     ids = [m.id for m in messages]
     labels = [m.label for m in messages]
@@ -274,7 +274,7 @@ def cross_validate(
 ) -> dict:
     """Out-of-fold decisions for all messages, and (if nested) honest figures per fold and pooled."""
     require_training_libraries()
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed  # optional (`train` extra)
 
     messages = data.messages
     extra_rows = list(extra_rows)
@@ -337,6 +337,7 @@ def cross_validate(
 
 
 def _versions() -> dict:
+    # The training libraries are optional (`train` extra) and heavy: imported only to name their versions.
     import joblib
     import scipy
     import sklearn

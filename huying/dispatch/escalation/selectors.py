@@ -4,6 +4,7 @@ from django.db.models import Q, QuerySet
 
 from huying.people.scope import scope_for
 
+from ..models import WorkOrder
 from ..selectors import visible_q
 from .models import SupervisionNotice, Whistle, WhistleCall
 
@@ -38,8 +39,6 @@ def supervision_notice_list(*, actor, cause: str | None = None) -> QuerySet[Supe
         return SupervisionNotice.objects.none()
     units = _units_q(actor, "recipients__id")
     mine = SupervisionNotice.objects.filter(units).values("pk")
-    from ..models import WorkOrder
-
     seen = WorkOrder.objects.filter(visible_q(actor)).values("pk")
     qs = SupervisionNotice.objects.filter(Q(pk__in=mine) | Q(order_id__in=seen))
     if cause:

@@ -172,7 +172,7 @@ def char_ngram_counts(texts: list[str]):
     numpy over the code points of all texts at once (no Python loop over n-grams: 300,000 texts take
     seconds). N-grams holding whitespace are left out. Keys: a bigram is c1·2²¹ + c2, a trigram
     (c1·2²¹ + c2)·2²¹ + c3 with c1 > 0, so the two kinds never collide."""
-    import scipy.sparse as sp
+    import scipy.sparse as sp  # late: heavy (~70 ms) and this module loads at start-up (via hot.services)
 
     n = len(texts)
     joined = "\0".join(texts) + "\0"
@@ -205,7 +205,7 @@ def vectorize(texts: list[str], *, places: list[frozenset[str]] | None = None, m
               discount: bool = True):
     """L2-normalised sparse TF-IDF rows of character 2–3-grams (sublinear tf, smoothed idf, as
     scikit-learn's TfidfVectorizer), stock phrases discounted when `places` are given."""
-    import scipy.sparse as sp
+    import scipy.sparse as sp  # late: heavy (~70 ms) and this module loads at start-up (via hot.services)
 
     n = len(texts)
     # Dropping n-grams found in a large share of the texts removes boilerplate in a city's stream
@@ -238,7 +238,7 @@ def stock_discount(X, places: list[frozenset[str]], *, floor: float = 0.25) -> n
     common place among them, doubled, capped at 1 and floored at `floor`. An issue's own words
     (伊景园, 搅拌站) come mostly from one place; a stock phrase (请加快…建设力度, 噪音扰民) from many.
     N-grams in fewer than STOCK_MIN_DF such texts keep their weight (too little to judge)."""
-    import scipy.sparse as sp
+    import scipy.sparse as sp  # late: heavy (~70 ms) and this module loads at start-up (via hot.services)
 
     ids: dict[str, int] = {}
     rows, cols = [], []

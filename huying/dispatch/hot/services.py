@@ -21,6 +21,7 @@ from huying.territory.models import Division, Level
 from ..models import Channel, Subject, WorkOrder
 from ..notify.models import NotifyEvent, RecipientKind
 from ..notify.services import notification_enqueue
+from ..services import work_order_create
 from .alerts import detect
 from .grouping import group_calls
 from .heat import rank
@@ -133,8 +134,6 @@ def alert_close(alert: Alert, *, actor, note: str = "", now=None) -> Alert:
 @transaction.atomic
 def alert_open_order(alert: Alert, *, actor, subject: str | Subject | None = None, now=None) -> WorkOrder:
     """Open one work order for the alert, at its place (a repeat returns the same order)."""
-    from ..services import work_order_create
-
     now = now or timezone.now()
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     _check_actor(alert, actor)

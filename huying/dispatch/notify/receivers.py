@@ -8,11 +8,10 @@ batch at a time. Connected by `DispatchConfig.ready()`.
 """
 
 from ..signals import order_deadline, order_events, order_transitioned
+from . import services
 
 
 def on_order_events(sender, events, **kwargs):
-    from . import services
-
     transitions = []
     for announced, kw in events:
         if announced is order_transitioned:

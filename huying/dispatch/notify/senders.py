@@ -21,10 +21,13 @@ import urllib.request
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from huying.people.masking import mask_phone
+
+from .models import InAppMessage
 
 logger = logging.getLogger("huying.notify")
 
@@ -70,8 +73,6 @@ class InAppSender(Sender):
     """Puts the message in each recipient's in-app inbox (once per message and person)."""
 
     def send(self, message, recipients):
-        from .models import InAppMessage
-
         users = sorted({r.user_id for r in recipients if r.user_id})
         if not users:
             raise Undeliverable("no recipient has an account for in-app messages")
@@ -87,8 +88,6 @@ class EmailSender(Sender):
     """Sends through Django's configured EMAIL_BACKEND."""
 
     def send(self, message, recipients):
-        from django.core.mail import send_mail
-
         to = sorted({r.email for r in recipients if r.email})
         if not to:
             raise Undeliverable("no recipient has an e-mail address")

@@ -30,8 +30,9 @@ from django.utils.translation import gettext as _
 
 from huying.core import rows
 from huying.core.errors import DomainError
-from huying.people.models import RoleCode
+from huying.people.models import Membership, RoleCode, Unit, UnitKind, User
 
+from ..models import Transition, WorkOrder
 from .models import InAppMessage, NotifyChannel, NotifyEvent, OutboxMessage, RecipientKind
 from .senders import Recipient, Undeliverable, sender_for
 
@@ -120,8 +121,6 @@ def _local(dt) -> str:
 
 
 def _order_row(order_id: int) -> dict | None:
-    from ..models import WorkOrder
-
     return (WorkOrder.objects.filter(pk=order_id)
             .values("id", "code", "title", "lead_unit_id", "response_due", "resolve_due", "warn_at",
                     "reporter_id", "reporter_phone")
@@ -138,8 +137,6 @@ def _step(row: dict) -> dict:
 
 def _step_row(order_id: int, action: str) -> dict | None:
     """The order's newest step with this action (the one being announced) and the order's fields, in one query."""
-    from ..models import Transition
-
     row = Transition.objects.filter(order_id=order_id, action=action).order_by("-id").values(*_STEP_FIELDS).first()
     return _step(row) if row is not None else None
 
@@ -194,8 +191,6 @@ def enqueue_for_transitions(events: list[dict]) -> int:
     An event that carries its step (`step`: the fields of `_STEP_FIELDS` as `_step` gives them, which
     intake has in hand) is not read back: its rows cost one INSERT for the whole batch, which reads
     nothing back either (its step is new, so its dedup keys are too; the count is of rows offered)."""
-    from ..models import Transition
-
     events = [e for e in events if e["action"] in TRANSITION_EVENTS]
     if not events:
         return 0
@@ -276,8 +271,6 @@ class Resolution:
 
 
 def _unit_people(unit_id: int, roles) -> list[Recipient]:
-    from huying.people.models import Membership
-
     users = {m.user for m in Membership.objects.filter(unit_id=unit_id, unit__active=True, active=True,
                                                        user__is_active=True, role__code__in=roles)
              .select_related("user")}
@@ -287,8 +280,6 @@ def _unit_people(unit_id: int, roles) -> list[Recipient]:
 
 def _command_units(territory: str) -> list[int]:
     """Active dispatch centres, the one covering `territory` most closely first."""
-    from huying.people.models import Unit, UnitKind
-
     rows = list(Unit.objects.filter(kind=UnitKind.COMMAND, active=True).values_list("pk", "division__code"))
     return [pk for pk, code in sorted(rows, key=lambda r: (not (r[1] and territory.startswith(r[1])),
                                                            -len(r[1] or ""), r[0]))]
@@ -297,8 +288,6 @@ def _command_units(territory: str) -> list[int]:
 def resolve_unit(unit_id: int) -> Resolution:
     """Who receives a notice addressed to unit `unit_id`: its members with an acting role; else, going
     up its parents, the first unit with a dispatcher or leader; else the dispatch centre's staff."""
-    from huying.people.models import Unit
-
     unit = Unit.objects.filter(pk=unit_id).values("pk", "parent_id", "division__code", "grid__code").first()
     if unit is None:
         return Resolution([], reason=_("接收单位不存在（编号 %(id)s）") % {"id": unit_id})
@@ -326,10 +315,6 @@ def resolve_recipients(message: OutboxMessage, *, cache: dict | None = None) -> 
 
     `cache` (unit id → Resolution) lets one delivery round resolve each unit once.
     """
-    from huying.people.models import User
-
-    from ..models import WorkOrder
-
     kind, rid = message.recipient_kind, message.recipient_id
     if kind == RecipientKind.UNIT:
         if cache is None:

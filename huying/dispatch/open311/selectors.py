@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from huying.core.apischema import MAX_YEAR, MIN_YEAR
@@ -30,6 +31,7 @@ from huying.people.masking import mask_address, mask_text
 from huying.territory.selectors import city_name
 
 from ..models import RequestType, State, Subject, WorkOrder
+from .models import Open311Submission
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 MAX_RESULTS = 1000
@@ -174,8 +176,6 @@ def _csv(value) -> list[str]:
 
 def parse_w3c(value: str, field: str) -> datetime:
     """A W3C datetime (2010-01-01T00:00:00Z, or with an offset); a bare date is local midnight."""
-    from django.utils.dateparse import parse_date, parse_datetime
-
     text = str(value).strip().replace(" ", "+")  # an unescaped "+08:00" arrives as " 08:00"
     try:
         dt = parse_datetime(text)
@@ -241,8 +241,6 @@ def request_get(request_id: str) -> dict:
 
 
 def token_get(token: str) -> dict:
-    from .models import Open311Submission
-
     sub = (Open311Submission.objects.filter(token=str(token).strip())
            .exclude(order__request_type__code__in=hidden_request_types()).select_related("order").first())
     if sub is None:

@@ -11,6 +11,7 @@ from huying.people.scope import scope_for
 
 from ..models import Transition, WorkOrder
 from ..signals import order_transitioned, send_on_commit
+from ..workflow import CHILD_DONE
 
 # Roles that work on orders inside a territory (as opposed to residents and Party members).
 STAFF_ROLES = (RoleCode.OPERATOR, RoleCode.DISPATCHER, RoleCode.HANDLER, RoleCode.UNIT_LEADER,
@@ -139,8 +140,6 @@ def save(order: WorkOrder, now, fields: list[str]) -> None:
 
 def require_children_done(order: WorkOrder) -> None:
     """A split parent is handled through its children: nothing moves it while one is still open."""
-    from ..workflow import CHILD_DONE
-
     open_codes = list(WorkOrder.objects.filter(parent_id=order.pk).exclude(state__in=CHILD_DONE)
                       .values_list("code", flat=True)[:3])
     if open_codes:

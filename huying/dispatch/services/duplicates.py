@@ -10,6 +10,7 @@ from huying.people.models import RoleCode
 from ..models import Assignment, DeadlineState, State, WorkOrder
 from ..workflow import transition_check
 from .common import lock_order, now_or, record, require_children_done, require_dispatcher, required_text, save
+from .intake import ADDRESS_MAX, locate, work_order_create
 
 # An order that others were merged into cannot itself be merged away: its callers would hang off
 # a merged order (a chain). The operator merges the other way round instead.
@@ -88,9 +89,8 @@ def work_order_follow(into, *, actor, channel: str, now=None, **report) -> WorkO
     `report` is what `work_order_create` takes. Refused (and nothing stored) unless the existing
     order is still a likely duplicate of this report: open, near, recent, same or related subject.
     """
-    # selectors imports services.common, so this one read is imported late (no import cycle).
+    # Late: selectors -> services.common runs services/__init__, which imports this file (an import cycle).
     from ..selectors import duplicate_candidates
-    from .intake import work_order_create
 
     now = now_or(now)
     order = work_order_create(channel=channel, actor=actor, now=now, **report)
@@ -115,8 +115,7 @@ def report_duplicates(*, subject, text: str, lng=None, lat=None, address: str = 
     and compared as `work_order_follow` will compare it once filed: without a point the duplicate
     check uses the division's area. A place that cannot be located searches nothing and says why.
     """
-    from ..selectors import duplicate_candidates
-    from .intake import ADDRESS_MAX, locate
+    from ..selectors import duplicate_candidates  # late: the cycle through services/__init__ (above)
 
     try:
         address = clean_text(address, field="address", max_length=ADDRESS_MAX)

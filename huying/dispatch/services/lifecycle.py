@@ -18,6 +18,7 @@ from ..deadlines import applicable_limits, plan_clocks
 from ..deadlines import deadline_state as deadline_state_at
 from ..models import Assignment, Attachment, Callback, DeadlineState, Satisfaction, State, WorkOrder
 from ..workflow import CHILD_DONE, SPLIT_FROM, transition_check
+from .checks import after_report_state
 from .common import (
     lock_order,
     now_or,
@@ -198,8 +199,6 @@ def work_order_resolve(order, *, actor, result: str, photos=(), version: int | N
     """The unit reports the result (办结), optionally with photos; the order awaits the callback, or
     first the unit leader's review and the on-site check where those apply (services/checks.py).
     Either way the unit's resolve clock stops here."""
-    from .checks import after_report_state
-
     now = now_or(now)
     result = required_text(result, "result", _("请填写办理结果。"))
     checked = photos_check(photos)

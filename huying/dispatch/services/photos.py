@@ -17,10 +17,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from huying.core.audit import audit_log
 from huying.core.errors import DomainError
+
+from ..models import Attachment
 
 MAX_COUNT = 9
 MAX_SIDE = 20000
@@ -164,8 +168,6 @@ def photos_check(items) -> list[Photo]:
 
 
 def photos_attach(order, photos: list[Photo], *, kind: str, actor, now) -> list:
-    from ..models import Attachment
-
     made = []
     for p in photos:
         made.append(Attachment.objects.create(
@@ -194,12 +196,6 @@ def attachment_reencode(attachment, *, actor=None):
     """Re-encode one stored photo as intake does now (upright, no metadata); the old file is deleted
     after commit. Returns the attachment, unchanged if it carried no metadata; DomainError if the
     stored file does not decode."""
-    from django.db import transaction
-
-    from huying.core.audit import audit_log
-
-    from ..models import Attachment
-
     with attachment.file.open("rb") as fh:
         content = fh.read()
     if not photo_has_metadata(content):

@@ -11,6 +11,7 @@ from huying.people.scope import scope_for
 
 from ..models import COARSE_PRECISIONS, LocationPrecision, State, WorkOrder
 from ..signals import order_changed, send_on_commit
+from ..triage.intake import ROUTE_REASON
 from ..workflow import TERMINAL
 from . import intake
 from .common import lock_order, now_or, record, require_dispatcher, save
@@ -129,7 +130,5 @@ def work_order_relocate(order, *, actor, lng=None, lat=None, address: str = "", 
 
 def _label_department(order: WorkOrder) -> bool:
     """The classifier's mapping sent the order to a department whatever its place: keep that proposal."""
-    from ..triage.intake import ROUTE_REASON
-
     return (order.routing or {}).get("reason") == ROUTE_REASON and order.proposed_unit_id is not None
 

@@ -2,14 +2,14 @@
 
 from django import template
 
+from huying.dispatch import selectors_check
+from huying.dispatch.views_check import forms_for
+
 register = template.Library()
 
 
 @register.inclusion_tag("dispatch/_check_review_panel.html", takes_context=True)
 def check_review_panel(context, order):
-    from huying.dispatch import selectors_check
-    from huying.dispatch.views_check import forms_for
-
     request = context["request"]
     actions = selectors_check.check_review_actions(order, actor=request.user)
     return {"order": order, "actions": actions, "csrf_token": context.get("csrf_token"),

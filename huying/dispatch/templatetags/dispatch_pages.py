@@ -8,7 +8,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
 from huying.dispatch.deadlines import deadline_state
-from huying.dispatch.models import State
+from huying.dispatch.models import HandlingLevel, State
+from huying.people.masking import mask_text
+from huying.people.models import RoleCode
+from huying.people.scope import scope_for
 
 register = template.Library()
 
@@ -132,19 +135,18 @@ def time_left(due: datetime | None, now: datetime | None = None) -> str:
 @register.inclusion_tag("dispatch/_nav.html", takes_context=True)
 def dispatch_nav(context, current: str = ""):
     """The dispatch sub-navigation: only the pages the viewer's roles open."""
-    from huying.people.models import RoleCode as R
-    from huying.people.scope import scope_for
-
     user = context["request"].user
     scope = scope_for(user) if user.is_authenticated and not user.is_superuser else None
 
     def has(*codes):
-        return user.is_superuser or (scope is not None and scope.has_any_role(*codes, R.ADMIN))
+        return user.is_superuser or (scope is not None and scope.has_any_role(*codes, RoleCode.ADMIN))
 
     return {"current": current, "authenticated": user.is_authenticated,
-            "intake": has(R.OPERATOR, R.DISPATCHER), "board": has(R.OPERATOR, R.DISPATCHER),
-            "queue": has(R.HANDLER, R.UNIT_LEADER, R.GRID_WORKER), "patrol": has(R.GRID_WORKER),
-            "reviews": has(R.UNIT_LEADER), "checks": has(R.GRID_WORKER)}
+            "intake": has(RoleCode.OPERATOR, RoleCode.DISPATCHER),
+            "board": has(RoleCode.OPERATOR, RoleCode.DISPATCHER),
+            "queue": has(RoleCode.HANDLER, RoleCode.UNIT_LEADER, RoleCode.GRID_WORKER),
+            "patrol": has(RoleCode.GRID_WORKER), "reviews": has(RoleCode.UNIT_LEADER),
+            "checks": has(RoleCode.GRID_WORKER)}
 
 
 @register.filter
@@ -172,8 +174,6 @@ def routing_reason(routing: dict | None) -> str:
 
 @register.filter
 def level_label(code: str) -> str:
-    from huying.dispatch.models import HandlingLevel
-
     if code == "department":
         return _("职能部门")
     try:
@@ -186,6 +186,4 @@ def level_label(code: str) -> str:
 def masked(text) -> str:
     """Free text with phone and identity numbers hidden: titles in lists and anything shown outside
     the order's own page (people.masking.mask_text)."""
-    from huying.people.masking import mask_text
-
     return mask_text(text)

@@ -2,14 +2,14 @@
 
 from django import template
 
+from huying.dispatch.services.relocate import can_relocate
+from huying.dispatch.views_place import relocate_form_for
+
 register = template.Library()
 
 
 @register.inclusion_tag("dispatch/_relocate.html", takes_context=True)
 def relocate_panel(context):
-    from huying.dispatch.services.relocate import can_relocate
-    from huying.dispatch.views_place import relocate_form_for
-
     order, request = context.get("order"), context.get("request")
     if order is None or request is None or not can_relocate(order, actor=request.user):
         return {"show": False}

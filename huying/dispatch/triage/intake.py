@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from huying.core import rows
 from huying.core.audit import audit_row
 from huying.core.errors import DomainError
+from huying.dispatch.classifier import classify_many, default_model_path, get_model
 
 from .. import reference
 from ..models import Channel, Subject, SubjectKind
@@ -58,8 +59,6 @@ def wants_classification(channel, subject) -> bool:
 
 def predict(texts: list[tuple[str, str]]) -> tuple[list, str]:
     """The classifier's predictions for (title, body) pairs and the model's version (tests stub this)."""
-    from huying.dispatch.classifier import classify_many, default_model_path, get_model
-
     predictions = classify_many(texts)
     version = next((v for p in predictions if (v := getattr(p, "model_version", ""))), "")
     if not version:  # a model from before predictions named their model: its file's name

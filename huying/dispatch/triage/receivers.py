@@ -2,13 +2,12 @@
 change's own transaction (through `order_event`, sent inside it). Connected by `DispatchConfig.ready()`."""
 
 from ..signals import order_changed, order_event
+from .services import correction_after_subject_change
 
 
 def _subject_changed(sender, *, announced=None, order_id=None, action=None, **kwargs):
     if announced is not order_changed or action != "subject_changed" or order_id is None:
         return
-    from .services import correction_after_subject_change  # services import the dispatch services: late
-
     correction_after_subject_change(order_id)
 
 

@@ -15,7 +15,7 @@ from huying.core.errors import DomainError
 from huying.core.text import clean_text
 from huying.people.models import RoleCode
 
-from ..models import State, Subject, WorkOrder
+from ..models import State, Subject, Transition, WorkOrder
 from ..services import work_order_change_subject, work_order_reject
 from ..services.common import lock_order, now_or, require_dispatcher, unit_level
 from ..services.intake import subject_resolve
@@ -53,8 +53,6 @@ def correction_record(order: WorkOrder, label: str, *, actor, now, source: str) 
 
 def correction_after_subject_change(order_id: int) -> None:
     """A subject change that moves the order into another family's subjects is a correction."""
-    from ..models import Transition
-
     if not Classification.objects.filter(order_id=order_id).exists():
         return  # the classifier never read it: nothing to correct
     order = WorkOrder.objects.filter(pk=order_id).select_related("subject").first()

@@ -17,7 +17,7 @@ from huying.dispatch.classifier import (
     save_model,
     train,
 )
-from huying.dispatch.classifier.data import read_csv
+from huying.dispatch.classifier.data import join_text, read_csv
 from huying.dispatch.classifier.runtime import MODELS_DIR
 
 
@@ -98,6 +98,4 @@ class Command(BaseCommand):
 
 
 def _doc(m) -> str:
-    from huying.dispatch.classifier.data import join_text
-
     return join_text(m.title, m.body)

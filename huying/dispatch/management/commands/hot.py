@@ -14,6 +14,9 @@ from django.utils import timezone
 from huying.dispatch.hot.csvio import CsvError, read_calls
 from huying.dispatch.hot.grouping import DISTRICT_RE, Group, group_calls
 from huying.dispatch.hot.heat import rank
+from huying.dispatch.hot.selectors import call_from_order
+from huying.dispatch.hot.services import hot_scan
+from huying.dispatch.models import WorkOrder
 
 
 class Command(BaseCommand):
@@ -46,10 +49,6 @@ class Command(BaseCommand):
             groups = rank(group_calls(calls, threshold=threshold, window=timedelta(days=window)))
             self.stdout.write(f"calls: {len(calls)}  groups: {len(groups)}")
         else:
-            from huying.dispatch.hot.selectors import call_from_order
-            from huying.dispatch.hot.services import hot_scan
-            from huying.dispatch.models import WorkOrder
-
             now = timezone.now()
             orders = WorkOrder.objects.filter(created_at__gte=now - timedelta(days=days)).select_related("subject")
             calls = [call_from_order(o) for o in orders]

@@ -13,16 +13,19 @@ import random
 import time
 import uuid
 
+import shapely
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+
+from huying.dispatch import reference
+from huying.dispatch.models import RequestType, State, Subject, SubjectKind, WorkOrder
+from huying.dispatch.seed import dispatch_seed
+from huying.dispatch.services import work_order_create, work_orders_create_many
+from huying.territory.models import UNIFIED_LAYER, Grid
 
 
 def sample_points(n: int, *, seed: int, district: str = "", grids: int = 400) -> list[tuple[float, float]]:
     """n points inside randomly chosen unified grids (rejection sampling in each grid's box)."""
-    import shapely
-
-    from huying.territory.models import UNIFIED_LAYER, Grid
-
     rng = random.Random(seed)
     qs = Grid.objects.filter(layer=UNIFIED_LAYER)
     if district:
@@ -49,8 +52,6 @@ def sample_points(n: int, *, seed: int, district: str = "", grids: int = 400) ->
 def simulated_items(count: int, *, seed: int, district: str = "", auto_dispatch: bool = True,
                     run: str | None = None) -> list[dict]:
     """`count` residents' web reports as intake arguments (random subject, type, point and phone)."""
-    from huying.dispatch.models import RequestType, Subject, SubjectKind
-
     rng = random.Random(seed)
     subjects = list(Subject.objects.filter(kind=SubjectKind.REQUEST, depth=3, active=True)
                     .values_list("code", flat=True))
@@ -81,11 +82,6 @@ class Command(BaseCommand):
         parser.add_argument("--no-dispatch", action="store_true", help="take in only; leave orders for a dispatcher")
 
     def handle(self, *args, what, count, batch, seed, district, no_dispatch, **options):
-        from huying.dispatch import reference
-        from huying.dispatch.models import State, WorkOrder
-        from huying.dispatch.seed import dispatch_seed
-        from huying.dispatch.services import work_order_create, work_orders_create_many
-
         if count < 1:
             raise CommandError("--count must be at least 1")
         if batch < 1:
