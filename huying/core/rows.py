@@ -18,6 +18,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connections, models, router
+from django.db.backends.utils import CursorDebugWrapper
 from django.utils import timezone
 
 _PLAIN_FIELDS = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.FloatField,
@@ -173,7 +174,21 @@ def bound_cursor(connection):
 
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(psycopg.Cursor(connection.connection))
+        raw = psycopg.Cursor(connection.connection)
+    if connection.queries_logged:
+        return _BoundDebugCursor(raw, connection)
+    return connection.make_cursor(raw)
+
+
+class _BoundDebugCursor(CursorDebugWrapper):
+    """Django's query log for a bound cursor: the statement as sent, with its placeholders.
+
+    Django asks the driver for the last executed query text, which psycopg leaves unset for a
+    statement run prepared inside a pipeline; the statement itself is what the log needs."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(sql, params):
+            return self._execute_with_wrappers(sql, params, many=False, executor=self._execute)
 
 
 @contextmanager

@@ -57,3 +57,4 @@ def test_postgresql_pipelines_and_prepares_the_inserts(settings):
         assert not isinstance(cursor.cursor, psycopg.ClientCursor)  # values apart from the statement
         cursor.execute("SHOW plan_cache_mode")
         assert cursor.fetchone() == ("force_generic_plan",)  # for the commit's foreign-key checks
+

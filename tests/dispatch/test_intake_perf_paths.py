@@ -308,3 +308,19 @@ def test_the_lead_units_name_comes_from_the_unit_rows_and_follows_a_rename(world
     assert report(auto_dispatch=True, answer=True).lead_unit.name == "改名后的社区居委会"  # kept for a minute
     clock.t += reference.NAME_SECONDS + 1
     assert report(auto_dispatch=True, answer=True).lead_unit.name == "别处改的名"
+
+
+def test_the_query_log_names_every_statement_of_an_intake(world, report):
+    """Django's query log (CaptureQueriesContext, debug pages) shows each statement of a pipelined,
+    prepared intake; psycopg leaves the driver's own query text unset there (found on PostgreSQL:
+    21 of 88 logged statements were None over eight orders)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(8):  # past HUYING_PG_PREPARE: the inserts run prepared
+        with CaptureQueriesContext(connection) as ctx:
+            report(auto_dispatch=True, answer=True)
+        sqls = [q["sql"] for q in ctx.captured_queries]
+        assert None not in sqls
+        inserts = {q.split('"')[1] for q in sqls if q.startswith("INSERT INTO")}
+        assert {"dispatch_workorder", "dispatch_transition", "core_auditentry", "dispatch_idempotencykey"} <= inserts
