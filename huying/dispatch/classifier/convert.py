@@ -10,12 +10,11 @@ pip install 'huying[train]').
 
 import argparse
 import datetime as dt
-import json
 from pathlib import Path
 
 from .data import ClassifierError, MissingTrainingDependency
 from .model import SUFFIX, ClassifierModel
-from .training import card_markdown
+from .training import write_model_files
 
 OLD_FORMAT = 2
 
@@ -58,13 +57,7 @@ def convert(old: str | Path, new: str | Path | None = None) -> Path:
         card=card,
         version=new.stem,
     )
-    model.save(new)
-    model.card["size_bytes"] = new.stat().st_size  # in the JSON and Markdown cards only
-    new.with_suffix(".json").write_text(
-        json.dumps(model.card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-    new.with_suffix(".md").write_text(card_markdown(model.card), encoding="utf-8")
-    return new
+    return write_model_files(model, new)
 
 
 def main(argv=None) -> None:

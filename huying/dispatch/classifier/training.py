@@ -433,6 +433,11 @@ def save_model(model: ClassifierModel, out: str | Path) -> Path:
         out = out / f"model-{day}-{model.digest()}{SUFFIX}"
     model.card["file"] = out.name
     model.version = out.stem
+    return write_model_files(model, out)
+
+
+def write_model_files(model: ClassifierModel, out: Path) -> Path:
+    """The model file at `out` and its two cards beside it (`.json`, `.md`), which also give its size."""
     model.save(out)
     model.card["size_bytes"] = out.stat().st_size  # in the JSON and Markdown cards only
     out.with_suffix(".json").write_text(
