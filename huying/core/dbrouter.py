@@ -26,7 +26,6 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import wraps
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router
@@ -208,16 +207,6 @@ def on_replica(fn: Callable, /, *args, **kwargs):
             mark_down(exc)
     with primary_reads(), replica_reads():
         return fn(*args, **kwargs)
-
-
-def replica_reads_view(view: Callable) -> Callable:
-    """Decorator: a read-only view run by `on_replica` (its template rendered inside too)."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        return on_replica(view, request, *args, **kwargs)
-
-    return wrapper
 
 
 def mark_down(exc: BaseException | None = None) -> None:

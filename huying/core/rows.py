@@ -13,6 +13,7 @@ falls back to `bulk_create`.
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -214,16 +215,11 @@ def pipelined(using: str = "default"):
         yield
 
 
-
-_PIPELINE: list[bool] = []
-
-
+@functools.cache
 def _pipeline_supported() -> bool:
-    if not _PIPELINE:
-        try:
-            import psycopg
+    try:
+        import psycopg
 
-            _PIPELINE.append(bool(psycopg.Pipeline.is_supported()))
-        except (ImportError, AttributeError):  # psycopg 2, or a libpq without pipeline mode
-            _PIPELINE.append(False)
-    return _PIPELINE[0]
+        return bool(psycopg.Pipeline.is_supported())
+    except (ImportError, AttributeError):  # psycopg 2, or a libpq without pipeline mode
+        return False

@@ -61,10 +61,8 @@ _units: _Units | None = None
 
 def reset(**_kwargs) -> None:
     """Forget every cache; the next read rebuilds from the database (tests call this between tests)."""
-    global _classes, _units
-    _classes = None
-    _units = None
-    _unit_rows.clear()
+    _reset_classes()
+    _reset_units()
 
 
 def _reset_classes(**_kwargs) -> None:

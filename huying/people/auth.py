@@ -5,6 +5,8 @@ their SHA-256 is stored, so a token is checked with one indexed query. The reque
 the user exactly as a session login would (`request.user`), so scope and permissions apply alike.
 """
 
+import functools
+
 from django.db import connection
 from django.utils import timezone
 from ninja.security import HttpBearer
@@ -56,14 +58,15 @@ def _converters(connection) -> list:
     if found is None:
         found = []
         for f in User._meta.concrete_fields:
-            fns = connection.ops.get_db_converters(f.get_col(User._meta.db_table)) + f.get_db_converters(connection)
-            found.append((lambda v, fns=fns, f=f: _apply(v, fns, f, connection)) if fns else None)
+            expression = f.get_col(User._meta.db_table)
+            fns = connection.ops.get_db_converters(expression) + f.get_db_converters(connection)
+            found.append(functools.partial(_apply, fns=fns, expression=expression, connection=connection)
+                         if fns else None)
         _CONVERTERS[connection.alias] = found
     return found
 
 
-def _apply(value, fns, field, connection):
-    expression = field.get_col(User._meta.db_table)
+def _apply(value, *, fns, expression, connection):
     for fn in fns:
         value = fn(value, expression, connection)
     return value

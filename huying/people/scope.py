@@ -106,12 +106,10 @@ def _descendant_ids(root_ids: set[int]) -> set[int]:
 def access_generation(using: str | None = None) -> int | None:
     """The current access generation (see people.models.AccessGeneration): one primary-key read.
     None when the row is missing (a flushed database before its next write): nothing is reused then."""
-    using = using or router.db_for_read(AccessGeneration)
-    table = connections[using].ops.quote_name(AccessGeneration._meta.db_table)
-    with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT value FROM {table} WHERE id = 1")
-        row = cursor.fetchone()
-    return row[0] if row else None
+    connection = connections[using or router.db_for_read(AccessGeneration)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {generation_sql(connection)}")
+        return cursor.fetchone()[0]
 
 
 def generation_sql(connection) -> str:
