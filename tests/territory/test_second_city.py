@@ -189,3 +189,24 @@ def test_a_city_loaded_without_its_point_is_centred_on_its_districts(shenzhen):
     assert (lng, lat) != CITY_CENTRE
     city.lng, city.lat = 114.0579, 22.5431
     assert _city_centre(city, []) == (114.0579, 22.5431)  # the city's own point first
+
+
+def test_guangzhou_loaded_without_its_point_keeps_the_shipped_centre(guangzhou):
+    from huying.territory.models import Division, Level
+    from huying.territory.services.generate import CITY_CENTRE, _city_centre
+
+    city = Division.objects.get(level=Level.CITY)
+    assert city.lng is None
+    assert _city_centre(city, Division.objects.filter(level=Level.DISTRICT)) == CITY_CENTRE  # inside 越秀
+
+
+def test_an_overlay_left_with_lines_and_points_gives_its_polygons_only():
+    import shapely
+
+    from huying.territory.services.generate import _polygons_of
+
+    square = shapely.box(0, 0, 1, 1)
+    mixed = shapely.GeometryCollection([square, shapely.LineString([(2, 2), (3, 3)]), shapely.Point(5, 5),
+                                        shapely.MultiPolygon([shapely.box(4, 4, 5, 5)])])
+    assert [p.bounds for p in _polygons_of(mixed)] == [square.bounds, (4.0, 4.0, 5.0, 5.0)]
+    assert _polygons_of(shapely.LineString([(0, 0), (1, 1)])) == []

@@ -81,15 +81,19 @@ Progress = Callable[[str, int, int], None]
 
 
 def _city_centre(city, districts) -> tuple[float, float]:
-    """Where the loaded city's middle is: its own row's point, else the centroid of its districts'
-    boundaries together (a city loaded without a point, e.g. a second city from its district
-    outlines), else the districts' points, else the shipped city's centre."""
+    """Where the loaded city's middle is: its own row's point; else the shipped city's centre when it
+    lies in the loaded districts (Guangzhou, whose file gives no point); else the centroid of the
+    districts' boundaries together (another city loaded from its outlines); else the districts'
+    points; else the shipped city's centre."""
     if city is not None and city.lng is not None and city.lat is not None:
         return (city.lng, city.lat)
     shapes = [g for g in shapely.from_geojson([d.geometry for d in districts if d.geometry], on_invalid="ignore")
               if g is not None and not g.is_empty] if any(d.geometry for d in districts) else []
     if shapes:
-        c = shapely.union_all(shapes).centroid
+        area = shapely.union_all(shapes)
+        if area.covers(shapely.Point(CITY_CENTRE)):
+            return CITY_CENTRE
+        c = area.centroid
         return (float(c.x), float(c.y))
     points = [(d.lng, d.lat) for d in districts if d.lng is not None and d.lat is not None]
     if points:
@@ -244,7 +248,11 @@ def _polygons_of(geom) -> list:
         return [geom]
     out = []
     for part in shapely.get_parts(geom):
-        out.extend(_polygons_of(part) if part.geom_type != "Polygon" else [part] if not part.is_empty else [])
+        if part.geom_type == "Polygon":
+            out.extend([part] if not part.is_empty else [])
+        elif part.geom_type in ("MultiPolygon", "GeometryCollection"):
+            out.extend(_polygons_of(part))
+        # a line or point left by the overlay: dropped (get_parts of one is itself — no recursion)
     return out
 
 
