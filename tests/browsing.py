@@ -36,3 +36,15 @@ def signed_in(browser, base_url: str, username: str, password: str = "x", *, tim
         yield sign_in(pg, username, password)
     finally:
         context.close()
+
+
+def htmx_ready(pg, selector: str):
+    """Wait until htmx has processed the element at `selector` (its hx- attributes are live).
+
+    Content that htmx swaps in is in the page about 20 ms before htmx binds its triggers (the
+    settle delay), so a test that changes a select in between fires an event nobody hears."""
+    pg.wait_for_function(
+        "sel => { const e = document.querySelector(sel);"
+        " return !!(e && e['htmx-internal-data'] && e['htmx-internal-data'].initHash); }",
+        arg=selector)
+    return pg.locator(selector)

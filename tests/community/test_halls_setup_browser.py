@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from huying.community import halls
-from tests.browsing import signed_in
+from tests.browsing import htmx_ready, signed_in
 
 from . import halls_setup
 
@@ -47,6 +47,7 @@ def test_convener_changes_rules_and_orders_a_matter(browser, live_server, hc):
         pg.goto(f"/community/halls/manage/{hc.hall.pk}/")
         pg.click(f"#matter-{m.pk} .to-order")
         pg.wait_for_selector("#to-order-form")
+        htmx_ready(pg, "#id_subject_root")  # swapped in by htmx: bound only after it settles
         pg.select_option("#id_subject_root", "E01")
         pg.wait_for_selector("#id_subject option[value=E0102]", state="attached")
         pg.select_option("#id_subject", "E0102")
