@@ -107,8 +107,8 @@ def applicable_limits(*, request_type, subject_chain, emergency: bool, start: da
             value, unit = setting(kind)
             found = [Limit(Decimal(value), unit, "default")]
         # Compare by when each would end from this start: 5 working hours vs 1 working day is
-        # only comparable on the calendar.
-        chosen[kind] = min(found, key=lambda lim: due(start, lim, cal))
+        # only comparable on the calendar (a single candidate needs no calendar).
+        chosen[kind] = found[0] if len(found) == 1 else min(found, key=lambda lim: due(start, lim, cal))
     return Limits(chosen["response"], chosen["resolve"])
 
 

@@ -32,6 +32,7 @@ from django.db.models.signals import post_delete, post_save
 from huying.people.models import Unit, UnitKind
 
 from .models import HandlingLevel, RequestType, RoutingRule, Subject
+from .routing import RuleIndex
 
 CHECK_SECONDS = 5.0
 _clock = time.monotonic  # replaced in tests to move time on
@@ -43,6 +44,7 @@ class _Classes:
     chains: dict[str, tuple[Subject, ...]]  # code → the node and its ancestors, nearest first
     request_types: dict[str, RequestType]  # every request type by code
     rules: tuple[RoutingRule, ...]  # active rules, in the order they are tried
+    rule_index: RuleIndex  # the same rules, ready for matching
     built_at: float
 
 
@@ -87,7 +89,7 @@ def _build_classes() -> _Classes:
         chains[code] = tuple(subjects[code[:i]] for i in range(len(code), 0, -1) if code[:i] in subjects)
     request_types = {r.code: r for r in RequestType.objects.all()}
     rules = tuple(RoutingRule.objects.filter(active=True).select_related("subject", "request_type"))
-    return _Classes(subjects, chains, request_types, rules, _clock())
+    return _Classes(subjects, chains, request_types, rules, RuleIndex(rules), _clock())
 
 
 def _current_classes() -> _Classes:
@@ -133,6 +135,11 @@ def request_type(code: str) -> RequestType | None:
 def routing_rules() -> list[RoutingRule]:
     """The active routing rules in the order they are tried (priority, then id)."""
     return list(_current_classes().rules)
+
+
+def rule_index() -> RuleIndex:
+    """The active routing rules as `routing.RuleIndex` (what routing an order matches against)."""
+    return _current_classes().rule_index
 
 
 # -- territorial units --------------------------------------------------------------------------

@@ -67,7 +67,53 @@ def rule_matches(rule, ctx: RouteContext) -> bool:
     return _in_window(rule, ctx.local_time)
 
 
+class RuleIndex:
+    """The active rules, in the order they are tried, ready for matching many orders.
+
+    Matching the same as `rule_matches` rule by rule, but each rule's codes are read once (not
+    through its related objects per order), and only the rules that can match a subject are
+    tried for it: those without a subject and those whose subject code prefixes it, kept per
+    subject code in their original order. With a hundred rules this is most of routing's cost.
+    """
+
+    def __init__(self, rules):
+        self.rules = tuple(rules)
+        self._compiled = [
+            (rule, rule.subject.code if rule.subject_id else "",
+             rule.request_type.code if rule.request_type_id else None, rule.area_prefix or "", rule.urgency or "",
+             bool(rule.weekdays) or rule.time_from is not None or rule.time_to is not None)
+            for rule in self.rules if rule.active]
+        self._by_subject: dict[str, list[tuple]] = {}
+
+    def __iter__(self):
+        return iter(self.rules)
+
+    def _for_subject(self, code: str) -> list[tuple]:
+        found = self._by_subject.get(code)
+        if found is None:
+            found = [c[:1] + c[2:] for c in self._compiled if code.startswith(c[1])]
+            self._by_subject[code] = found  # a dict write is atomic: threads may share the index
+        return found
+
+    def first(self, ctx: RouteContext):
+        area, urgency, rt = ctx.area_code, ctx.urgency, ctx.request_type_code or ""
+        for rule, rule_rt, prefix, rule_urgency, windowed in self._for_subject(ctx.subject_code):
+            if rule_rt is not None and rt != rule_rt:
+                continue
+            if prefix and not area.startswith(prefix):
+                continue
+            if rule_urgency and rule_urgency != urgency:
+                continue
+            if windowed and not _in_window(rule, ctx.local_time):
+                continue
+            return rule
+        return None
+
+
 def first_match(rules, ctx: RouteContext):
+    """The first rule of `rules` (a RuleIndex or any sequence of rules) that applies to `ctx`."""
+    if isinstance(rules, RuleIndex):
+        return rules.first(ctx)
     for rule in rules:
         if rule_matches(rule, ctx):
             return rule

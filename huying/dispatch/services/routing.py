@@ -61,7 +61,7 @@ def route_for(*, subject, subject_chain, request_type, urgency: str, area: dict,
     territorial = territorial_units(grid_id=area.get("grid_id"), district_code=area.get("district_code", ""),
                                     street_code=area.get("street_code", ""),
                                     community_code=area.get("community_code", ""))
-    return route(ctx=ctx, rules=active_rules(), subject_chain=subject_chain, territorial=territorial,
+    return route(ctx=ctx, rules=reference.rule_index(), subject_chain=subject_chain, territorial=territorial,
                  exclude=set(exclude))
 
 

@@ -24,11 +24,13 @@ class Command(BaseCommand):
         parser.add_argument("--end", default="", help="last moment simulated, ISO format (default: now)")
         parser.add_argument("--seed", type=int, default=2025)
         parser.add_argument("--batch", type=int, default=20000)
+        parser.add_argument("--workers", type=int, default=None,
+                            help="processes simulating at once on PostgreSQL (default: one per core)")
 
-    def handle(self, *args, scale, orders, days, end, seed, batch, **options):
+    def handle(self, *args, scale, orders, days, end, seed, batch, workers, **options):
         n = SCALES[scale] if orders is None else orders
-        if n < 1 or days < 1 or batch < 1:
-            raise CommandError("--orders, --days and --batch must be positive")
+        if n < 1 or days < 1 or batch < 1 or (workers is not None and workers < 1):
+            raise CommandError("--orders, --days, --batch and --workers must be positive")
         end_at = None
         if end:
             end_at = datetime.fromisoformat(end)
@@ -40,12 +42,13 @@ class Command(BaseCommand):
             bar.update(done - bar.n)
 
         try:
-            result = simulate_year(Options(orders=n, end=end_at, days=days, seed=seed, batch=batch),
-                                   progress=progress)
+            result = simulate_year(Options(orders=n, end=end_at, days=days, seed=seed, batch=batch,
+                                           workers=workers), progress=progress)
         except RuntimeError as exc:
             raise CommandError(str(exc)) from None
         finally:
             bar.close()
-        self.stdout.write(f"orders: {result['orders']} in {result['seconds']} s; "
+        self.stdout.write(f"orders: {result['orders']} in {result['seconds']} s "
+                          f"({result['workers']} process{'es' if result['workers'] > 1 else ''}); "
                           f"rollups aggregated in {result['aggregate_seconds']} s")
         self.stdout.write(f"orders_per_s: {result['orders_per_s']}")
