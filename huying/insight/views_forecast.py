@@ -1,7 +1,9 @@
 """预测来电: the next 14 days of expected calls in the person's territory against the operators on duty.
 
-Reads the stored forecasts (`forecast.forecasts_for`, refreshed daily by the worker job "forecast");
-the territory is checked against the person's scope by the dashboard's own check.
+Reads the stored forecasts (`forecast.forecasts_for`, refreshed daily by the worker job "forecast")
+and the operators on duty from the streaming replica when there is one (`core.dbrouter.on_replica`,
+as the dashboard), and says how fresh they are; the territory is checked against the person's scope
+by the dashboard's own check, on the primary.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET
 
+from huying.core.dbrouter import on_replica
 from huying.core.errors import DomainError
 from huying.core.text import clean_text
 from huying.core.worktime import get_calendar, unknown_years
@@ -46,6 +49,11 @@ def _rows(fc: dict, *, operators: int, per_operator: int, total: bool) -> list[d
     return rows
 
 
+def _figures(code: str, *, today: date) -> tuple[dict, int, dict]:
+    """The territory's forecasts, its operators on duty, and how fresh they are (reads only)."""
+    return forecast.forecasts_for(code, today=today), forecast.operators_on_duty(code), selectors.freshness()
+
+
 @login_required
 @require_GET
 def forecast_page(request):
@@ -53,12 +61,11 @@ def forecast_page(request):
     try:
         code = selectors.dashboard_check(request.user, request.GET.get("code", ""))
         today = selectors.today_local()
-        series = forecast.forecasts_for(code, today=today)
+        series, operators, freshness = on_replica(_figures, code, today=today)
         subject = _subject(request, series)
     except DomainError as exc:
         return render(request, "insight/forecast.html", {"error": exc.message}, status=exc.status)
     fc = series.get(subject) or series.get(forecast.ALL)
-    operators = forecast.operators_on_duty(code)
     per_operator = forecast.calls_per_operator_day()
     capacity = operators * per_operator
     labels = selectors.subject_names(s for s in series if s)
@@ -77,5 +84,5 @@ def forecast_page(request):
         "fc": fc, "rows": rows, "config": config, "operators": operators, "per_operator": per_operator,
         "capacity": capacity, "naive": bool(fc) and fc.get("method") == "naive",
         "unknown_years": unknown_years(years), "dashboard_url": reverse("insight:dashboard") + "?code=" + code,
-        "total_14": round(sum(fc["mean"]), 0) if fc else 0,
+        "total_14": round(sum(fc["mean"]), 0) if fc else 0, "freshness": freshness,
     })

@@ -235,7 +235,7 @@ def test_the_dashboard_reads_its_figures_from_the_replica(leader, replica):
     with CaptureQueriesContext(connections[REPLICA]) as q:
         tiles = leader.get("/insight/tiles/")
         assert tiles.status_code == 200 and 'data-source="replica"' in tiles.content.decode()
-        for path in ("/insight/rankings/", "/insight/report/"):
+        for path in ("/insight/rankings/", "/insight/report/", "/insight/forecast/"):
             page = leader.get(path)
             assert page.status_code == 200 and 'data-source="replica"' in page.content.decode(), path
         assert leader.get("/insight/api/summary/").json()["created"] == 1
