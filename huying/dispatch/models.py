@@ -233,7 +233,7 @@ class WorkOrder(models.Model):
     """A work order (工单): one call from a resident, patrol, sensor or system, placed on a grid."""
 
     code = models.CharField(_("工单编号"), max_length=20, unique=True)
-    channel = models.CharField(_("来源渠道"), max_length=12, choices=Channel.choices, db_index=True)
+    channel = models.CharField(_("来源渠道"), max_length=12, choices=Channel.choices)
     request_type = models.ForeignKey(RequestType, verbose_name=_("诉求类型"), null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="orders")
     subject = models.ForeignKey(Subject, verbose_name=_("事项分类"), on_delete=models.PROTECT, related_name="orders")
@@ -242,12 +242,12 @@ class WorkOrder(models.Model):
     urgency = models.CharField(_("紧急程度"), max_length=12, choices=Urgency.choices, default=Urgency.NORMAL)
 
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提交人账号"), null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="reported_orders")
+                                 on_delete=models.SET_NULL, related_name="reported_orders", db_index=False)
     reporter_name = models.CharField(_("诉求人"), max_length=60, blank=True)
     reporter_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     anonymous = models.BooleanField(_("匿名"), default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+                                   on_delete=models.SET_NULL, related_name="+", db_index=False)
 
     lng = models.FloatField(_("经度(WGS-84)"))
     lat = models.FloatField(_("纬度(WGS-84)"))
@@ -256,23 +256,22 @@ class WorkOrder(models.Model):
                              related_name="work_orders")
     community = models.ForeignKey(Division, verbose_name=_("社区/村"), null=True, blank=True,
                                   on_delete=models.PROTECT, related_name="work_orders")
-    district_code = models.CharField(_("区代码"), max_length=12, blank=True, db_index=True)
-    street_code = models.CharField(_("街道代码"), max_length=12, blank=True, db_index=True)
+    district_code = models.CharField(_("区代码"), max_length=12, blank=True)
+    street_code = models.CharField(_("街道代码"), max_length=12, blank=True)
     # The deepest territory code (grid, else community …): scope by any level is a prefix match.
-    area_code = models.CharField(_("区域代码"), max_length=20, blank=True, db_index=True)
+    area_code = models.CharField(_("区域代码"), max_length=20, blank=True)
     area_label = models.CharField(_("所在区域"), max_length=200, blank=True)
     location_precision = models.CharField(_("定位精度"), max_length=12, choices=LocationPrecision.choices,
                                           default=LocationPrecision.GRID)
 
-    state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.SUBMITTED,
-                             db_index=True)
+    state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.SUBMITTED)
     version = models.PositiveIntegerField(_("版本"), default=1)
 
     proposed_unit = models.ForeignKey(Unit, verbose_name=_("建议承办单位"), null=True, blank=True,
                                       on_delete=models.PROTECT, related_name="+")
     routing = models.JSONField(_("派单依据"), default=dict, blank=True)
     lead_unit = models.ForeignKey(Unit, verbose_name=_("主办单位"), null=True, blank=True,
-                                  on_delete=models.PROTECT, related_name="lead_orders")
+                                  on_delete=models.PROTECT, related_name="lead_orders", db_index=False)
     cohandlers = models.ManyToManyField(Unit, verbose_name=_("协办单位"), blank=True, related_name="cohandled_orders")
     handling_level = models.CharField(_("处置层级"), max_length=12, blank=True)
 
@@ -284,7 +283,7 @@ class WorkOrder(models.Model):
     resolve_due = models.DateTimeField(_("办结期限"), null=True, blank=True, db_index=True)
     warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True, db_index=True)
     deadline_state = models.CharField(_("时限状态"), max_length=10, choices=DeadlineState.choices,
-                                      default=DeadlineState.NONE, db_index=True)
+                                      default=DeadlineState.NONE)
     response_overdue = models.BooleanField(_("签收超时"), default=False)
     suspended_at = models.DateTimeField(_("挂账时间"), null=True, blank=True)
     # The dispatcher may ask for an on-site check (核查) of this order even if its subject does not.
@@ -295,10 +294,10 @@ class WorkOrder(models.Model):
     rework_count = models.PositiveIntegerField(_("返工次数"), default=0)
     extension_count = models.PositiveIntegerField(_("延期次数"), default=0)
     merged_into = models.ForeignKey("self", verbose_name=_("合并至"), null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="merged_orders")
+                                    on_delete=models.PROTECT, related_name="merged_orders", db_index=False)
     # 拆分: one level only — a child is never split again and a parent is never a child.
     parent = models.ForeignKey("self", verbose_name=_("拆分自"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="children")
+                               on_delete=models.PROTECT, related_name="children", db_index=False)
 
     created_at = models.DateTimeField(_("受理时间"), db_index=True)
     updated_at = models.DateTimeField(_("更新时间"))
@@ -307,9 +306,27 @@ class WorkOrder(models.Model):
         verbose_name = _("工单")
         verbose_name_plural = _("工单")
         ordering = ["-created_at", "-id"]
+        # Every index costs each row a bulk year writes: no varchar_pattern_ops twin where no query
+        # does LIKE 'x%' (only code and area_code need one); state and lead_unit are served by the
+        # composites they lead; mostly-NULL foreign keys are indexed only where set (a partial index
+        # still serves `col = X` and the ON DELETE checks); street_code, district_code and
+        # deadline_state alone are never a better path than created_at or the composites. Channel
+        # stays for the rare channels (sensor, volunteer) a list filters on.
         indexes = [
             models.Index(fields=["lead_unit", "state", "resolve_due"]),
             models.Index(fields=["state", "deadline_state", "warn_at"]),
+            models.Index(fields=["channel"], name="dispatch_wo_channel"),
+            # Prefix scopes (area_code LIKE 'x%') and equality both use the pattern_ops index.
+            models.Index(fields=["area_code"], name="dispatch_wo_area_code",
+                         opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["reporter"], name="dispatch_wo_reporter_nn",
+                         condition=models.Q(reporter__isnull=False)),
+            models.Index(fields=["created_by"], name="dispatch_wo_created_by_nn",
+                         condition=models.Q(created_by__isnull=False)),
+            models.Index(fields=["merged_into"], name="dispatch_wo_merged_into_nn",
+                         condition=models.Q(merged_into__isnull=False)),
+            models.Index(fields=["parent"], name="dispatch_wo_parent_nn",
+                         condition=models.Q(parent__isnull=False)),
         ]
 
     def __str__(self):
@@ -331,13 +348,15 @@ class Assignment(models.Model):
         CANCELLED = "cancelled", _("已终止")
 
     order = models.ForeignKey(WorkOrder, verbose_name=_("工单"), on_delete=models.CASCADE, related_name="assignments")
-    unit = models.ForeignKey(Unit, verbose_name=_("承办单位"), on_delete=models.PROTECT, related_name="assignments")
+    # db_index=False: the (unit, outcome) index below serves unit_id = X.
+    unit = models.ForeignKey(Unit, verbose_name=_("承办单位"), on_delete=models.PROTECT,
+                             related_name="assignments", db_index=False)
     cohandler_ids = models.JSONField(_("协办单位"), default=list, blank=True)
     level = models.CharField(_("处置层级"), max_length=12, blank=True)
     binding = models.BooleanField(_("终审派单"), default=False, help_text=_("终审派单后承办单位不得再退单"))
     override_reason = models.CharField(_("改派理由"), max_length=255, blank=True)
     dispatched_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("派单人"), null=True, blank=True,
-                                      on_delete=models.SET_NULL, related_name="+")
+                                      on_delete=models.SET_NULL, related_name="+", db_index=False)
     dispatched_at = models.DateTimeField(_("派单时间"))
     response_due = models.DateTimeField(_("签收期限"))
     resolve_due = models.DateTimeField(_("办结期限"))
@@ -353,7 +372,11 @@ class Assignment(models.Model):
         verbose_name = _("派单记录")
         verbose_name_plural = _("派单记录")
         ordering = ["order", "id"]
-        indexes = [models.Index(fields=["unit", "outcome"])]
+        indexes = [
+            models.Index(fields=["unit", "outcome"]),
+            models.Index(fields=["dispatched_by"], name="dispatch_as_dispatched_by_nn",
+                         condition=models.Q(dispatched_by__isnull=False)),
+        ]
 
     def __str__(self):
         return f"{self.order_id} → {self.unit_id}"
@@ -367,7 +390,7 @@ class Transition(models.Model):
     from_state = models.CharField(_("原状态"), max_length=12, blank=True)
     to_state = models.CharField(_("新状态"), max_length=12)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+")
+                              on_delete=models.SET_NULL, related_name="+", db_index=False)
     actor_label = models.CharField(_("操作人名称"), max_length=150, blank=True)
     unit = models.ForeignKey(Unit, verbose_name=_("相关单位"), null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="+")
@@ -381,6 +404,8 @@ class Transition(models.Model):
         verbose_name = _("流转记录")
         verbose_name_plural = _("流转记录")
         ordering = ["order", "id"]
+        indexes = [models.Index(fields=["actor"], name="dispatch_tr_actor_nn",
+                                condition=models.Q(actor__isnull=False))]
 
     def __str__(self):
         return f"{self.order_id} {self.from_state}→{self.to_state}"
@@ -450,7 +475,7 @@ class Callback(models.Model):
 
     order = models.ForeignKey(WorkOrder, verbose_name=_("工单"), on_delete=models.CASCADE, related_name="callbacks")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("回访人"), null=True,
-                              on_delete=models.SET_NULL, related_name="+")
+                              on_delete=models.SET_NULL, related_name="+", db_index=False)
     at = models.DateTimeField(_("回访时间"))
     reached = models.BooleanField(_("联系上诉求人"), default=True)
     solved = models.BooleanField(_("已解决"), null=True, blank=True)
@@ -461,6 +486,8 @@ class Callback(models.Model):
         verbose_name = _("回访")
         verbose_name_plural = _("回访")
         ordering = ["order", "id"]
+        indexes = [models.Index(fields=["actor"], name="dispatch_cb_actor_nn",
+                                condition=models.Q(actor__isnull=False))]
 
     def __str__(self):
         return f"{self.order_id} {self.satisfaction}"

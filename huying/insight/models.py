@@ -54,7 +54,7 @@ class OrderFact(Counters):
 class OrderUnitFact(Counters):
     """One order's last contribution to one unit's rollup."""
 
-    order_id = models.BigIntegerField(db_index=True)
+    order_id = models.BigIntegerField()  # the unique (order_id, unit_id) serves order_id = X
     unit_id = models.BigIntegerField()
     day = models.DateField(_("受理日期"))
 
