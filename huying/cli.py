@@ -24,7 +24,7 @@ huying partitions ensure [--ahead 3] | list    PostgreSQL: the order table's mon
 huying escalation sweep [--once]               吹哨 report deadlines and 督办 notices
 huying notify [--once]                         deliver the notification outbox; prints sent= failed= dead=
 huying simulate orders --count N [--batch B]   calls through the real intake path; last line orders_per_s
-huying simulate year --scale guangzhou|small [--orders N]   a year of calls on the bulk path
+huying simulate year --scale guangzhou|small [--orders N] [--workers W]   a year of calls on the bulk path (W processes; default one per core)
 huying simulate party --scale guangzhou|small  organisations, members and a year of activity
 huying simulate services --scale guangzhou|small [--matters N]   centres, stations, catalogue, workers, admission list, a year of desk matters (JSON counts)
 huying simulate community --scale guangzhou|small   halls, canteens, lifts, renovations, volunteers and a year of activity (JSON counts)

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from huying.dispatch.simulate_year import disk_shortfall
 from huying.insight.simulate import GUANGZHOU_YEAR, TZ, Options, simulate_year
 
 SCALES = {"guangzhou": GUANGZHOU_YEAR, "small": 20000}
@@ -26,11 +27,19 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=20000)
         parser.add_argument("--workers", type=int, default=None,
                             help="processes simulating at once on PostgreSQL (default: one per core)")
+        parser.add_argument("--ignore-disk", action="store_true",
+                            help="start even when the estimate says the orders will not fit on the disk")
 
-    def handle(self, *args, scale, orders, days, end, seed, batch, workers, **options):
+    def handle(self, *args, scale, orders, days, end, seed, batch, workers, ignore_disk=False, **options):
         n = SCALES[scale] if orders is None else orders
         if n < 1 or days < 1 or batch < 1 or (workers is not None and workers < 1):
             raise CommandError("--orders, --days, --batch and --workers must be positive")
+        short = None if ignore_disk else disk_shortfall(n)
+        if short:
+            need, free = short
+            raise CommandError(f"{n:,} orders need about {need / 1e9:.0f} GB on the database server's disk "
+                               f"(~{need // n:,} bytes each); {free / 1e9:.0f} GB are free there. Free space, "
+                               "simulate fewer orders, or pass --ignore-disk.")
         end_at = None
         if end:
             end_at = datetime.fromisoformat(end)
