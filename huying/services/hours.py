@@ -55,20 +55,25 @@ def day_type(calendar: WorkCalendar, d: date) -> DayType:
     return DayType.WEEKEND
 
 
+def day_rule(calendar: WorkCalendar, d: date) -> tuple[DayType, int]:
+    """The kind of date `d` and the weekday whose periods apply on it (on a holiday: the weekday a
+    position open on holidays without HOLIDAY periods follows)."""
+    kind = day_type(calendar, d)
+    weekday = d.weekday()
+    if kind is DayType.WORKDAY and weekday >= 5:
+        return kind, 0  # 调休上班: as on a Monday
+    return kind, weekday
+
+
 def periods_on(periods: Iterable[Period], d: date, *, calendar: WorkCalendar,
                open_on_holidays: bool) -> list[Period]:
     """The periods that apply on date `d`, ordered by opening time."""
     periods = list(periods)
-    kind = day_type(calendar, d)
-    weekday = d.weekday()
-    if kind is DayType.WORKDAY:
-        wanted = weekday if weekday < 5 else 0
-    elif kind is DayType.WEEKEND:
-        wanted = weekday
-    else:
+    kind, wanted = day_rule(calendar, d)
+    if kind is DayType.HOLIDAY:
         if not open_on_holidays:
             return []
-        wanted = HOLIDAY if any(p.day == HOLIDAY for p in periods) else weekday
+        wanted = HOLIDAY if any(p.day == HOLIDAY for p in periods) else wanted
     return sorted((p for p in periods if p.day == wanted), key=lambda p: p.opens)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from huying.core.worktime import WorkCalendar, get_calendar
 from huying.people.models import RoleCode
@@ -16,7 +16,7 @@ from huying.people.scope import scope_for
 from huying.territory.models import UNIFIED_LAYER, Building, Division, Grid, Level
 
 from . import coverage as cov
-from .hours import BEIJING, Period, day_type, is_open, periods_on
+from .hours import BEIJING, HOLIDAY, DayType, Period, day_rule, day_type, is_open, periods_on
 from .models import Day, OpeningHours, ServiceItem, ServicePosition
 
 # Roles that look after the services of a street or community (and see its coverage).
@@ -214,3 +214,19 @@ def community_positions(community: Division) -> QuerySet[ServicePosition]:
     if community.parent_id:
         q |= Q(division_id=community.parent_id)
     return ServicePosition.objects.filter(q, active=True).order_by("kind", "name")
+
+
+def open_count(positions: QuerySet[ServicePosition], at: datetime, *, calendar: WorkCalendar | None = None) -> int:
+    """How many of `positions` are open at `at` — `hours.is_open` for each, counted in one query
+    (a city has thousands of positions; loading them with their hours took the dashboard a second)."""
+    local = at.astimezone(BEIJING)
+    t = local.time().replace(tzinfo=None)
+    kind, wanted = day_rule(calendar or get_calendar(), local.date())
+    now_open = OpeningHours.objects.filter(position=OuterRef("pk"), opens__lte=t, closes__gt=t)
+    if kind is not DayType.HOLIDAY:
+        return positions.filter(Exists(now_open.filter(day=wanted))).count()
+    has_holiday = OpeningHours.objects.filter(position=OuterRef("pk"), day=HOLIDAY)
+    return positions.filter(open_on_holidays=True).filter(
+        Q(Exists(has_holiday), Exists(now_open.filter(day=HOLIDAY)))
+        | Q(~Exists(has_holiday), Exists(now_open.filter(day=wanted)))).count()
+

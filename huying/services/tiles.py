@@ -9,11 +9,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from huying.core import tiles
-from huying.core.worktime import get_calendar
 
-from .hours import is_open
 from .models import DeskMatter, MatterState, ServicePosition
-from .selectors import periods_of
+from .selectors import open_count
 
 
 def positions_open_tile(*, prefix: str, now: datetime) -> tiles.TileValue | None:
@@ -21,13 +19,11 @@ def positions_open_tile(*, prefix: str, now: datetime) -> tiles.TileValue | None
     qs = ServicePosition.objects.filter(active=True)
     if prefix:
         qs = qs.filter(division__code__startswith=prefix)
-    positions = list(qs.prefetch_related("hours"))
-    if not positions:
+    total = qs.count()
+    if not total:
         return None
-    calendar = get_calendar()
-    n_open = sum(1 for p in positions
-                 if is_open(periods_of(p), now, calendar=calendar, open_on_holidays=p.open_on_holidays))
-    return tiles.TileValue(value=f"{n_open} / {len(positions)}", note=_("现在开放 / 全部"),
+    n_open = open_count(qs, now)
+    return tiles.TileValue(value=f"{n_open} / {total}", note=_("现在开放 / 全部"),
                            url=reverse("services:near"))
 
 

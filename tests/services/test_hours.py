@@ -60,3 +60,32 @@ def test_beijing_date_not_utc():
 def test_administrator_holiday_entry_closes_the_centre():
     cal = WorkCalendar(overrides={at(2026, 3, 10).date(): False})
     assert not is_open(CENTRE, at(2026, 3, 10, 10, 0), calendar=cal, open_on_holidays=False)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("moment", [
+    at(2026, 3, 10, 10, 0), at(2026, 3, 10, 12, 30), at(2026, 3, 10, 19, 0), at(2026, 3, 11, 19, 0),
+    at(2026, 3, 10, 20, 0), at(2026, 3, 14, 10, 0), at(2026, 3, 15, 10, 0), at(2026, 10, 1, 10, 0),
+    at(2026, 10, 1, 9, 0), at(2026, 10, 1, 11, 0), at(2026, 10, 3, 10, 0), at(2026, 10, 10, 15, 0),
+])
+def test_the_counted_open_positions_are_those_is_open_says(moment):
+    """`selectors.open_count` (one query) agrees with `is_open` position by position."""
+    from huying.services.models import OpeningHours, ServicePosition
+    from huying.services.selectors import open_count, periods_of
+    from huying.territory.models import Division, Level
+
+    from huying.people.models import Unit, UnitKind
+
+    district = Division.objects.create(code="440104", name="越秀区", level=Level.DISTRICT)
+    unit = Unit.objects.create(code="gov-440104", name="越秀区政府", kind=UnitKind.TERRITORIAL, division=district)
+    shapes = {"centre": (CENTRE, False), "station": (STATION, True), "station_closed": (STATION, False),
+              "holiday_hours": (STATION + [Period(7, time(10), time(16))], True), "none": ([], True)}
+    for name, (periods, holidays) in shapes.items():
+        p = ServicePosition.objects.create(kind="station", name=name, open_on_holidays=holidays, lng=113.27, lat=23.13,
+                                           division=district, unit=unit)
+        OpeningHours.objects.bulk_create([OpeningHours(position=p, day=x.day, opens=x.opens, closes=x.closes)
+                                          for x in periods])
+    positions = ServicePosition.objects.prefetch_related("hours")
+    expected = sum(1 for p in positions if is_open(periods_of(p), moment, calendar=CAL,
+                                                   open_on_holidays=p.open_on_holidays))
+    assert open_count(ServicePosition.objects.all(), moment, calendar=CAL) == expected
