@@ -70,11 +70,10 @@ def test_administrator_holiday_entry_closes_the_centre():
 ])
 def test_the_counted_open_positions_are_those_is_open_says(moment):
     """`selectors.open_count` (one query) agrees with `is_open` position by position."""
+    from huying.people.models import Unit, UnitKind
     from huying.services.models import OpeningHours, ServicePosition
     from huying.services.selectors import open_count, periods_of
     from huying.territory.models import Division, Level
-
-    from huying.people.models import Unit, UnitKind
 
     district = Division.objects.create(code="440104", name="越秀区", level=Level.DISTRICT)
     unit = Unit.objects.create(code="gov-440104", name="越秀区政府", kind=UnitKind.TERRITORIAL, division=district)
