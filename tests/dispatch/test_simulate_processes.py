@@ -100,10 +100,10 @@ def test_a_year_that_would_fill_the_disk_is_refused_before_it_starts(db, monkeyp
         return usage(10**12, 10**12 - 50 * 10**9, 50 * 10**9)  # 50 GB free
 
     monkeypatch.setattr(shutil, "disk_usage", disk_usage)
-    assert sy.disk_shortfall(1_000_000) is None  # 8.2 GB fits
+    assert sy.disk_shortfall(1_000_000) is None  # 6.7 GB fits
     need, free = sy.disk_shortfall(21_400_000)  # Beijing's year does not
     assert need == 21_400_000 * sy.BYTES_PER_ORDER and free == 50 * 10**9
     assert seen and seen[0]  # the server's own data directory, read from pg_settings
-    with pytest.raises(CommandError, match=r"need about 175 GB .* 50 GB are free"):
+    with pytest.raises(CommandError, match=r"need about 143 GB .* 50 GB are free"):
         call_command("simulate_year", "--orders", "21400000")
     assert WorkOrder.objects.count() == 0  # nothing started
