@@ -828,6 +828,13 @@ def _process_main(i: int) -> None:
     batch written, or its error, on the shared queue."""
     sim, workers, batches = _shared["sim"], _shared["workers"], _shared["batches"]
     stop, q = _shared["stop"], _shared["queue"]
+    # Connections inherited from the parent share its sockets: never use or close them here (closing
+    # sends the server a goodbye that ends the parent's session), just let go of them; this process
+    # opens its own. They stay referenced until os._exit, so no finaliser closes them either.
+    inherited = []
+    for conn in connections.all(initialized_only=True):
+        inherited.append(conn)  # with its socket, if it has one, and its transaction state
+        connections[conn.alias] = conn.__class__(conn.settings_dict, conn.alias)  # a fresh wrapper
     code = 0
     try:
         _run_batches(sim, range(i, batches, workers), progress=lambda n: q.put(("done", n)), stop=stop)
