@@ -368,19 +368,13 @@ class Simulator:
                                    cal=self.cal)
         return limits, plan_clocks(start=start, limits=limits, cal=self.cal)
 
-    def batch(self, n: int, w, *, k: int | None = None) -> list:
-        """Simulate n orders into the writer's tables; returns their facts (empty without a `Facts`
-        hook). With `k`, they are the schedule's batch `k` (instants k × batch …), drawn from that
-        batch's own generators; without, the schedule's next n instants."""
-        numbers = None
-        if k is not None:
-            self.seed_batch(k)
-            first = k * self.opts.batch
-            times = sorted(self.times_at(first, n))
-            if self.order_numbers is not None:
-                numbers = self.order_numbers[first:first + n]
-        else:
-            times = sorted(self.draw_times(n))
+    def batch(self, n: int, w, *, k: int) -> list:
+        """Simulate the schedule's batch `k` (its n instants from k × batch on, drawn from that batch's
+        own generators) into the writer's tables; returns their facts (empty without a `Facts` hook)."""
+        self.seed_batch(k)
+        first = k * self.opts.batch
+        times = sorted(self.times_at(first, n))
+        numbers = self.order_numbers[first:first + n] if self.order_numbers is not None else None
         rng = self.rng
         end = self.end
         grids = self.np.choice(len(self.places), size=n, p=self.grid_w).tolist()
