@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 import time as _time
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -87,6 +88,10 @@ class WorkCalendar:
         self._day_us = sum(end - start for start, end in periods)
         self._workday_cache: dict[date, bool] = {}
         self._year_cache: dict[int, bool] = {}
+        # The working days of whole years, as ascending ordinals: counting or skipping n working
+        # days is then a binary search, not a walk over each calendar day (`_cover`).
+        self._span: tuple[int, int] | None = None
+        self._workdays: list[int] = []
 
     # -- days -------------------------------------------------------------------------------
     def is_workday(self, d: date) -> bool:
@@ -144,10 +149,8 @@ class WorkCalendar:
         if remaining < 0:
             raise ValueError("working time to add must not be negative")
         d, now_us = self._local(start)
-        idle = 0
         while True:
             if self.is_workday(d):
-                idle = 0
                 for p_start, p_end in self._periods:
                     if now_us >= p_end:
                         continue
@@ -157,21 +160,12 @@ class WorkCalendar:
                         return self._at(d, begin + remaining)
                     remaining -= available
                     now_us = p_end
-            # Whole days at a time: only the last, partial day walks its periods.
-            d += _ONE_DAY
+            # Whole days at a time: skip every working day the rest more than fills, so only the
+            # last, partial day walks its periods.
+            whole = max(0, (remaining - 1) // self._day_us)
+            d = self._nth_workday(d + _ONE_DAY, whole)
+            remaining -= whole * self._day_us
             now_us = 0
-            while True:
-                if self.is_workday(d):
-                    idle = 0
-                    if remaining > self._day_us:
-                        remaining -= self._day_us
-                        d += _ONE_DAY
-                        continue
-                    break
-                idle += 1
-                if idle > _MAX_IDLE_DAYS:
-                    raise ValueError("the calendar has no working day for ten years")
-                d += _ONE_DAY
 
     def working_seconds_between(self, start: datetime, end: datetime) -> float:
         """Working seconds from `start` to `end`; 0 if `end` is not after `start`."""
@@ -182,13 +176,38 @@ class WorkCalendar:
         if d == end_d:
             return self._overlap(d, start_us, end_us) / _US
         total = self._overlap(d, start_us, _DAY_US)
-        d += _ONE_DAY
-        while d < end_d:
-            if self.is_workday(d):
-                total += self._day_us
-            d += _ONE_DAY
+        total += self._workdays_between(d + _ONE_DAY, end_d) * self._day_us
         total += self._overlap(end_d, 0, end_us)
         return total / _US
+
+    def _cover(self, first: int, last: int) -> None:
+        """Make the working-day index cover the years `first` … `last` (and what it covered)."""
+        if self._span is not None:
+            if self._span[0] <= first and last <= self._span[1]:
+                return
+            first, last = min(first, self._span[0]), max(last, self._span[1])
+        a, b = date(first, 1, 1).toordinal(), date(last, 12, 31).toordinal()
+        self._workdays = [o for o in range(a, b + 1) if self.is_workday(date.fromordinal(o))]
+        self._span = (first, last)
+
+    def _nth_workday(self, d: date, n: int) -> date:
+        """The working day on or after `d` with `n` working days between them."""
+        self._cover(d.year, d.year + 1)
+        while True:
+            i = bisect_left(self._workdays, d.toordinal()) + n
+            if i < len(self._workdays):
+                return date.fromordinal(self._workdays[i])
+            if self._span[1] - d.year > _MAX_IDLE_DAYS // 366 + n // 200:
+                raise ValueError("the calendar has no working day for ten years")
+            self._cover(d.year, self._span[1] + 2)
+
+    def _workdays_between(self, first: date, last: date) -> int:
+        """Working days from `first` up to, not including, `last`."""
+        if last <= first:
+            return 0
+        self._cover(first.year, last.year)
+        w = self._workdays
+        return bisect_left(w, last.toordinal()) - bisect_left(w, first.toordinal())
 
     def next_opening(self, moment: datetime) -> datetime:
         """`moment` if it is within office hours, else the next opening."""

@@ -21,7 +21,9 @@ the hook finishes (re-aggregates) at the end — so dispatch imports nothing fro
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import itertools
 import json
 import math
@@ -34,6 +36,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -48,7 +51,7 @@ from huying.core.worktime import get_calendar
 from huying.territory.models import UNIFIED_LAYER, Division, Grid
 
 from . import partitions, reference, steps
-from .deadlines import applicable_limits, deadline_state, plan_clocks
+from .deadlines import applicable_limits, deadline_state, fixed_limits, plan_clocks
 from .models import Assignment, Callback, RequestType, Subject, Transition, WorkOrder
 from .seed import dispatch_seed
 from .services.routing import route_for
@@ -125,11 +128,12 @@ class Table:
         fields = [f for f in fields if f.attname in given or self._default(f) is not None]
         self.columns = [f.column for f in fields]
         self.attnames = [f.attname for f in fields]
-        self.json = {i for i, f in enumerate(fields) if f.get_internal_type() == "JSONField"}
         self.template = [self._default(f) for f in fields]
         self.given = attnames
+        self.json = {i for i, f in enumerate(fields) if f.get_internal_type() == "JSONField"}
         self.rows: list[list] = []
         self._row = self._row_builder(attnames)
+        self._oids: list[int] | None = None
 
     def _row_builder(self, attnames):
         """A function of the given values (in `attnames` order) returning a row in column order,
@@ -156,34 +160,63 @@ class Table:
         rows, self.rows = self.rows, []
         return rows
 
-    def flush(self, rows: list[list] | None = None) -> None:
+    def flush(self, rows: list[list] | None = None, *, memo: dict | None = None) -> None:
+        """Write `rows` (the taken ones if None): binary COPY on PostgreSQL, bulk_create elsewhere.
+        `memo`: JSON already encoded in this write, by the id of its dict (a step's timeline and
+        audit rows share one `data` dict: it is encoded once)."""
         if rows is None:
             rows = self.take()
         if not rows:
             return
         if connection.vendor == "postgresql":
-            cols = ", ".join(connection.ops.quote_name(c) for c in self.columns)
-            js = self.json
-            with connection.cursor() as cur, cur.cursor.copy(
-                    f"COPY {connection.ops.quote_name(self.model._meta.db_table)} ({cols}) FROM STDIN") as cp:
-                for row in rows:
-                    if js:
-                        for i in js:
-                            if row[i] is not None:
-                                row[i] = json_text(row[i])
-                    cp.write_row(row)
+            qn = connection.ops.quote_name
+            cols = ", ".join(qn(c) for c in self.columns)
+            if self.json:
+                _encode_json(rows, self.json, memo if memo is not None else {})
+            with connection.cursor() as cur:
+                raw = cur.cursor
+                types = self._types(raw)
+                with raw.copy(f"COPY {qn(self.model._meta.db_table)} ({cols}) FROM STDIN WITH (FORMAT BINARY)") as cp:
+                    cp.set_types(types)
+                    write = cp.write_row
+                    for row in rows:
+                        write(row)
         else:
             objs = [self.model(**dict(zip(self.attnames, row, strict=True))) for row in rows]
             self.model.objects.bulk_create(objs, batch_size=500)
 
+    def _types(self, cur) -> list[int]:
+        """The columns' type oids for binary COPY (read once per process). A jsonb column is sent
+        as bytea: its values are already jsonb's binary form (`_encode_json`), which bytea's C
+        dumper passes through untouched, where psycopg's jsonb dumper is Python per value."""
+        if self._oids is None:
+            cur.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
+                        [self.model._meta.db_table])
+            oid = dict(cur.fetchall())
+            bytea = cur.adapters.types["bytea"].oid
+            self._oids = [bytea if i in self.json else oid[c] for i, c in enumerate(self.columns)]
+        return self._oids
 
-def json_text(value) -> str:
-    """`value` as JSON text for a jsonb column: orjson (a fifteenth of json.dumps' time on these
-    payloads; jsonb stores the same value either way), json.dumps for what orjson refuses."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value, ensure_ascii=False)
+
+def _encode_json(rows: list[list], columns, memo: dict) -> None:
+    """Replace the JSON values of `rows` (in place) by jsonb's binary form: a version byte, then
+    the text. orjson writes the text (a fifteenth of json.dumps' time on these payloads; jsonb
+    stores the same value either way), json.dumps what orjson refuses. A dict carried by several
+    rows is encoded once (`memo`, by its id; the dict is kept there so its id is not reused)."""
+    for row in rows:
+        for i in columns:
+            value = row[i]
+            if value is None:
+                continue
+            key = id(value)
+            hit = memo.get(key)
+            if hit is None:
+                try:
+                    text = b"\x01" + orjson.dumps(value)
+                except TypeError:
+                    text = b"\x01" + json.dumps(value, ensure_ascii=False).encode()
+                memo[key] = hit = (value, text)
+            row[i] = hit[1]
 
 
 _reserved: dict[str, int] = {}
@@ -304,6 +337,7 @@ class Simulator:
         self.day_w = day_weights(self.start_day, opts.days)
         self.count = 0
         self.order_numbers = None  # the running numbers of the orders' ids, reserved for the whole run
+        self._fixed: dict = {}  # (request type, subject, emergency) -> (limits or None, their dict)
 
     # drawing --------------------------------------------------------------------------------
     def schedule(self, n: int) -> None:
@@ -364,9 +398,19 @@ class Simulator:
 
     # the life --------------------------------------------------------------------------------
     def plan(self, order_rt, chain, emergency, start):
-        limits = applicable_limits(request_type=order_rt, subject_chain=chain, emergency=emergency, start=start,
-                                   cal=self.cal)
-        return limits, plan_clocks(start=start, limits=limits, cal=self.cal)
+        """(limits, plan) of a dispatch at `start`; the limits that do not depend on the start are
+        looked up once per (request type, subject, emergency), with their dict form."""
+        key = (order_rt.pk if order_rt is not None else None, chain[0].pk if chain else None, emergency)
+        hit = self._fixed.get(key)
+        if hit is None:
+            fixed = fixed_limits(request_type=order_rt, subject_chain=chain, emergency=emergency)
+            hit = self._fixed[key] = (fixed, fixed.as_dict() if fixed is not None else None)
+        limits, as_dict = hit
+        if limits is None:
+            limits = applicable_limits(request_type=order_rt, subject_chain=chain, emergency=emergency, start=start,
+                                       cal=self.cal)
+            as_dict = limits.as_dict()
+        return limits, as_dict, plan_clocks(start=start, limits=limits, cal=self.cal)
 
     def batch(self, n: int, w, *, k: int) -> list:
         """Simulate the schedule's batch `k` (its n instants from k × batch on, drawn from that batch's
@@ -486,7 +530,7 @@ class Life:
     theirs) and added to the writer's tables; `o` is the order's fields as they stand, `steps` its
     timeline as `insight.facts.fact_of` reads it.
 
-    `plan(at)` gives the (limits, plan) of a dispatch at `at`.
+    `plan(at)` gives the (limits, their dict form, plan) of a dispatch at `at`.
     """
 
     ORDER = {"state": "", "version": 0, "lead_unit_id": None, "handling_level": "", "dispatched_at": None,
@@ -528,9 +572,9 @@ class Life:
         return self.apply(steps.created(at=at, channel=channel, routing=routing, photos=photos))
 
     def dispatch(self, at, unit_id: int, level: str, cohandler_ids=(), *, note: str = "") -> dict:
-        limits, plan = self.plan(at)
+        _limits, as_dict, plan = self.plan(at)
         return self.apply(steps.dispatched(**self._next(), at=at, unit_id=unit_id, level=level, plan=plan,
-                                           limits=limits.as_dict(), cohandler_ids=cohandler_ids,
+                                           limits=as_dict, cohandler_ids=cohandler_ids,
                                            assignment_id=self.w.next_assignment(), note=note))
 
     def accept(self, at, note: str = "") -> dict:
@@ -646,7 +690,9 @@ def _check_foreign_keys(batch: list[tuple[Table, list]]) -> int:
                 if f.column not in table.columns:
                     continue  # left out of the COPY: NULL for every row
                 i = table.columns.index(f.column)
-                values = sorted({r[i] for r in rows if r[i] is not None})
+                values = set(map(itemgetter(i), rows))  # at C speed: a batch has ~100,000 timeline rows
+                values.discard(None)
+                values = sorted(values)
                 if not values:
                     continue
                 target = f.target_field
@@ -684,8 +730,9 @@ def _write(batch: list[tuple[Table, list]], facts: list, *, thread: bool, hook: 
     try:
         with transaction.atomic():
             deferred = connection.vendor == "postgresql" and _defer_row_checks()
+            memo: dict = {}
             for table, rows in batch:
-                table.flush(rows)
+                table.flush(rows, memo=memo)
             if deferred:
                 orders_table, order_rows = batch[0]
                 _codes_write(order_rows, orders_table)
@@ -779,6 +826,21 @@ def _batch_size(sim: Simulator, k: int) -> int:
     return min(sim.opts.batch, sim.opts.orders - k * sim.opts.batch)
 
 
+@contextlib.contextmanager
+def _batch_gc():
+    """No automatic cycle collection while simulating: the batches hold a few hundred thousand
+    rows, and every generation-2 pass walked them all (a third of the simulation's time). The
+    rows form no cycles, so reference counting frees them; `collect` is called between batches
+    (each process: its own), and whatever was on before is restored after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield gc.collect
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _run_batches(sim: Simulator, ks, *, progress=None, stop=None) -> int:
     """Simulate and write batches `ks` in this process; returns the orders written."""
     w = Writer(sim.opts.batch)
@@ -787,26 +849,29 @@ def _run_batches(sim: Simulator, ks, *, progress=None, stop=None) -> int:
     pending = None
     done = 0
     try:
-        for k in ks:
-            if stop is not None and stop.is_set():
-                break
-            n = _batch_size(sim, k)
-            if pg:
-                batch_facts = sim.batch(n, w, k=k)
-                if pending is not None:
-                    pending.result()
-                pending = pool.submit(_write, w.take(), batch_facts, thread=True, hook=sim.facts)
-            else:
-                with transaction.atomic():
-                    # SQLite hands out ids after the max: reserve them inside the write transaction.
-                    w._assignment_ids, w._callback_ids = [], []
+        with _batch_gc() as collect:
+            for k in ks:
+                if stop is not None and stop.is_set():
+                    break
+                n = _batch_size(sim, k)
+                if pg:
                     batch_facts = sim.batch(n, w, k=k)
-                    _write(w.take(), batch_facts, thread=False, hook=sim.facts)
-            done += n
-            if progress:
-                progress(n)
-        if pending is not None:
-            pending.result()
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(_write, w.take(), batch_facts, thread=True, hook=sim.facts)
+                else:
+                    with transaction.atomic():
+                        # SQLite hands out ids after the max: reserve them inside the write transaction.
+                        w._assignment_ids, w._callback_ids = [], []
+                        batch_facts = sim.batch(n, w, k=k)
+                        _write(w.take(), batch_facts, thread=False, hook=sim.facts)
+                del batch_facts
+                collect(1)  # the batch's survivors move to the old generation, which is never walked again
+                done += n
+                if progress:
+                    progress(n)
+            if pending is not None:
+                pending.result()
     finally:
         if pool is not None:
             pool.shutdown(wait=True)

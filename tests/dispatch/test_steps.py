@@ -80,7 +80,7 @@ def _life(order):
     from huying.dispatch import reference
     from huying.dispatch.simulate_year import Life, Simulator, Writer
 
-    sim = SimpleNamespace(cal=get_calendar())
+    sim = SimpleNamespace(cal=get_calendar(), _fixed={})
     chain = reference.subject_chain(order.subject)
     w = Writer(10)
     life = Life(w, order.pk, label="simulate",
