@@ -109,6 +109,9 @@ class Options:
     seed: int = 2025
     batch: int = 20000
     workers: int | None = None  # processes simulating at once (PostgreSQL); None: one per core
+    # False: every order is lived through as usual, but only its facts are kept (the `Facts` hook:
+    # the dashboard's rollups), not its rows — to measure the dashboard on a year bigger than the disk.
+    history: bool = True
 
 
 # -- bulk writing ------------------------------------------------------------------------------
@@ -616,10 +619,12 @@ class Life:
 
 
 class Writer:
-    """The batch's rows per table, and the ids reserved for rows others point to."""
+    """The batch's rows per table, and the ids reserved for rows others point to. Without
+    `history` no row is kept (the tables stay empty); ids are still handed out."""
 
-    def __init__(self, batch: int):
+    def __init__(self, batch: int, *, history: bool = True):
         self.batch = batch
+        self.history = history
         self.orders = Table(WorkOrder, (
             "id", "code", "channel", "request_type_id", "subject_id", "title", "description", "urgency",
             "reporter_name", "reporter_phone", "lng", "lat", "address", "grid_id", "community_id", "district_code",
@@ -641,13 +646,20 @@ class Writer:
         self.cohandlers = Table(through, ("workorder_id", "unit_id"), with_pk=False)
         self._assignment_ids: list[int] = []
         self._callback_ids: list[int] = []
+        if not history:
+            for table in self.tables():
+                table.add = _discard
 
     def next_assignment(self) -> int:
+        if not self.history:
+            return 0  # written nowhere
         if not self._assignment_ids:
             self._assignment_ids = reserve_ids(Assignment, self.batch)[::-1]
         return self._assignment_ids.pop()
 
     def next_callback(self) -> int:
+        if not self.history:
+            return 0
         if not self._callback_ids:
             self._callback_ids = reserve_ids(Callback, self.batch)[::-1]
         return self._callback_ids.pop()
@@ -658,6 +670,10 @@ class Writer:
 
     def take(self) -> list[tuple[Table, list]]:
         return [(t, t.take()) for t in self.tables()]
+
+
+def _discard(*values) -> None:
+    pass
 
 
 def _defer_row_checks() -> bool:
@@ -747,9 +763,11 @@ def _write(batch: list[tuple[Table, list]], facts: list, *, thread: bool, hook: 
 # Disk a simulated order takes with its timeline, audit, assignment, callback, fact and rollup rows
 # and their indexes on PostgreSQL (measured: a Guangzhou year, 8.17 M orders, made a 54 GB database).
 BYTES_PER_ORDER = 6_700
+# With its facts and rollups only (`Options.history` False).
+BYTES_PER_ORDER_FACTS = 1_500  # 60,000 orders: 1.5 KB each, rollups included
 
 
-def disk_shortfall(orders: int) -> tuple[int, int] | None:
+def disk_shortfall(orders: int, *, history: bool = True) -> tuple[int, int] | None:
     """(bytes needed, bytes free) when `orders` would not fit on the PostgreSQL server's disk, else
     None; also None when that cannot be told (another vendor, a remote server, no right to read
     `data_directory`). A year that fills the disk stops the server for everyone, not just the run."""
@@ -765,7 +783,7 @@ def disk_shortfall(orders: int) -> tuple[int, int] | None:
         free = shutil.disk_usage(row[0]).free if row and row[0] else None
     except (DatabaseError, OSError):
         return None
-    needed = orders * BYTES_PER_ORDER
+    needed = orders * (BYTES_PER_ORDER if history else BYTES_PER_ORDER_FACTS)
     if free is None or needed < free * 0.9:  # keep a tenth for WAL, checkpoints and everybody else
         return None
     return needed, free
@@ -843,7 +861,7 @@ def _batch_gc():
 
 def _run_batches(sim: Simulator, ks, *, progress=None, stop=None) -> int:
     """Simulate and write batches `ks` in this process; returns the orders written."""
-    w = Writer(sim.opts.batch)
+    w = Writer(sim.opts.batch, history=sim.opts.history)
     pg = connection.vendor == "postgresql"
     pool = ThreadPoolExecutor(max_workers=1) if pg else None
     pending = None

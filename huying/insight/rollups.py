@@ -283,52 +283,110 @@ def _copy_facts(facts: list[Fact], simulated: bool) -> None:
             cp.write(ubuf.getvalue())
 
 
-def aggregate() -> None:
-    """Recompute AreaDay, AreaNow and UnitDay from the stored facts, in SQL (one GROUP BY per level)."""
+def _aggregate_statements() -> list[tuple[str, list]]:
+    """The INSERT … SELECT statements that rebuild AreaDay, AreaNow and UnitDay from the facts
+    (one GROUP BY per level and table); they write disjoint rows, so they may run in any order."""
     qn = connection.ops.quote_name
     sums = ", ".join(f"SUM({qn(c)})" for c in COUNTERS)
     cols = ", ".join(qn(c) for c in COUNTERS)
     city = city_code()
-    pg = connection.vendor == "postgresql"
+    out = [
+        (f"INSERT INTO insight_areaday (day, code, subject, level, parent, {cols}) "
+         f"SELECT day, %s, subject, %s, '', {sums} FROM insight_orderfact "
+         f"WHERE day > %s GROUP BY day, subject", [city, int(Level.CITY), PLACEHOLDER_DAY]),
+        (f"INSERT INTO insight_areanow (code, level, parent, {cols}) "
+         f"SELECT %s, %s, '', {sums} FROM insight_orderfact WHERE day > %s",
+         [city, int(Level.CITY), PLACEHOLDER_DAY]),
+    ]
+    prev = None
+    for level in (Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID):
+        n = CODE_LENGTH[level]
+        parent = "%s" if prev is None else f"substr(leaf, 1, {prev})"
+        pparams = [city] if prev is None else []
+        group = "" if prev is None else f", substr(leaf, 1, {prev})"
+        out.append((f"INSERT INTO insight_areaday (day, code, subject, level, parent, {cols}) "
+                    f"SELECT day, substr(leaf, 1, {n}), subject, %s, {parent}, {sums} FROM insight_orderfact "
+                    f"WHERE length(leaf) >= {n} AND day > %s GROUP BY day, substr(leaf, 1, {n}), subject" + group,
+                    [int(level), *pparams, PLACEHOLDER_DAY]))
+        out.append((f"INSERT INTO insight_areanow (code, level, parent, {cols}) "
+                    f"SELECT substr(leaf, 1, {n}), %s, {parent}, {sums} FROM insight_orderfact "
+                    f"WHERE length(leaf) >= {n} AND day > %s GROUP BY substr(leaf, 1, {n})" + group,
+                    [int(level), *pparams, PLACEHOLDER_DAY]))
+        prev = n
+    out.append((f"INSERT INTO insight_unitday (day, unit_id, {cols}) "
+                f"SELECT day, unit_id, {sums} FROM insight_orderunitfact GROUP BY day, unit_id", []))
+    return out
+
+
+# Memory for one aggregation's hash tables (PostgreSQL): a year's grid level has millions of
+# groups, which spill to disk in batches at the default 4 MB.
+AGGREGATE_WORK_MEM = "256MB"
+
+
+def _clear_rollups(cur) -> None:
+    if connection.vendor == "postgresql":
+        cur.execute("TRUNCATE insight_areaday, insight_areanow, insight_unitday")
+        # Building an index once over sorted rows beats maintaining it row by row.
+        with connection.schema_editor() as editor:
+            for idx in AreaDay._meta.indexes:
+                editor.remove_index(AreaDay, idx)
+    else:
+        for t in ("insight_areaday", "insight_areanow", "insight_unitday"):
+            cur.execute(f"DELETE FROM {t}")
+
+
+def _index_rollups(cur) -> None:
+    if connection.vendor == "postgresql":
+        with connection.schema_editor() as editor:
+            for idx in AreaDay._meta.indexes:
+                editor.add_index(AreaDay, idx)
+        cur.execute("ANALYZE insight_areaday, insight_areanow, insight_unitday")
+
+
+def aggregate() -> None:
+    """Recompute AreaDay, AreaNow and UnitDay from the stored facts, in SQL (one GROUP BY per level)."""
     with connection.cursor() as cur:
-        if pg:
-            cur.execute("TRUNCATE insight_areaday, insight_areanow, insight_unitday")
-            # Building an index once over sorted rows beats maintaining it row by row.
-            with connection.schema_editor() as editor:
-                for idx in AreaDay._meta.indexes:
-                    editor.remove_index(AreaDay, idx)
-        else:
-            for t in ("insight_areaday", "insight_areanow", "insight_unitday"):
-                cur.execute(f"DELETE FROM {t}")
-        cur.execute(f"INSERT INTO insight_areaday (day, code, subject, level, parent, {cols}) "
-                    f"SELECT day, %s, subject, %s, '', {sums} FROM insight_orderfact "
-                    f"WHERE day > %s GROUP BY day, subject", [city, int(Level.CITY), PLACEHOLDER_DAY])
-        cur.execute(f"INSERT INTO insight_areanow (code, level, parent, {cols}) "
-                    f"SELECT %s, %s, '', {sums} FROM insight_orderfact WHERE day > %s",
-                    [city, int(Level.CITY), PLACEHOLDER_DAY])
-        prev = None
-        for level in (Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID):
-            n = CODE_LENGTH[level]
-            parent = "%s" if prev is None else f"substr(leaf, 1, {prev})"
-            pparams = [city] if prev is None else []
-            cur.execute(f"INSERT INTO insight_areaday (day, code, subject, level, parent, {cols}) "
-                        f"SELECT day, substr(leaf, 1, {n}), subject, %s, {parent}, {sums} FROM insight_orderfact "
-                        f"WHERE length(leaf) >= {n} AND day > %s GROUP BY day, substr(leaf, 1, {n}), subject"
-                        + ("" if prev is None else f", substr(leaf, 1, {prev})"),
-                        [int(level), *pparams, PLACEHOLDER_DAY])
-            cur.execute(f"INSERT INTO insight_areanow (code, level, parent, {cols}) "
-                        f"SELECT substr(leaf, 1, {n}), %s, {parent}, {sums} FROM insight_orderfact "
-                        f"WHERE length(leaf) >= {n} AND day > %s GROUP BY substr(leaf, 1, {n})"
-                        + ("" if prev is None else f", substr(leaf, 1, {prev})"),
-                        [int(level), *pparams, PLACEHOLDER_DAY])
-            prev = n
-        cur.execute(f"INSERT INTO insight_unitday (day, unit_id, {cols}) "
-                    f"SELECT day, unit_id, {sums} FROM insight_orderunitfact GROUP BY day, unit_id")
-        if pg:
-            with connection.schema_editor() as editor:
-                for idx in AreaDay._meta.indexes:
-                    editor.add_index(AreaDay, idx)
-            cur.execute("ANALYZE insight_areaday, insight_areanow, insight_unitday")
+        _clear_rollups(cur)
+        if connection.vendor == "postgresql":
+            cur.execute("SET LOCAL work_mem = %s", [AGGREGATE_WORK_MEM])
+        for sql, params in _aggregate_statements():
+            cur.execute(sql, params)
+        _index_rollups(cur)
+
+
+def aggregate_parallel(workers: int) -> None:
+    """`aggregate` on `workers` connections at once (PostgreSQL, outside a transaction; else
+    `aggregate` itself): after a bulk load every core is free, and the statements write disjoint
+    rows. Each connection commits its own statements; if one fails the rollups are incomplete
+    and the error says to run `huying insight rebuild`."""
+    if workers <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        with transaction.atomic():
+            aggregate()
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with transaction.atomic(), connection.cursor() as cur:
+        _clear_rollups(cur)
+    statements = _aggregate_statements()
+
+    def run(statement: tuple[str, list]) -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute("SET LOCAL work_mem = %s", [AGGREGATE_WORK_MEM])
+                cur.execute(*statement)
+        finally:
+            connection.close()  # this thread's own connection
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            # The big ones (grid, community) first, so the small ones fill in beside them.
+            for f in [pool.submit(run, st) for st in reversed(statements)]:
+                f.result()
+    except Exception as exc:
+        raise RuntimeError(f"the rollups were only partly rebuilt ({exc}); run `huying insight rebuild`") from exc
+    finally:
+        with transaction.atomic(), connection.cursor() as cur:
+            _index_rollups(cur)
 
 
 def vacuum() -> None:

@@ -27,14 +27,18 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=20000)
         parser.add_argument("--workers", type=int, default=None,
                             help="processes simulating at once on PostgreSQL (default: one per core)")
+        parser.add_argument("--rollups-only", action="store_true",
+                            help="live every order through but keep only its facts and the rollups (the dashboard's "
+                                 "data), not the orders and their history: for a year bigger than the disk")
         parser.add_argument("--ignore-disk", action="store_true",
                             help="start even when the estimate says the orders will not fit on the disk")
 
-    def handle(self, *args, scale, orders, days, end, seed, batch, workers, ignore_disk=False, **options):
+    def handle(self, *args, scale, orders, days, end, seed, batch, workers, ignore_disk=False, rollups_only=False,
+               **options):
         n = SCALES[scale] if orders is None else orders
         if n < 1 or days < 1 or batch < 1 or (workers is not None and workers < 1):
             raise CommandError("--orders, --days, --batch and --workers must be positive")
-        short = None if ignore_disk else disk_shortfall(n)
+        short = None if ignore_disk else disk_shortfall(n, history=not rollups_only)
         if short:
             need, free = short
             raise CommandError(f"{n:,} orders need about {need / 1e9:.0f} GB on the database server's disk "
@@ -52,7 +56,7 @@ class Command(BaseCommand):
 
         try:
             result = simulate_year(Options(orders=n, end=end_at, days=days, seed=seed, batch=batch,
-                                           workers=workers), progress=progress)
+                                           workers=workers, history=not rollups_only), progress=progress)
         except RuntimeError as exc:
             raise CommandError(str(exc)) from None
         finally:
