@@ -620,7 +620,7 @@ class Life:
 
 class Writer:
     """The batch's rows per table, and the ids reserved for rows others point to. Without
-    `history` no row is kept (the tables stay empty); ids are still handed out."""
+    `history` no row is kept (the tables stay empty) and no assignment or callback id is reserved."""
 
     def __init__(self, batch: int, *, history: bool = True):
         self.batch = batch

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from huying.core.models import CalendarDay
@@ -156,6 +156,37 @@ def test_add_then_measure_round_trips(start, hours):
 def test_add_is_monotonic_in_hours(start, a, b):
     low, high = sorted((a, b))
     assert HYP_CAL.add(start, hours=low) <= HYP_CAL.add(start, hours=high)
+
+
+def _walk_add(cal, start, hours):
+    """The working-time sum the slow way, minute by minute over each day's office hours — the
+    reference the calendar's day skipping (a binary search over working-day ordinals) must match."""
+    left = round(hours * 60)
+    consumed = False
+    t = start.astimezone(SH)
+    periods = [(a // 60_000_000, b // 60_000_000) for a, b in cal._periods]  # minutes of the day
+    while True:
+        minute = t.hour * 60 + t.minute
+        workday = cal.is_workday(t.date())
+        if left == 0 and consumed and workday and any(minute == b for _a, b in periods):
+            return t  # the sum ends exactly at a closing time
+        if workday and any(a <= minute < b for a, b in periods):
+            if left == 0:
+                return t
+            left -= 1
+            consumed = True
+        t += timedelta(minutes=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.datetimes(min_value=datetime(2026, 9, 1), max_value=datetime(2027, 2, 20), timezones=st.just(SH))
+       .map(lambda d: d.replace(second=0, microsecond=0)), st.integers(min_value=0, max_value=15 * 8 * 60))
+# Whole days from an opening end at a closing time, not at the next opening: the edge of the skip.
+@example(at(2026, 9, 28, 9, 0), 2 * 7 * 60)
+@example(at(2026, 9, 30, 9, 0), 3 * 7 * 60)  # across the National Day holiday
+@example(at(2026, 12, 31, 13, 0), 4 * 60 + 5 * 7 * 60)  # from the afternoon's opening into 2027
+def test_add_matches_the_minute_by_minute_walk_across_holidays_and_years(start, minutes):
+    assert HYP_CAL.add(start, hours=minutes / 60) == _walk_add(HYP_CAL, start, minutes / 60)
 
 
 @settings(max_examples=200, deadline=None)

@@ -9,7 +9,7 @@ from huying.core.audit import AuditEntry
 from huying.core.errors import DomainError
 from huying.core.models import CalendarDay
 from huying.core.worktime import WorkCalendar, unknown_years
-from huying.dispatch.deadlines import Limit, applicable_limits, plan_clocks
+from huying.dispatch.deadlines import Limit, applicable_limits, fixed_limits, plan_clocks
 from huying.dispatch.models import DeadlineState, Extension, RequestType, State, Subject, TimeUnit, WorkOrder
 from huying.dispatch.services import (
     deadline_sweep,
@@ -57,6 +57,20 @@ def test_shortest_applicable_limit_wins_across_units():
     assert p.limits.resolve.source == "subject:E0104"
     long = Subject(code="E0101", resolve_limit=Decimal(15), resolve_unit=TimeUnit.WORK_DAYS)
     assert plan(at(2026, 9, 30, 15, 0), consult(), [long]).limits.resolve.source == "request_type:consult"
+
+
+def test_fixed_limits_only_when_no_calendar_comparison_is_needed():
+    road = Subject(code="E0104", resolve_limit=Decimal(5), resolve_unit=TimeUnit.WORK_HOURS)
+    # Two resolve candidates (2 working days, 5 working hours): which ends first needs the calendar.
+    assert fixed_limits(request_type=consult(), subject_chain=[road], emergency=False) is None
+    # One candidate per clock: the same limits whenever the order starts, as applicable_limits says.
+    fixed = fixed_limits(request_type=consult(), subject_chain=[], emergency=False)
+    assert fixed.resolve.source == "request_type:consult" and fixed.response.source == "request_type:consult"
+    for start in (at(2026, 9, 30, 15, 0), at(2026, 10, 3, 9, 0), at(2027, 1, 4, 8, 0)):
+        assert applicable_limits(request_type=consult(), subject_chain=[], emergency=False, start=start,
+                                 cal=CAL) == fixed
+    assert fixed_limits(request_type=None, subject_chain=[road], emergency=True).resolve.source == "emergency"
+    assert fixed_limits(request_type=None, subject_chain=[], emergency=False).resolve.source == "default"
 
 
 def test_the_nearest_subject_limit_refines_its_parents():

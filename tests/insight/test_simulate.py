@@ -30,3 +30,55 @@ def test_the_batches_go_through_the_window_in_time_order():
     assert sum(1 for t in flat if 9 <= t.hour < 17) > 5 * sum(1 for t in flat if 0 <= t.hour < 6)
     # A fresh schedule is drawn when the old one is used up.
     assert len(sim.draw_times(10)) == 10
+
+
+def _rollups():
+    """The rollups and facts, units named by code (their ids differ between two loads)."""
+    from huying.insight.models import AreaDay, AreaNow, OrderFact, UnitDay
+    from huying.people.models import Unit
+
+    def rows(model):
+        names = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+        return sorted(model.objects.values_list(*names))
+
+    code = dict(Unit.objects.values_list("id", "code"))
+    unit_days = [(code[r["unit_id"]], *(v for k, v in sorted(r.items()) if k != "unit_id"))
+                 for r in UnitDay.objects.values(*[f.attname for f in UnitDay._meta.concrete_fields
+                                                   if not f.primary_key])]
+    return {"AreaDay": rows(AreaDay), "AreaNow": rows(AreaNow), "UnitDay": sorted(unit_days),
+            "facts": sorted(OrderFact.objects.values_list("day", "leaf", "subject", "simulated"))}
+
+
+def test_rollups_only_keeps_the_rollups_the_whole_history_gives(transactional_db):
+    """`--rollups-only` lives every order through the same way and keeps only its facts: the
+    dashboard's rollups come out exactly as with the orders, timelines and audit written."""
+    from huying.core.models import AuditEntry
+    from huying.dispatch.models import Transition, WorkOrder
+    from huying.insight.simulate import Options, simulate_year
+    from huying.people.models import Unit, UnitKind
+    from huying.territory.models import Division
+    from huying.territory.testing import load_territory
+
+    load_territory(districts=("440104",))
+    Unit.objects.bulk_create([Unit(code=f"gov-{d.code}", name=f"{d.name}办", kind=UnitKind.TERRITORIAL, division=d)
+                              for d in Division.objects.filter(code__startswith="440104")])
+    opts = dict(orders=600, days=60, end=datetime(2026, 6, 30, 20, 0, tzinfo=TZ), seed=3, batch=200, workers=1)
+    import gc
+
+    simulate_year(Options(**opts))
+    assert gc.isenabled()  # switched off while simulating, back on after
+    whole = _rollups()
+    assert WorkOrder.objects.count() == 600 and Transition.objects.exists()
+    from huying.insight.models import AreaNow, Level
+
+    assert AreaNow.objects.get(level=Level.CITY).created == 600 and len(whole["UnitDay"]) > 10
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+    load_territory(districts=("440104",))
+    Unit.objects.bulk_create([Unit(code=f"gov-{d.code}", name=f"{d.name}办", kind=UnitKind.TERRITORIAL, division=d)
+                              for d in Division.objects.filter(code__startswith="440104")])
+    simulate_year(Options(**opts, history=False))
+    assert not WorkOrder.objects.exists() and not Transition.objects.exists()
+    assert not AuditEntry.objects.filter(target_type="dispatch.workorder").exists()
+    assert _rollups() == whole
