@@ -696,6 +696,13 @@ def _check_foreign_keys(batch: list[tuple[Table, list]]) -> int:
     instead of PostgreSQL's one trigger call per row; raises ForeignKeyViolation (the transaction
     then rolls back). Returns the number of distinct values checked."""
     checked = 0
+    # Primary keys this batch writes itself (its orders, assignments, callbacks): a row of the
+    # batch pointing at one needs no lookup — the transaction holds both or neither.
+    written: dict[type, set] = {}
+    for table, rows in batch:
+        pk = table.model._meta.pk
+        if rows and pk.column in table.columns:
+            written[table.model] = set(map(itemgetter(table.columns.index(pk.column)), rows))
     with connection.cursor() as cur:
         for table, rows in batch:
             if not rows:
@@ -708,10 +715,12 @@ def _check_foreign_keys(batch: list[tuple[Table, list]]) -> int:
                 i = table.columns.index(f.column)
                 values = set(map(itemgetter(i), rows))  # at C speed: a batch has ~100,000 timeline rows
                 values.discard(None)
+                target = f.target_field
+                if target.primary_key and target.model in written:
+                    values -= written[target.model]
                 values = sorted(values)
                 if not values:
                     continue
-                target = f.target_field
                 qn = connection.ops.quote_name
                 cur.execute(f"SELECT v FROM unnest(%s) AS v WHERE NOT EXISTS (SELECT 1 FROM "
                             f"{qn(target.model._meta.db_table)} t WHERE t.{qn(target.column)} = v) LIMIT 5",

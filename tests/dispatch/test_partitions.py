@@ -230,3 +230,14 @@ def test_the_bulk_path_refuses_a_batch_with_a_dangling_foreign_key(db):
     t.add(1, 999_999_999, 1, now, now, now, now)
     with pytest.raises(ForeignKeyViolation, match="order_id"):
         _check_foreign_keys([(t, t.take())])
+    # A row pointing at a row of the same batch is not looked up; one pointing elsewhere still is.
+    from huying.dispatch.models import Callback
+
+    orders = Table(WorkOrder, ("id", "code", "created_at", "updated_at"), with_pk=True)
+    orders.add(999_999_999, "X1", now, now)
+    t.add(1, 999_999_999, None, now, now, now, now)
+    callbacks = Table(Callback, ("id", "order_id", "at"), with_pk=True)
+    callbacks.add(1, 999_999_998, now)
+    batch = [(orders, orders.take()), (t, t.take()), (callbacks, callbacks.take())]
+    with pytest.raises(ForeignKeyViolation, match="dispatch_callback.order_id: no \\[999999998\\]"):
+        _check_foreign_keys(batch)
