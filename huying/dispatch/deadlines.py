@@ -94,22 +94,26 @@ def _candidates(kind: str, request_type, subject_chain) -> list[Limit]:
     return out
 
 
-def _chosen(kind: str, request_type, subject_chain) -> list[Limit]:
-    found = _candidates(kind, request_type, subject_chain)
-    if not found:
-        value, unit = setting(kind)
-        found = [Limit(Decimal(value), unit, "default")]
-    return found
+def _choices(request_type, subject_chain, emergency: bool) -> tuple[list[Limit], list[Limit]]:
+    """The candidate (response, resolve) limits; each list has at least one."""
+    if emergency:
+        r = setting("emergency_response")
+        s = setting("emergency_resolve")
+        return [Limit(r[0], r[1], "emergency")], [Limit(s[0], s[1], "emergency")]
+    out = []
+    for kind in ("response", "resolve"):
+        found = _candidates(kind, request_type, subject_chain)
+        if not found:
+            value, unit = setting(kind)
+            found = [Limit(Decimal(value), unit, "default")]
+        out.append(found)
+    return out[0], out[1]
 
 
 def fixed_limits(*, request_type, subject_chain, emergency: bool) -> Limits | None:
     """The limits an order gets whenever it starts — when each clock has a single candidate —
     else None (the shorter candidate depends on the calendar at the start)."""
-    if emergency:
-        r = setting("emergency_response")
-        s = setting("emergency_resolve")
-        return Limits(Limit(r[0], r[1], "emergency"), Limit(s[0], s[1], "emergency"))
-    response, resolve = _chosen("response", request_type, subject_chain), _chosen("resolve", request_type, subject_chain)
+    response, resolve = _choices(request_type, subject_chain, emergency)
     if len(response) == 1 and len(resolve) == 1:
         return Limits(response[0], resolve[0])
     return None
@@ -117,16 +121,11 @@ def fixed_limits(*, request_type, subject_chain, emergency: bool) -> Limits | No
 
 def applicable_limits(*, request_type, subject_chain, emergency: bool, start: datetime, cal) -> Limits:
     """The response and resolution limits for an order, the shortest applicable one of each."""
-    fixed = fixed_limits(request_type=request_type, subject_chain=subject_chain, emergency=emergency)
-    if fixed is not None:
-        return fixed
-    chosen = {}
-    for kind in ("response", "resolve"):
-        found = _chosen(kind, request_type, subject_chain)
-        # Compare by when each would end from this start: 5 working hours vs 1 working day is
-        # only comparable on the calendar.
-        chosen[kind] = found[0] if len(found) == 1 else min(found, key=lambda lim: due(start, lim, cal))
-    return Limits(chosen["response"], chosen["resolve"])
+    # Compare by when each would end from this start: 5 working hours vs 1 working day is only
+    # comparable on the calendar (a single candidate needs no calendar).
+    response, resolve = (found[0] if len(found) == 1 else min(found, key=lambda lim: due(start, lim, cal))
+                         for found in _choices(request_type, subject_chain, emergency))
+    return Limits(response, resolve)
 
 
 def plan_clocks(*, start: datetime, limits: Limits, cal) -> Plan:

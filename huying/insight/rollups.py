@@ -318,11 +318,6 @@ def _aggregate_statements() -> list[tuple[str, list]]:
     return out
 
 
-# Memory for one aggregation's hash tables (PostgreSQL): a year's grid level has millions of
-# groups, which spill to disk in batches at the default 4 MB.
-AGGREGATE_WORK_MEM = "256MB"
-
-
 def _clear_rollups(cur) -> None:
     if connection.vendor == "postgresql":
         cur.execute("TRUNCATE insight_areaday, insight_areanow, insight_unitday")
@@ -347,8 +342,6 @@ def aggregate() -> None:
     """Recompute AreaDay, AreaNow and UnitDay from the stored facts, in SQL (one GROUP BY per level)."""
     with connection.cursor() as cur:
         _clear_rollups(cur)
-        if connection.vendor == "postgresql":
-            cur.execute("SET LOCAL work_mem = %s", [AGGREGATE_WORK_MEM])
         for sql, params in _aggregate_statements():
             cur.execute(sql, params)
         _index_rollups(cur)
@@ -372,7 +365,6 @@ def aggregate_parallel(workers: int) -> None:
     def run(statement: tuple[str, list]) -> None:
         try:
             with transaction.atomic(), connection.cursor() as cur:
-                cur.execute("SET LOCAL work_mem = %s", [AGGREGATE_WORK_MEM])
                 cur.execute(*statement)
         finally:
             connection.close()  # this thread's own connection
