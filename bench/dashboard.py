@@ -14,7 +14,8 @@
    scope check, rollup queries, JSON or HTML rendering) for the city, a district, a street, a
    community and a grid, `--repeat` times each, with the parameters the dashboard page sends
    (hot spots: 7 days), and prints p50/p95 per endpoint; also the API's longest hot-spot window
-   (30 days, `hotspots_30d`).
+   (30 days, `hotspots_30d`). The worker's hot-spot lists are computed first (`hotspots.refresh`,
+   timed), as a running worker keeps them.
 
 The last line is `max_p95_ms: N`, the slowest endpoint's p95.
 """
@@ -61,7 +62,7 @@ def prepare(stdout) -> None:
     call_command("migrate", interactive=False, verbosity=0)
     if not Grid.objects.filter(layer=UNIFIED_LAYER).exists():
         stdout.write("loading Guangzhou (divisions, ~20,000 grids, offices) …\n")
-        call_command("demo", "--no-serve", verbosity=0)
+        call_command("demo", "--no-serve", "--force", verbosity=0)  # its own database
 
 
 def empty_orders() -> None:
@@ -163,10 +164,17 @@ def main() -> None:
     with connection.cursor() as cur:
         cur.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         size = cur.fetchone()[0]
-    from huying.insight.models import OrderFact
+    from huying.insight.models import AreaDayTotal, OrderFact
 
     print(f"orders: {WorkOrder.objects.count():,}; order facts: {OrderFact.objects.count():,}; "
-          f"rollup rows: {AreaDay.objects.count():,}; database: {size}")
+          f"rollup rows: {AreaDay.objects.count():,} by subject, {AreaDayTotal.objects.count():,} totals; "
+          f"database: {size}")
+    # What the worker's `hotspots` job does every HUYING_HOTSPOTS_EVERY seconds.
+    from huying.insight import hotspots
+
+    t0 = time.perf_counter()
+    made = hotspots.refresh()["lists"]
+    print(f"hotspot lists: {made} in {time.perf_counter() - t0:.2f} s (the worker's job)")
     timings = measure(args.repeat)
     worst = 0.0
     print(f"{'endpoint':<12} {'n':>5} {'p50_ms':>8} {'p95_ms':>8}")

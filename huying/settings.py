@@ -510,6 +510,10 @@ HUYING_INSIGHT_LIVE = _env("HUYING_INSIGHT_LIVE", True, _bool)
 HUYING_INSIGHT_WEIGHTS = _env("HUYING_INSIGHT_WEIGHTS", {}, _str_map(_number))
 # insight.metrics: how much a 基本满意 counts as satisfied, 0 to 1.
 HUYING_INSIGHT_BASIC_WEIGHT = _env("HUYING_INSIGHT_BASIC_WEIGHT", 1, lambda v: _number(v, 0, 1))
+# insight.hotspots: the worker recomputes the hot-spot lists of the city, districts and streets every
+# this many seconds; a list older than HUYING_HOTSPOTS_MAX_AGE seconds is not shown (counted live instead).
+HUYING_HOTSPOTS_EVERY = _env("HUYING_HOTSPOTS_EVERY", 300, lambda v: _number(v, 10))
+HUYING_HOTSPOTS_MAX_AGE = _env("HUYING_HOTSPOTS_MAX_AGE", 900, lambda v: _number(v, 10))
 
 LOGGING = {
     "version": 1,

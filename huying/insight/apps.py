@@ -10,6 +10,9 @@ class InsightConfig(AppConfig):
         from .forecast import register as forecast_register
 
         forecast_register()  # the "tomorrow's calls" tile and the daily "forecast" job
+        from .hotspots import register as hotspots_register
+
+        hotspots_register()  # the "hotspots" job: the city's, districts' and streets' hot-spot lists
         # Rollups follow every committed change of an order (ARCHITECTURE.md: insight subscribes to
         # dispatch's changes): noted in a queue inside each transaction, applied in batches by the
         # worker's `rollups` job (D58). HUYING_INSIGHT_LIVE=False leaves them to `insight rebuild`.

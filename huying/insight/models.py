@@ -1,7 +1,7 @@
 """Rollups the dashboard reads, and each order's stored contribution to them.
 
 `OrderFact`/`OrderUnitFact` hold what every order last contributed (see `facts`); `AreaDay`,
-`AreaNow` and `UnitDay` are sums of those contributions, so no dashboard request reads the order
+`AreaDayTotal`, `AreaNow` and `UnitDay` are sums of those contributions, so no dashboard request reads the order
 table. Rows are keyed by codes, not foreign keys: the rollups are derived data that
 `huying insight rebuild` recomputes from scratch at any time.
 """
@@ -78,13 +78,51 @@ class AreaDay(Counters):
         verbose_name_plural = _("区域日汇总")
         # Code first: the key also serves "this area, these days" (tiles, trend, mix).
         constraints = [models.UniqueConstraint(fields=["code", "day", "subject"], name="insight_areaday_key")]
+        indexes = [models.Index(fields=["parent", "day"], name="insight_areaday_parent_day")]
+
+
+class AreaDayTotal(Counters):
+    """`AreaDay` with its subjects added together: per day taken in and territory. Everything that
+    reads whole areas (tiles, trend, children, units, rankings, the monthly report, hot spots) reads
+    this; only the subject mix and the forecast need `AreaDay`. A district's children over 30 days
+    are ~600 rows here against ~19,600 there (streets × days × subjects; D80)."""
+
+    day = models.DateField(_("日期"))
+    code = models.CharField(_("区域代码"), max_length=20)
+    level = models.PositiveSmallIntegerField(_("层级"), choices=Level.choices)
+    parent = models.CharField(_("上级代码"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("区域日合计")
+        verbose_name_plural = _("区域日合计")
+        constraints = [models.UniqueConstraint(fields=["code", "day"], name="insight_areadaytotal_key")]
         indexes = [
-            models.Index(fields=["parent", "day"], name="insight_areaday_parent_day"),
-            # Covering (PostgreSQL): the hot-spot list of a whole city reads only this index (30 days
-            # of a Guangzhou year: 600 k grid rows, 600 → 100 ms at p95).
+            models.Index(fields=["parent", "day"], name="insight_areatotal_parent_day"),
+            # Covering (PostgreSQL): a live hot-spot list reads only this index.
             models.Index(fields=["level", "day", "code"], include=["created", "open"],
-                         name="insight_areaday_level_day"),
+                         name="insight_areatotal_level_day"),
         ]
+
+
+class HotspotList(models.Model):
+    """The busiest grids below one city, district or street over the last `days` days, as the
+    worker's `hotspots` job last computed them (`hotspots.refresh`): at a national scale the city's
+    list sums ~140 k grid rows per week, too many for a page (D80). Communities and grids are
+    counted live. Derived data, replaced whole at every run; the panel shows `computed_at`."""
+
+    code = models.CharField(_("区域代码"), max_length=20)
+    days = models.PositiveSmallIntegerField(_("天数"))
+    ends_on = models.DateField(_("截止日期"))
+    computed_at = models.DateTimeField(_("计算时间"))
+    spots = models.JSONField(_("热点"), default=list)  # [{"code", "created", "open"}], busiest first
+
+    class Meta:
+        verbose_name = _("热点网格榜")
+        verbose_name_plural = _("热点网格榜")
+        constraints = [models.UniqueConstraint(fields=["code", "days"], name="insight_hotspotlist_key")]
+
+    def __str__(self):
+        return f"{self.code} {self.days}d @ {self.computed_at:%Y-%m-%d %H:%M}"
 
 
 class AreaNow(Counters):

@@ -1,7 +1,7 @@
 """Rankings (排名) of units at one level over one period, from the rollups only, scoped to the viewer.
 
 Territorial levels (district, street, community) rank the office (块) of each area in the viewer's
-territory on everything taken in there (`AreaDay`), as the dashboard does; the department level
+territory on everything taken in there (`AreaDayTotal`), as the dashboard does; the department level
 ranks departments (条) on the orders they were given (`UnitDay`). Figures come from
 `metrics.evaluate`, so a ranking, the dashboard and the monthly report never disagree.
 """
@@ -20,7 +20,7 @@ from huying.core.errors import DomainError
 from huying.people.scope import scope_for
 
 from . import metrics, selectors
-from .models import AreaDay, Level, UnitDay
+from .models import AreaDayTotal, Level, UnitDay
 
 TERRITORIAL = {"district": Level.DISTRICT, "street": Level.STREET, "community": Level.COMMUNITY}
 LEVEL_NAME = {lvl: name for name, lvl in TERRITORIAL.items()}  # = territory.models.Level values
@@ -130,7 +130,7 @@ def _row(*, code: str, unit_id: int | None, name: str, counters: dict, weights) 
 def _territorial(actor, level: int, period: Period, weights) -> list[dict]:
     from huying.territory.models import Division
 
-    qs = AreaDay.objects.filter(level=level, day__gte=period.start, day__lte=period.end)
+    qs = AreaDayTotal.objects.filter(level=level, day__gte=period.start, day__lte=period.end)
     areas = Division.objects.filter(level=LEVEL_NAME[level])
     if not _is_city(actor):
         scope = scope_for(actor)

@@ -28,7 +28,17 @@ from huying.core import rows
 
 from .facts import IDX, Fact, N, fact_of, signature
 from .metrics import COUNTERS
-from .models import CODE_LENGTH, AreaDay, AreaNow, Level, OrderFact, OrderUnitFact, RefreshQueue, UnitDay
+from .models import (
+    CODE_LENGTH,
+    AreaDay,
+    AreaDayTotal,
+    AreaNow,
+    Level,
+    OrderFact,
+    OrderUnitFact,
+    RefreshQueue,
+    UnitDay,
+)
 
 log = logging.getLogger(__name__)
 PLACEHOLDER_DAY = date(1970, 1, 1)
@@ -131,6 +141,7 @@ class Deltas:
 
     def __init__(self):
         self.area_day: dict[tuple, list[int]] = {}
+        self.area_total: dict[tuple, list[int]] = {}
         self.area_now: dict[tuple, list[int]] = {}
         self.unit_day: dict[tuple, list[int]] = {}
 
@@ -140,6 +151,7 @@ class Deltas:
         if any(f.area):
             for code, level, parent in ancestors(f.leaf):
                 _add(self.area_day, (code, f.day, f.subject, int(level), parent), f.area, sign)
+                _add(self.area_total, (code, f.day, int(level), parent), f.area, sign)
                 _add(self.area_now, (code, int(level), parent), f.area, sign)
         for uid, vec in f.units.items():
             if any(vec):
@@ -147,6 +159,7 @@ class Deltas:
 
     def write(self) -> None:
         _upsert("insight_areaday", ("code", "day", "subject"), ("level", "parent"), self.area_day)
+        _upsert("insight_areadaytotal", ("code", "day"), ("level", "parent"), self.area_total)
         _upsert("insight_areanow", ("code",), ("level", "parent"), self.area_now)
         _upsert("insight_unitday", ("day", "unit_id"), (), self.unit_day)
 
@@ -231,7 +244,7 @@ def order_refresh(order_id: int) -> bool:
 # -- rebuilding --------------------------------------------------------------------------------
 
 def clear() -> None:
-    tables = [m._meta.db_table for m in (AreaDay, AreaNow, UnitDay, OrderFact, OrderUnitFact)]
+    tables = [m._meta.db_table for m in (AreaDay, AreaDayTotal, AreaNow, UnitDay, OrderFact, OrderUnitFact)]
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute("TRUNCATE " + ", ".join(connection.ops.quote_name(t) for t in tables))
@@ -283,63 +296,75 @@ def _copy_facts(facts: list[Fact], simulated: bool) -> None:
             cp.write(ubuf.getvalue())
 
 
+ROLLUP_TABLES = ("insight_areaday", "insight_areadaytotal", "insight_areanow", "insight_unitday")
+
+
 def _aggregate_statements() -> list[tuple[str, list]]:
-    """The INSERT … SELECT statements that rebuild AreaDay, AreaNow and UnitDay from the facts
-    (one GROUP BY per level and table); they write disjoint rows, so they may run in any order."""
+    """The INSERT … SELECT statements that rebuild AreaDay, AreaDayTotal, AreaNow and UnitDay from
+    the facts (one GROUP BY per level and table); they write disjoint rows, so they may run in any
+    order; `aggregate_parallel` starts from the end (units, grids: the largest)."""
     qn = connection.ops.quote_name
     sums = ", ".join(f"SUM({qn(c)})" for c in COUNTERS)
     cols = ", ".join(qn(c) for c in COUNTERS)
     city = city_code()
+    live = [PLACEHOLDER_DAY]
     out = [
         (f"INSERT INTO insight_areaday (day, code, subject, level, parent, {cols}) "
          f"SELECT day, %s, subject, %s, '', {sums} FROM insight_orderfact "
-         f"WHERE day > %s GROUP BY day, subject", [city, int(Level.CITY), PLACEHOLDER_DAY]),
+         f"WHERE day > %s GROUP BY day, subject", [city, int(Level.CITY), *live]),
+        (f"INSERT INTO insight_areadaytotal (day, code, level, parent, {cols}) "
+         f"SELECT day, %s, %s, '', {sums} FROM insight_orderfact WHERE day > %s GROUP BY day",
+         [city, int(Level.CITY), *live]),
         (f"INSERT INTO insight_areanow (code, level, parent, {cols}) "
-         f"SELECT %s, %s, '', {sums} FROM insight_orderfact WHERE day > %s",
-         [city, int(Level.CITY), PLACEHOLDER_DAY]),
+         f"SELECT %s, %s, '', {sums} FROM insight_orderfact WHERE day > %s", [city, int(Level.CITY), *live]),
     ]
     prev = None
     for level in (Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID):
         n = CODE_LENGTH[level]
+        code = f"substr(leaf, 1, {n})"
         parent = "%s" if prev is None else f"substr(leaf, 1, {prev})"
         pparams = [city] if prev is None else []
         group = "" if prev is None else f", substr(leaf, 1, {prev})"
+        where = f"FROM insight_orderfact WHERE length(leaf) >= {n} AND day > %s"
         out.append((f"INSERT INTO insight_areaday (day, code, subject, level, parent, {cols}) "
-                    f"SELECT day, substr(leaf, 1, {n}), subject, %s, {parent}, {sums} FROM insight_orderfact "
-                    f"WHERE length(leaf) >= {n} AND day > %s GROUP BY day, substr(leaf, 1, {n}), subject" + group,
-                    [int(level), *pparams, PLACEHOLDER_DAY]))
+                    f"SELECT day, {code}, subject, %s, {parent}, {sums} {where} GROUP BY day, {code}, subject{group}",
+                    [int(level), *pparams, *live]))
+        out.append((f"INSERT INTO insight_areadaytotal (day, code, level, parent, {cols}) "
+                    f"SELECT day, {code}, %s, {parent}, {sums} {where} GROUP BY day, {code}{group}",
+                    [int(level), *pparams, *live]))
         out.append((f"INSERT INTO insight_areanow (code, level, parent, {cols}) "
-                    f"SELECT substr(leaf, 1, {n}), %s, {parent}, {sums} FROM insight_orderfact "
-                    f"WHERE length(leaf) >= {n} AND day > %s GROUP BY substr(leaf, 1, {n})" + group,
-                    [int(level), *pparams, PLACEHOLDER_DAY]))
+                    f"SELECT {code}, %s, {parent}, {sums} {where} GROUP BY {code}{group}",
+                    [int(level), *pparams, *live]))
         prev = n
     out.append((f"INSERT INTO insight_unitday (day, unit_id, {cols}) "
-                f"SELECT day, unit_id, {sums} FROM insight_orderunitfact GROUP BY day, unit_id", []))
+                   f"SELECT day, unit_id, {sums} FROM insight_orderunitfact GROUP BY day, unit_id", []))
     return out
 
 
 def _clear_rollups(cur) -> None:
     if connection.vendor == "postgresql":
-        cur.execute("TRUNCATE insight_areaday, insight_areanow, insight_unitday")
+        cur.execute("TRUNCATE " + ", ".join(ROLLUP_TABLES))
         # Building an index once over sorted rows beats maintaining it row by row.
         with connection.schema_editor() as editor:
-            for idx in AreaDay._meta.indexes:
-                editor.remove_index(AreaDay, idx)
+            for model in (AreaDay, AreaDayTotal):
+                for idx in model._meta.indexes:
+                    editor.remove_index(model, idx)
     else:
-        for t in ("insight_areaday", "insight_areanow", "insight_unitday"):
+        for t in ROLLUP_TABLES:
             cur.execute(f"DELETE FROM {t}")
 
 
 def _index_rollups(cur) -> None:
     if connection.vendor == "postgresql":
         with connection.schema_editor() as editor:
-            for idx in AreaDay._meta.indexes:
-                editor.add_index(AreaDay, idx)
-        cur.execute("ANALYZE insight_areaday, insight_areanow, insight_unitday")
+            for model in (AreaDay, AreaDayTotal):
+                for idx in model._meta.indexes:
+                    editor.add_index(model, idx)
+        cur.execute("ANALYZE " + ", ".join(ROLLUP_TABLES))
 
 
 def aggregate() -> None:
-    """Recompute AreaDay, AreaNow and UnitDay from the stored facts, in SQL (one GROUP BY per level)."""
+    """Recompute the rollups (AreaDay, AreaDayTotal, AreaNow, UnitDay) from the stored facts, in SQL (one GROUP BY per level)."""
     with connection.cursor() as cur:
         _clear_rollups(cur)
         for sql, params in _aggregate_statements():
@@ -388,7 +413,7 @@ def vacuum() -> None:
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return
     with connection.cursor() as cur:
-        cur.execute("VACUUM (ANALYZE) insight_areaday, insight_areanow, insight_unitday")
+        cur.execute("VACUUM (ANALYZE) " + ", ".join(ROLLUP_TABLES))
 
 
 def rebuild(*, chunk: int = 20000, progress=None) -> dict[str, int]:

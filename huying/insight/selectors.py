@@ -1,4 +1,5 @@
-"""Dashboard reads: every figure comes from the rollups (AreaDay, AreaNow, UnitDay), never the order table.
+"""Dashboard reads: every figure comes from the rollups (AreaDayTotal, AreaDay, AreaNow, UnitDay, the
+worker's hot-spot lists), never the order table.
 
 Periods are counted in days taken in (the cohort of orders received that day), see docs/metrics.md.
 Each function takes a territory code the caller has already checked against the actor's scope
@@ -19,7 +20,7 @@ from huying.territory.models import UNIFIED_LAYER, Division, Grid
 
 from . import metrics
 from .facts import local_day
-from .models import CODE_LENGTH, AreaDay, AreaNow, Level, UnitDay
+from .models import CODE_LENGTH, AreaDay, AreaDayTotal, AreaNow, Level, UnitDay
 from .rollups import city_code
 
 SUMS = {c: Sum(c) for c in metrics.COUNTERS}
@@ -127,8 +128,8 @@ def summary(code: str, *, today: date, days: int = 30) -> dict:
     """Tiles: calls today, open, overdue, on-time rate and satisfaction (last `days` days)."""
     start, end = _window(today, days)
     now = AreaNow.objects.filter(code=code).values("open", "overdue", "unsigned_late").first() or {}
-    period = _sum(AreaDay.objects.filter(code=code, day__gte=start, day__lte=end))
-    calls_today = AreaDay.objects.filter(code=code, day=today).aggregate(n=Sum("created"))["n"] or 0
+    period = _sum(AreaDayTotal.objects.filter(code=code, day__gte=start, day__lte=end))
+    calls_today = AreaDayTotal.objects.filter(code=code, day=today).values_list("created", flat=True).first() or 0
     return {
         "code": code, "today": today.isoformat(), "days": days,
         "calls_today": int(calls_today),
@@ -143,7 +144,7 @@ def children(code: str, *, today: date, days: int = 30) -> dict:
     """Per child area: open and overdue now, created and the rates over the last `days` days."""
     start, end = _window(today, days)
     now_rows = {r["code"]: r for r in AreaNow.objects.filter(parent=code).values("code", "open", "overdue")}
-    period = {r["code"]: r for r in AreaDay.objects.filter(parent=code, day__gte=start, day__lte=end)
+    period = {r["code"]: r for r in AreaDayTotal.objects.filter(parent=code, day__gte=start, day__lte=end)
               .values("code").annotate(**SUMS).order_by()}
     codes = sorted(set(now_rows) | set(period))
     labels = names(codes)
@@ -160,9 +161,8 @@ def children(code: str, *, today: date, days: int = 30) -> dict:
 def trend(code: str, *, today: date, days: int = 30) -> dict:
     """Per day: orders taken in, and of those, closed and still open."""
     start, end = _window(today, days)
-    rows = {r["day"]: r for r in AreaDay.objects.filter(code=code, day__gte=start, day__lte=end)
-            .values("day").annotate(created=Sum("created"), closes=Sum("closes"), open=Sum("open"),
-                                    overdue=Sum("overdue")).order_by()}
+    rows = {r["day"]: r for r in AreaDayTotal.objects.filter(code=code, day__gte=start, day__lte=end)
+            .values("day", "created", "closes", "open", "overdue")}
     out = []
     for i in range(days):
         d = start + timedelta(days=i)
@@ -198,18 +198,25 @@ def below(qs, code: str):
     return qs
 
 
-def hotspots(code: str, *, today: date, days: int = 7, limit: int = 10) -> dict:
-    """The grids below `code` with the most orders over the last `days` days."""
-    start, end = _window(today, days)
-    qs = AreaDay.objects.filter(level=Level.GRID, day__gte=start, day__lte=end)
-    if level_of(code) != Level.CITY:
-        qs = below(qs, code)
-    rows = list(qs.values("code").annotate(created=Sum("created"), open=Sum("open"))
-                .order_by("-created", "code")[:limit])
-    labels = names(r["code"] for r in rows)
-    return {"code": code, "days": days, "spots": [
-        {"code": r["code"], "name": labels.get(r["code"], r["code"]), "created": int(r["created"] or 0),
-         "open": int(r["open"] or 0)} for r in rows if r["created"]]}
+def hotspots(code: str, *, today: date, days: int = 7, limit: int = 10, now=None) -> dict:
+    """The grids below `code` with the most orders over the last `days` days: for a city, district
+    or street the worker's list when it is current (`as_of`: when it was computed), else counted now
+    (`live`); see `hotspots`."""
+    from . import hotspots as hs
+
+    now = now or timezone.now()
+    lvl = level_of(code)
+    row = None
+    if lvl in hs.STORED_LEVELS and days in hs.WINDOWS and limit <= hs.KEEP:
+        row = hs.stored(code, today=today, days=days, now=now)
+    if row is not None:
+        spots, as_of = row.spots[:limit], row.computed_at
+    else:
+        spots, as_of = hs.live(None if lvl == Level.CITY else code, today=today, days=days, limit=limit), now
+    labels = names(s["code"] for s in spots)
+    return {"code": code, "days": days, "live": row is None, "as_of": as_of.isoformat(),
+            "as_of_time": timezone.localtime(as_of).strftime("%H:%M"),
+            "spots": [{**s, "name": labels.get(s["code"], s["code"])} for s in spots]}
 
 
 def _offices(codes: list[str]) -> dict[str, tuple[int, str]]:
@@ -237,7 +244,7 @@ def units(code: str, *, today: date, days: int = 30, limit: int = 10) -> dict:
     start, end = _window(today, days)
     parent = code[:CODE_LENGTH[Level.COMMUNITY]] if level_of(code) == Level.GRID else code
     rows = []
-    areas = list(AreaDay.objects.filter(parent=parent, day__gte=start, day__lte=end)
+    areas = list(AreaDayTotal.objects.filter(parent=parent, day__gte=start, day__lte=end)
                  .values("code").annotate(**SUMS).order_by())
     offices = _offices([r["code"] for r in areas])
     labels = names(r["code"] for r in areas if r["code"] not in offices)
@@ -269,7 +276,7 @@ def area_counters(code: str, *, start: date | None = None, end: date | None = No
     if start is None and end is None:
         row = AreaNow.objects.filter(code=code).values(*metrics.COUNTERS).first() or {}
         return {k: int(row.get(k) or 0) for k in metrics.COUNTERS}
-    qs = AreaDay.objects.filter(code=code)
+    qs = AreaDayTotal.objects.filter(code=code)
     if start:
         qs = qs.filter(day__gte=start)
     if end:
@@ -292,12 +299,12 @@ def monthly_report(code: str, *, year: int, month: int) -> dict:
 
     start = date(year, month, 1)
     end = date(year, month, calendar.monthrange(year, month)[1])
-    totals = _sum(AreaDay.objects.filter(code=code, day__gte=start, day__lte=end))
-    kids = list(AreaDay.objects.filter(parent=code, day__gte=start, day__lte=end).values("code")
+    totals = _sum(AreaDayTotal.objects.filter(code=code, day__gte=start, day__lte=end))
+    kids = list(AreaDayTotal.objects.filter(parent=code, day__gte=start, day__lte=end).values("code")
                 .annotate(**SUMS).order_by("code"))
     labels = names([code, *(k["code"] for k in kids)])
-    days = {r["day"]: r for r in AreaDay.objects.filter(code=code, day__gte=start, day__lte=end).values("day")
-            .annotate(**SUMS).order_by()}
+    days = {r["day"]: r for r in AreaDayTotal.objects.filter(code=code, day__gte=start, day__lte=end)
+            .values("day", *metrics.COUNTERS)}
     rows = []
     for i in range((end - start).days + 1):
         d = start + timedelta(days=i)

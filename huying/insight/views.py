@@ -73,6 +73,7 @@ def _labels() -> dict:
         "created": _("受理量"), "closes": _("已结案"), "openNow": _("未结"), "score": _("综合得分"),
         "noData": _("暂无数据"), "failed": _("加载失败："), "unit": _("单位"), "rank": _("排名"),
         "orders": _("件"), "dispatches": _("派单"),
+        "hotspotsAsOf": _("榜单计算于 %(at)s"), "hotspotsLive": _("实时统计"),
     }
 
 

@@ -229,7 +229,7 @@ def test_the_dashboard_reads_its_figures_from_the_replica(leader, replica):
     assert page.status_code == 200
     body = page.content.decode()
     assert 'class="data-freshness"' in body and 'data-source="replica"' in body and "数据截至" in body
-    assert "insight_areaday" in _tables(on_replica_q) and "insight_areanow" in _tables(on_replica_q)
+    assert "insight_areadaytotal" in _tables(on_replica_q) and "insight_areanow" in _tables(on_replica_q)
     assert "people_membership" not in _tables(on_replica_q)  # the scope check reads the primary
     assert "insight_area" not in _tables(on_primary_q)
     with CaptureQueriesContext(connections[REPLICA]) as q:

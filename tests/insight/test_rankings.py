@@ -19,7 +19,7 @@ from huying.dispatch.services import (
 )
 from huying.insight import ledger, rankings, selectors, views_rankings
 from huying.insight.metrics import COUNTERS
-from huying.insight.models import AreaDay, Level, UnitDay
+from huying.insight.models import AreaDay, AreaDayTotal, Level, UnitDay
 
 from .conftest import PASSWORD, at
 
@@ -31,6 +31,7 @@ def area_day(code, day, **counters):
     level = {6: Level.DISTRICT, 9: Level.STREET, 12: Level.COMMUNITY}[len(code)]
     parent = {6: "440100", 9: code[:6], 12: code[:9]}[len(code)]
     AreaDay.objects.create(code=code, day=day, subject="Q01", level=level, parent=parent, **counters)
+    AreaDayTotal.objects.create(code=code, day=day, level=level, parent=parent, **counters)
 
 
 # Community A over two March days: 响应 3/4, 解决 1/2, 满意 1/2, 按期 2/2, 返工 1/2, 退单 1/4.
@@ -132,7 +133,7 @@ def test_rankings_read_rollups_only(rolled):
         rankings.ranking(rolled.users["operator"], level="community", period=MARCH, sort="on_time")
         rankings.ranking(rolled.users["operator"], level="department", period=MARCH)
     sql = " ".join(q["sql"] for q in ctx.captured_queries)
-    assert "insight_areaday" in sql and "insight_unitday" in sql
+    assert "insight_areadaytotal" in sql and "insight_unitday" in sql
     assert "dispatch_workorder" not in sql and "dispatch_transition" not in sql
 
 

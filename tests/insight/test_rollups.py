@@ -28,7 +28,7 @@ from huying.dispatch.services import (
 from huying.insight import rollups, selectors
 from huying.insight.facts import local_day
 from huying.insight.metrics import COUNTERS
-from huying.insight.models import AreaDay, AreaNow, OrderFact, UnitDay
+from huying.insight.models import AreaDay, AreaDayTotal, AreaNow, OrderFact, UnitDay
 from tests.threads import at_once
 
 from .conftest import at
@@ -102,7 +102,18 @@ def snapshot():
         return {tuple(r[k] for k in key): tuple(r[c] for c in COUNTERS)
                 for r in model.objects.values(*key, *COUNTERS) if any(r[c] for c in COUNTERS)}
 
-    return (rows(AreaDay, ("day", "code", "subject")), rows(AreaNow, ("code",)), rows(UnitDay, ("day", "unit_id")))
+    return (rows(AreaDay, ("day", "code", "subject")), rows(AreaNow, ("code",)), rows(UnitDay, ("day", "unit_id")),
+            rows(AreaDayTotal, ("day", "code", "level", "parent")))
+
+
+def subjects_added(area_day: dict) -> dict:
+    """AreaDay's rows (from `snapshot`) with their subjects added together: what AreaDayTotal must hold."""
+    out: dict[tuple, list[int]] = {}
+    for (day, code, _subject), counters in area_day.items():
+        acc = out.setdefault((day, code), [0] * len(COUNTERS))
+        for i, v in enumerate(counters):
+            acc[i] += v
+    return {k: tuple(v) for k, v in out.items() if any(v)}
 
 
 def push_everything(world, report, live):
@@ -186,6 +197,10 @@ def test_rebuild_gives_the_same_rollups_and_refresh_is_idempotent(world, report,
     orders = push_everything(world, report, live)
     before = snapshot()
     assert before[0]
+    totals = {(day, code): v for (day, code, _level, _parent), v in before[3].items()}
+    assert totals == subjects_added(before[0])
+    levels = {code: (level, parent) for (_day, code, level, parent) in before[3]}
+    assert levels[world.streets[0].code] == (2, world.district.code)
     result = rollups.rebuild()
     assert result["orders"] == len(orders)
     assert snapshot() == before
@@ -354,3 +369,16 @@ def test_two_workers_drain_every_queued_change_exactly_once(world, settings):
     code = world.grids[0].code
     assert selectors.area_counters(code) == direct_area(code)
     assert selectors.area_counters(code)["dispatches"] == 200
+
+
+def test_the_upgrade_fills_the_totals_from_the_subject_rows(world, report, live):
+    """Migration 0006 fills AreaDayTotal from an installation's AreaDay: the same rows the refresh keeps."""
+    import importlib
+    from types import SimpleNamespace
+
+    push_everything(world, report, live)
+    before = snapshot()
+    AreaDayTotal.objects.all().delete()
+    migration = importlib.import_module("huying.insight.migrations.0006_area_day_total_hotspots")
+    migration.fill_totals(None, SimpleNamespace(connection=connection))
+    assert snapshot()[3] == before[3] and before[3]

@@ -34,7 +34,7 @@ def test_the_batches_go_through_the_window_in_time_order():
 
 def _rollups():
     """The rollups and facts, units named by code (their ids differ between two loads)."""
-    from huying.insight.models import AreaDay, AreaNow, OrderFact, UnitDay
+    from huying.insight.models import AreaDay, AreaDayTotal, AreaNow, OrderFact, UnitDay
     from huying.people.models import Unit
 
     def rows(model):
@@ -45,7 +45,7 @@ def _rollups():
     unit_days = [(code[r["unit_id"]], *(v for k, v in sorted(r.items()) if k != "unit_id"))
                  for r in UnitDay.objects.values(*[f.attname for f in UnitDay._meta.concrete_fields
                                                    if not f.primary_key])]
-    return {"AreaDay": rows(AreaDay), "AreaNow": rows(AreaNow), "UnitDay": sorted(unit_days),
+    return {"AreaDay": rows(AreaDay), "AreaDayTotal": rows(AreaDayTotal), "AreaNow": rows(AreaNow), "UnitDay": sorted(unit_days),
             "facts": sorted(OrderFact.objects.values_list("day", "leaf", "subject", "simulated"))}
 
 

@@ -142,6 +142,10 @@
   function drawHotspots(hs) {
     const ol = document.getElementById("dash-hotspots");
     ol.replaceChildren();
+    // The worker's list says when it was computed; a community's or grid's is counted now.
+    const asOf = document.getElementById("dash-hotspots-asof");
+    asOf.dataset.live = String(hs.live);
+    asOf.textContent = hs.live ? L.hotspotsLive : L.hotspotsAsOf.replace("%(at)s", hs.as_of_time);
     if (!hs.spots.length) { ol.append(h("li", {class: "muted"}, L.noData)); return; }
     for (const s of hs.spots) {
       const li = h("li", {"data-code": s.code});
