@@ -150,10 +150,12 @@ def disputes_tile(*, prefix: str, now):
     qs = Dispute.objects.filter(closed_at__gt=now - timedelta(days=365), closed_at__lte=now)
     if prefix:
         qs = qs.filter(hall__division__code__startswith=prefix)
-    closed = qs.count()
+    from django.db.models import Count, Q
+
+    row = qs.aggregate(closed=Count("pk"), settled=Count("pk", filter=Q(status="settled")))
+    closed, settled = row["closed"], row["settled"]
     if not closed:
         return None
-    settled = qs.filter(status="settled").count()
     return tiles.TileValue(value=f"{settled} / {closed}", note=_("议事厅近一年调解成功 / 办结纠纷"))
 
 

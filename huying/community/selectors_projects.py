@@ -107,10 +107,13 @@ def lifts_tile(*, prefix: str, now):
     qs = LiftProject.objects.all()
     if prefix:
         qs = qs.filter(community__code__startswith=prefix)
-    total = qs.count()
+    from django.db.models import Count, Q
+
+    row = qs.aggregate(total=Count("pk"), built=Count("pk", filter=Q(state__in=(LiftState.WORKS,
+                                                                                 LiftState.ACCEPTANCE))))
+    total, built = row["total"], row["built"]
     if not total:
         return None
-    built = qs.filter(state__in=(LiftState.WORKS, LiftState.ACCEPTANCE)).count()
     return tiles.TileValue(value=f"{built} / {total}", note=_("施工及竣工 / 全部项目"))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -128,8 +128,11 @@ def summary(code: str, *, today: date, days: int = 30) -> dict:
     """Tiles: calls today, open, overdue, on-time rate and satisfaction (last `days` days)."""
     start, end = _window(today, days)
     now = AreaNow.objects.filter(code=code).values("open", "overdue", "unsigned_late").first() or {}
-    period = _sum(AreaDayTotal.objects.filter(code=code, day__gte=start, day__lte=end))
-    calls_today = AreaDayTotal.objects.filter(code=code, day=today).values_list("created", flat=True).first() or 0
+    # The window ends today: one read gives both the window's sums and today's calls.
+    row = AreaDayTotal.objects.filter(code=code, day__gte=start, day__lte=end).aggregate(
+        calls_today=Sum("created", filter=Q(day=today)), **SUMS)  # first: the sums' aliases shadow the columns
+    period = {k: int(row.get(k) or 0) for k in metrics.COUNTERS}
+    calls_today = row["calls_today"] or 0
     return {
         "code": code, "today": today.isoformat(), "days": days,
         "calls_today": int(calls_today),

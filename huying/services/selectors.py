@@ -216,17 +216,22 @@ def community_positions(community: Division) -> QuerySet[ServicePosition]:
     return ServicePosition.objects.filter(q, active=True).order_by("kind", "name")
 
 
-def open_count(positions: QuerySet[ServicePosition], at: datetime, *, calendar: WorkCalendar | None = None) -> int:
-    """How many of `positions` are open at `at` — `hours.is_open` for each, counted in one query
-    (a city has thousands of positions; loading them with their hours took the dashboard a second)."""
+def open_now(at: datetime, *, calendar: WorkCalendar | None = None) -> Q:
+    """The condition "this service position is open at `at`" — `hours.is_open` as SQL, for a filter
+    or a conditional count (a city has thousands of positions; loading them with their hours took
+    the dashboard a second)."""
     local = at.astimezone(BEIJING)
     t = local.time().replace(tzinfo=None)
     kind, wanted = day_rule(calendar or get_calendar(), local.date())
     now_open = OpeningHours.objects.filter(position=OuterRef("pk"), opens__lte=t, closes__gt=t)
     if kind is not DayType.HOLIDAY:
-        return positions.filter(Exists(now_open.filter(day=wanted))).count()
+        return Q(Exists(now_open.filter(day=wanted)))
     has_holiday = OpeningHours.objects.filter(position=OuterRef("pk"), day=HOLIDAY)
-    return positions.filter(open_on_holidays=True).filter(
-        Q(Exists(has_holiday), Exists(now_open.filter(day=HOLIDAY)))
-        | Q(~Exists(has_holiday), Exists(now_open.filter(day=wanted)))).count()
+    return Q(open_on_holidays=True) & (Q(Exists(has_holiday), Exists(now_open.filter(day=HOLIDAY)))
+                                       | Q(~Exists(has_holiday), Exists(now_open.filter(day=wanted))))
+
+
+def open_count(positions: QuerySet[ServicePosition], at: datetime, *, calendar: WorkCalendar | None = None) -> int:
+    """How many of `positions` are open at `at`, counted in one query (`open_now`)."""
+    return positions.filter(open_now(at, calendar=calendar)).count()
 

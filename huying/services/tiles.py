@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from huying.core import tiles
 
 from .models import DeskMatter, MatterState, ServicePosition
-from .selectors import open_count
+from .selectors import open_now
 
 
 def positions_open_tile(*, prefix: str, now: datetime) -> tiles.TileValue | None:
@@ -19,10 +20,10 @@ def positions_open_tile(*, prefix: str, now: datetime) -> tiles.TileValue | None
     qs = ServicePosition.objects.filter(active=True)
     if prefix:
         qs = qs.filter(division__code__startswith=prefix)
-    total = qs.count()
+    row = qs.aggregate(total=Count("pk"), open=Count("pk", filter=open_now(now)))  # one query
+    total, n_open = row["total"], row["open"]
     if not total:
         return None
-    n_open = open_count(qs, now)
     return tiles.TileValue(value=f"{n_open} / {total}", note=_("现在开放 / 全部"),
                            url=reverse("services:near"))
 
@@ -32,11 +33,11 @@ def desk_overdue_tile(*, prefix: str, now: datetime) -> tiles.TileValue | None:
     qs = DeskMatter.objects.filter(state__in=(MatterState.ACCEPTED, MatterState.IN_PROGRESS))
     if prefix:
         qs = qs.filter(position__division__code__startswith=prefix)
-    open_n = qs.count()
+    row = qs.aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+    open_n, overdue = row["open"], row["overdue"]
     if not open_n and not ServicePosition.objects.filter(
             **({"division__code__startswith": prefix} if prefix else {})).exists():
         return None
-    overdue = qs.filter(due_at__lt=now).count()
     return tiles.TileValue(value=str(overdue), note=_("在办 %(n)s 件") % {"n": open_n}, warn=overdue > 0)
 
 

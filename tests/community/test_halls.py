@@ -146,6 +146,17 @@ def test_dispute_mediated_with_parties_masked(hc):
     row = sel.dispute_rows(hc.hall, viewer=u.amy)[0]
     assert row["parties"] == "张**、李*"
     assert sel.dispute_rows(hc.hall, viewer=u.convener)[0]["parties"] == "张三丰、李四"
+    # The dashboard tile counts it: settled of those closed in the last year, in the hall's territory.
+    from django.utils import timezone
+
+    from huying.community.selectors_halls import disputes_tile
+
+    other = halls.dispute_open(hc.hall, title="噪音", parties="王五", actor=u.convener)
+    halls.dispute_close(other, settled=False, outcome="未达成一致", actor=u.convener)
+    now = timezone.now()
+    assert disputes_tile(prefix=hc.hall.division.code, now=now).value == "1 / 2"
+    assert disputes_tile(prefix="", now=now).value == "1 / 2"
+    assert disputes_tile(prefix="440199", now=now) is None
 
 
 def test_matter_becomes_a_work_order(hc):
