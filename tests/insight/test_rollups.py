@@ -382,3 +382,9 @@ def test_the_upgrade_fills_the_totals_from_the_subject_rows(world, report, live)
     migration = importlib.import_module("huying.insight.migrations.0006_area_day_total_hotspots")
     migration.fill_totals(None, SimpleNamespace(connection=connection))
     assert snapshot()[3] == before[3] and before[3]
+
+
+def test_a_rebuild_of_no_orders_leaves_empty_rollups(world):
+    result = rollups.rebuild()
+    assert result == {"orders": 0, "area_rows": 0, "unit_rows": 0}
+    assert not AreaNow.objects.exists() and not AreaDayTotal.objects.exists()
