@@ -64,14 +64,23 @@ class OrderUnitFact(Counters):
         constraints = [models.UniqueConstraint(fields=["order_id", "unit_id"], name="insight_unitfact_unique")]
 
 
-class AreaDay(Counters):
-    """Per day taken in, territory (every level, grids included) and level-1 subject."""
+class AreaDayCounters(Counters):
+    """The counters of one day taken in and one territory (every level, grids included), with the
+    territory's level and parent (its children are read by parent)."""
 
     day = models.DateField(_("日期"))
     code = models.CharField(_("区域代码"), max_length=20)
-    subject = models.CharField(_("一级分类"), max_length=8)
     level = models.PositiveSmallIntegerField(_("层级"), choices=Level.choices)
     parent = models.CharField(_("上级代码"), max_length=20, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class AreaDay(AreaDayCounters):
+    """Per day taken in, territory and level-1 subject."""
+
+    subject = models.CharField(_("一级分类"), max_length=8)
 
     class Meta:
         verbose_name = _("区域日汇总")
@@ -81,16 +90,11 @@ class AreaDay(Counters):
         indexes = [models.Index(fields=["parent", "day"], name="insight_areaday_parent_day")]
 
 
-class AreaDayTotal(Counters):
+class AreaDayTotal(AreaDayCounters):
     """`AreaDay` with its subjects added together: per day taken in and territory. Everything that
     reads whole areas (tiles, trend, children, units, rankings, the monthly report, hot spots) reads
     this; only the subject mix and the forecast need `AreaDay`. A district's children over 30 days
     are ~600 rows here against ~19,600 there (streets × days × subjects; D80)."""
-
-    day = models.DateField(_("日期"))
-    code = models.CharField(_("区域代码"), max_length=20)
-    level = models.PositiveSmallIntegerField(_("层级"), choices=Level.choices)
-    parent = models.CharField(_("上级代码"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("区域日合计")
