@@ -23,9 +23,6 @@ def live_city(transactional_db, live_server, django_user_model):
     Unit.objects.bulk_create([Unit(code=f"gov-{d.code}", name=f"{d.name}办", kind=UnitKind.TERRITORIAL, division=d)
                               for d in Division.objects.filter(code__startswith="440104")])
     simulate_year(Options(orders=600, days=28, seed=7, batch=600))
-    from huying.insight import hotspots
-
-    hotspots.refresh()  # as the worker's job does: the city's, district's and streets' lists
     django_user_model.objects.create_superuser("leader", password="leader-pass-2026")
     chain, parent = [], "440100"
     for level in (Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID):
@@ -53,11 +50,6 @@ def test_drill_from_the_city_to_a_grid_and_back(page, login, live_city):
     tiles = page.locator("#tiles")
     expect(tiles.locator("[data-tile=open]")).not_to_have_text("0")
     city_open = int(tiles.locator("[data-tile=open]").inner_text())
-    # The city's hot spots are the worker's list, and say when it was computed.
-    as_of = page.locator("#dash-hotspots-asof")
-    expect(as_of).to_have_attribute("data-live", "false")
-    expect(as_of).to_contain_text("榜单计算于")
-    expect(page.locator("#dash-hotspots li[data-code]").first).to_be_visible()
     expect(page.locator("#dash-units tbody tr").first).to_be_visible()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "insight-city.png"), full_page=True)
@@ -67,9 +59,6 @@ def test_drill_from_the_city_to_a_grid_and_back(page, login, live_city):
         ready(page, code)
         expect(page.locator("#dash-crumbs [aria-current=location]")).to_have_attribute("data-code", code)
         expect(page.locator("#tiles .dash-tiles")).to_have_attribute("data-code", code)
-    # A community's hot spots are counted as the page asks.
-    expect(as_of).to_have_attribute("data-live", "true")
-    expect(as_of).to_have_text("实时统计")
     # The satisfaction view of the same map, then down to one grid (drawn among its siblings).
     page.locator(".dash-switch [data-metric=satisfaction]").click()
     assert page.evaluate("huyingDash.state.metric") == "satisfaction"
@@ -89,6 +78,28 @@ def test_drill_from_the_city_to_a_grid_and_back(page, login, live_city):
     ready(page, "440100")
     expect(page.locator("#tiles [data-tile=open]")).to_have_text(str(city_open))
     assert page.evaluate("window.__samePage") is True
+
+
+def test_hot_spots_say_whether_they_are_the_workers_list_or_counted_live(page, login, live_city):
+    from huying.insight import hotspots
+
+    hotspots.refresh()  # as the worker's job does: the city's, district's and streets' lists
+    community = live_city[2]
+    login("leader", "leader-pass-2026")
+    page.goto("/insight/")
+    ready(page, "440100")
+    as_of = page.locator("#dash-hotspots-asof")
+    expect(as_of).to_have_attribute("data-live", "false")
+    expect(as_of).to_contain_text("榜单计算于")
+    expect(page.locator("#dash-hotspots li[data-code]").first).to_be_visible()
+    # A community's hot spots are counted as the page asks.
+    page.goto(f"/insight/?code={community}")
+    ready(page, community)
+    expect(as_of).to_have_attribute("data-live", "true")
+    expect(as_of).to_have_text("实时统计")
+    spots = page.locator("#dash-hotspots li[data-code]")
+    expect(spots.first).to_be_visible()
+    assert all(c.startswith(community) for c in spots.evaluate_all("els => els.map((e) => e.dataset.code)"))
 
 
 def test_monthly_report_page_and_a_bad_month(page, login, live_city):
