@@ -25,8 +25,13 @@ KEEP = 10  # spots kept per list: the dashboard's, and the API's, longest list
 STORED_LEVELS = (Level.CITY, Level.DISTRICT, Level.STREET)
 
 
-def window(today: date, days: int) -> tuple[date, date]:
-    return today - timedelta(days=days - 1), today
+def _grid_sums(today: date, days: int):
+    """Per grid: orders taken in over the last `days` days and how many of them are open."""
+    from .selectors import _window
+
+    start, end = _window(today, days)
+    return (AreaDayTotal.objects.filter(level=Level.GRID, day__gte=start, day__lte=end)
+            .values("code").annotate(created=Sum("created"), open=Sum("open")))
 
 
 def ranked(rows) -> list[dict]:
@@ -40,13 +45,10 @@ def live(code: str | None, *, today: date, days: int, limit: int = KEEP) -> list
     """The busiest grids below `code` (None: the whole city), counted from the rollups now."""
     from .selectors import below
 
-    start, end = window(today, days)
-    qs = AreaDayTotal.objects.filter(level=Level.GRID, day__gte=start, day__lte=end)
+    qs = _grid_sums(today, days)
     if code is not None:
         qs = below(qs, code)
-    rows = (qs.values("code").annotate(created=Sum("created"), open=Sum("open"))
-            .order_by("-created", "code").values_list("code", "created", "open")[:limit])
-    return ranked(rows)
+    return ranked(qs.order_by("-created", "code").values_list("code", "created", "open")[:limit])
 
 
 def stored(code: str, *, today: date, days: int, now: datetime | None = None) -> HotspotList | None:
@@ -71,10 +73,7 @@ def refresh(*, now: datetime | None = None) -> dict[str, int]:
     areas = list(Division.objects.filter(level__in=["district", "street"]).values_list("code", flat=True))
     made = []
     for days in WINDOWS:
-        start, end = window(today, days)
-        rows = (AreaDayTotal.objects.filter(level=Level.GRID, day__gte=start, day__lte=end)
-                .values("code").annotate(created=Sum("created"), open=Sum("open")).order_by()
-                .values_list("code", "created", "open"))
+        rows = _grid_sums(today, days).order_by().values_list("code", "created", "open")
         city_list: list[dict] = []
         lists: dict[str, list[dict]] = {c: [] for c in areas}
         for spot in ranked(rows):

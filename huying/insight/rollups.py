@@ -389,7 +389,8 @@ def _index_rollups(cur) -> None:
 
 
 def aggregate() -> None:
-    """Recompute the rollups (AreaDay, AreaDayTotal, AreaNow, UnitDay) from the stored facts, in SQL (one GROUP BY per level)."""
+    """Recompute the rollups (AreaDay, AreaDayTotal, AreaNow, UnitDay) from the stored facts, in SQL
+    (`_aggregate_statements`)."""
     with connection.cursor() as cur:
         _clear_rollups(cur)
         for sql, params in _aggregate_statements():
