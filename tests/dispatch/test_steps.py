@@ -21,12 +21,16 @@ ASSIGNMENT_FIELDS = ("unit_id", "cohandler_ids", "level", "binding", "override_r
 
 
 def _plain(value):
-    """As stored in a JSON column (the services' rows are read back from one)."""
+    """As stored in a JSON column (the services' rows are read back from one); the simulator's rows
+    for binary COPY (PostgreSQL) carry jsonb's binary form already: a version byte and the text."""
+    if isinstance(value, bytes):
+        assert value[:1] == b"\x01"
+        return json.loads(value[1:])
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
 def _data(data: dict) -> dict:
-    d = {k: v for k, v in (data or {}).items() if k != "simulated"}
+    d = {k: v for k, v in (_plain(data) or {}).items() if k != "simulated"}
     for k in IDS:
         if d.get(k) is not None:
             d[k] = "<id>"
