@@ -522,6 +522,24 @@ class Attachment(models.Model):
         return self.file.name
 
 
+class DeferredIndex(models.Model):
+    """A secondary index of the order history dropped for a bulk year's load and not rebuilt yet
+    (`simulate_year.defer_indexes`). Recorded in the transaction that drops it, deleted in the one
+    that rebuilds it: a load stopped midway leaves its definition here for the next run."""
+
+    name = models.CharField(_("索引"), max_length=63, unique=True)
+    definition = models.TextField(_("定义"))
+    comment = models.TextField(_("注释"), blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("待重建索引")
+        verbose_name_plural = _("待重建索引")
+
+    def __str__(self):
+        return self.name
+
+
 # The models of dispatch's sub-packages (escalation, notify, triage) belong to the dispatch
 # app (`app_label = "dispatch"`): one app, one migration history, tables named dispatch_*. (hot and
 # open311 are apps of their own, labels "hot" and "open311", and import their models from there.) Django finds
@@ -548,4 +566,3 @@ from .triage.models import (  # noqa: E402,F401  classification at intake and tr
     Label,
     LabelRoute,
 )
-

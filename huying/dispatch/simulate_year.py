@@ -44,9 +44,9 @@ import chinese_calendar
 import numpy as np
 import orjson
 import psycopg
-from psycopg.adapt import PyFormat
 from django.conf import settings
 from django.db import DatabaseError, connection, connections, models, transaction
+from psycopg.adapt import PyFormat
 
 from huying.core.models import AuditEntry
 from huying.core.worktime import get_calendar
@@ -54,7 +54,7 @@ from huying.territory.models import UNIFIED_LAYER, Division, Grid
 
 from . import partitions, reference, steps
 from .deadlines import applicable_limits, deadline_state, fixed_limits, plan_clocks
-from .models import Assignment, Callback, RequestType, Subject, Transition, WorkOrder
+from .models import Assignment, Callback, DeferredIndex, RequestType, Subject, Transition, WorkOrder
 from .seed import dispatch_seed
 from .services.routing import route_for
 
@@ -114,6 +114,9 @@ class Options:
     # False: every order is lived through as usual, but only its facts are kept (the `Facts` hook:
     # the dashboard's rollups), not its rows — to measure the dashboard on a year bigger than the disk.
     history: bool = True
+    # Build the history tables' secondary indexes after the load instead of row by row (PostgreSQL,
+    # tables empty at the start). None: when the year has at least DEFER_INDEXES_FROM orders.
+    defer_indexes: bool | None = None
 
 
 # -- bulk writing ------------------------------------------------------------------------------
@@ -820,6 +823,85 @@ def disk_shortfall(orders: int, *, history: bool = True) -> tuple[int, int] | No
     return needed, free
 
 
+# -- secondary indexes built after the load --------------------------------------------------------
+
+# The tables a year writes with its history; the facts and rollups are insight's.
+HISTORY_TABLES = (WorkOrder, Assignment, Transition, AuditEntry, Callback, WorkOrder.cohandlers.through)
+# Below this the indexes are cheaper kept row by row than rebuilt.
+DEFER_INDEXES_FROM = 100_000
+# For each CREATE INDEX of the rebuild (its sort; the session default is 64 MB).
+INDEX_BUILD_MEMORY = "512MB"
+
+
+def _history_empty() -> bool:
+    qn = connection.ops.quote_name
+    with connection.cursor() as cur:
+        for model in HISTORY_TABLES:
+            cur.execute(f"SELECT EXISTS (SELECT 1 FROM {qn(model._meta.db_table)})")
+            if cur.fetchone()[0]:
+                return False
+    return True
+
+
+def _defer_wanted(opts: Options) -> bool:
+    """Whether this year's load drops the secondary indexes first: on PostgreSQL, with the history,
+    asked for (or a year of DEFER_INDEXES_FROM orders or more), into empty history tables — where
+    nobody's queries lose an index meanwhile that had rows to find."""
+    if connection.vendor != "postgresql" or not opts.history or opts.defer_indexes is False:
+        return False
+    if opts.defer_indexes is None and opts.orders < DEFER_INDEXES_FROM:
+        return False
+    return _history_empty()
+
+
+def defer_indexes() -> list[str]:
+    """Drop the secondary indexes of the history tables — not primary keys, unique indexes or any
+    index a constraint uses — recording each definition (and comment) in `DeferredIndex` in the
+    same transaction; returns their names. PostgreSQL then writes each row into the heap and the
+    primary key only; `rebuild_deferred_indexes` sorts each index once at the end. On the
+    partitioned order table the parent's index is dropped with its partitions' and rebuilt on all."""
+    tables = [m._meta.db_table for m in HISTORY_TABLES]
+    qn = connection.ops.quote_name
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("""SELECT ic.relname, pg_get_indexdef(i.indexrelid),
+                              COALESCE(obj_description(i.indexrelid, 'pg_class'), '')
+                       FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                       WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary AND NOT i.indisunique
+                         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+                       ORDER BY ic.relname""", [tables])
+        found = cur.fetchall()
+        # A partitioned parent's definition says ON ONLY (its partitions' indexes attached later);
+        # rebuilt without it, it is built on every partition at once.
+        DeferredIndex.objects.bulk_create([
+            DeferredIndex(name=name, definition=definition.replace(" ON ONLY ", " ON ", 1), comment=comment)
+            for name, definition, comment in found])
+        for name, _definition, _comment in found:
+            cur.execute(f"DROP INDEX {qn(name)}")
+    return [name for name, _d, _c in found]
+
+
+def rebuild_deferred_indexes(progress=None) -> int:
+    """Build every index `DeferredIndex` records (after a load, or left by one that stopped), one
+    transaction each; returns how many. An index that exists already is only struck off."""
+    if connection.vendor != "postgresql":
+        return 0
+    qn = connection.ops.quote_name
+    done = 0
+    for d in DeferredIndex.objects.order_by("id"):
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("SELECT to_regclass(%s) IS NULL", [qn(d.name)])
+            if cur.fetchone()[0]:
+                cur.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+                cur.execute(d.definition)
+                if d.comment:
+                    cur.execute(f"COMMENT ON INDEX {qn(d.name)} IS %s", [d.comment])
+            d.delete()
+        done += 1
+        if progress:
+            progress(d.name)
+    return done
+
+
 def _workers(opts: Options) -> int:
     if connection.vendor != "postgresql":
         return 1  # SQLite has one writer at a time
@@ -838,8 +920,11 @@ def simulate_year(opts: Options, *, progress=None, facts: Facts | None = None) -
     growing end of the year; in each, a writer thread COPYs one batch while the next is
     simulated. Ids come from the sequences, so nobody clashes. A failing process stops the
     others after their current batch; the batches already written stay (each is one transaction).
+    Into empty history tables a big year drops their secondary indexes first and builds them once
+    at the end, also when the load fails (`defer_indexes`; the rate counts that build).
     """
     started = time.perf_counter()
+    rebuild_deferred_indexes()  # what a stopped load left unbuilt comes back first
     sim = Simulator(opts, facts=facts)
     sim.schedule(opts.orders)
     # Every month the year touches gets its partition before the first COPY (PostgreSQL).
@@ -858,17 +943,26 @@ def simulate_year(opts: Options, *, progress=None, facts: Facts | None = None) -
         if progress:
             progress(written, opts.orders)
 
-    if workers == 1:
-        done = _run_batches(sim, range(batches), progress=advanced)
-    else:
-        done = _run_processes(sim, batches, workers, progress=advanced)
+    deferred = defer_indexes() if _defer_wanted(opts) else []
+    index_s = 0.0
+    try:
+        if workers == 1:
+            done = _run_batches(sim, range(batches), progress=advanced)
+        else:
+            done = _run_processes(sim, batches, workers, progress=advanced)
+    finally:
+        if deferred:  # also when the load failed: the batches written stay, with their indexes
+            t0 = time.perf_counter()
+            rebuild_deferred_indexes()
+            index_s = time.perf_counter() - t0
     simulated_s = time.perf_counter() - started
     t0 = time.perf_counter()
     if facts is not None:
         facts.finish()
     aggregate_s = time.perf_counter() - t0
     return {"orders": done, "seconds": round(simulated_s, 2), "orders_per_s": round(done / simulated_s, 1),
-            "aggregate_seconds": round(aggregate_s, 2), "workers": workers}
+            "aggregate_seconds": round(aggregate_s, 2), "workers": workers, "indexes_deferred": len(deferred),
+            "index_seconds": round(index_s, 2)}
 
 
 def _batch_size(sim: Simulator, k: int) -> int:

@@ -1,0 +1,130 @@
+"""A bulk year into empty history tables builds their secondary indexes after the load: the same
+rows, the same indexes afterwards (names, definitions, comments, on every partition), none missing
+while it loads, and none lost when the load fails or is stopped."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql",
+                                reason="PostgreSQL's indexes (SQLite's bulk path is bulk_create)")
+
+TZ = ZoneInfo("Asia/Shanghai")
+OPTS = dict(orders=600, days=90, end=datetime(2026, 6, 30, 20, 0, tzinfo=TZ), seed=5, batch=200, workers=1)
+
+
+def _indexes() -> dict:
+    """Every index of the history tables by name: definition and comment; and, under the key
+    "partitions", those of the order table's partitions (PostgreSQL names a partition's copy
+    itself, so they are compared by definition without the name)."""
+    from huying.dispatch.simulate_year import HISTORY_TABLES
+
+    tables = [m._meta.db_table for m in HISTORY_TABLES]
+    with connection.cursor() as cur:
+        cur.execute("""SELECT ic.relname, pg_get_indexdef(i.indexrelid), obj_description(i.indexrelid, 'pg_class')
+                       FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                       WHERE i.indrelid = ANY(%s::regclass[])""", [tables])
+        out = {name: (definition, comment) for name, definition, comment in cur.fetchall()}
+        cur.execute("""SELECT ic.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i
+                       JOIN pg_class ic ON ic.oid = i.indexrelid
+                       WHERE i.indrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = %s::regclass)""",
+                    ["dispatch_workorder"])
+        out["partitions"] = sorted(d.replace(f"INDEX {n} ON", "INDEX ON", 1) for n, d in cur.fetchall())
+    return out
+
+
+def _year() -> dict:
+    from huying.core.models import AuditEntry
+    from huying.dispatch.models import Assignment, Callback, Transition, WorkOrder
+
+    return {"orders": sorted(WorkOrder.objects.values_list("created_at", "subject_id", "grid_id", "state",
+                                                           "lead_unit_id", "resolve_due", "version")),
+            "steps": sorted(Transition.objects.values_list("action", "at", "to_state", "unit_id")),
+            "assignments": Assignment.objects.count(), "callbacks": Callback.objects.count(),
+            "audit": AuditEntry.objects.filter(target_type="dispatch.workorder").count()}
+
+
+def _wipe():
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE dispatch_workorder, dispatch_transition, dispatch_assignment, dispatch_callback, "
+                    "dispatch_workorder_cohandlers, core_auditentry CASCADE")
+
+
+@pytest.fixture
+def place(transactional_db):
+    """Committed data (the writer thread and the processes have connections of their own); every
+    index is back afterwards even if a test stops between a drop and its rebuild."""
+    from huying.dispatch.simulate_year import rebuild_deferred_indexes
+    from huying.people.models import Unit, UnitKind
+    from huying.territory.models import Division
+    from huying.territory.testing import load_territory
+
+    load_territory(districts=("440104",))
+    Unit.objects.bulk_create([Unit(code=f"gov-{d.code}", name=f"{d.name}办", kind=UnitKind.TERRITORIAL, division=d)
+                              for d in Division.objects.filter(code__startswith="440104")])
+    yield
+    rebuild_deferred_indexes()
+
+
+def test_the_same_year_and_the_same_indexes_none_of_them_kept_while_loading(place):
+    from huying.dispatch import partitions
+    from huying.dispatch.models import DeferredIndex
+    from huying.dispatch.simulate_year import Options, simulate_year
+
+    kept = simulate_year(Options(**OPTS, defer_indexes=False))
+    assert kept["indexes_deferred"] == 0
+    rows_kept = _year()
+    _wipe()
+    before = _indexes()
+    assert len(before) > 30 and (len(before["partitions"]) > 30 or not partitions.is_partitioned())
+    during = []
+    result = simulate_year(Options(**{**OPTS, "workers": 2}, defer_indexes=True),
+                           progress=lambda done, total: during.append(set(_indexes())))
+    assert _year() == rows_kept
+    assert _indexes() == before  # names, definitions and comments (the tracking code's "was unique")
+    assert not DeferredIndex.objects.exists()
+    secondary = {"dispatch_transition_order_id_e51419e9", "core_audit_action", "dispatch_wo_area_code"}
+    assert secondary <= set(before)
+    assert len(during) == 3 and all(not (secondary & seen) for seen in during)  # absent while loading
+    assert all({"dispatch_transition_pkey", "core_auditentry_pkey"} <= seen for seen in during)
+    assert result["indexes_deferred"] >= 30 and result["index_seconds"] >= 0
+
+
+def test_kept_row_by_row_when_the_history_has_rows_or_the_year_is_small(place, monkeypatch):
+    from huying.dispatch import simulate_year as sy
+
+    small = sy.simulate_year(sy.Options(**OPTS))  # default: below DEFER_INDEXES_FROM
+    assert small["indexes_deferred"] == 0
+    asked = sy.simulate_year(sy.Options(**{**OPTS, "seed": 6}, defer_indexes=True))  # rows already there
+    assert asked["indexes_deferred"] == 0
+    monkeypatch.setattr(sy, "DEFER_INDEXES_FROM", 100)
+    _wipe()
+    assert sy.simulate_year(sy.Options(**OPTS))["indexes_deferred"] > 0  # default, big enough, empty
+
+
+def test_a_failed_load_rebuilds_and_a_stopped_one_is_rebuilt_by_the_next(place, monkeypatch):
+    from huying.dispatch import simulate_year as sy
+    from huying.dispatch.models import DeferredIndex
+
+    before = _indexes()
+    real = sy.Simulator.batch
+
+    def batch(self, n, w, *, k=None):
+        if k == 1:
+            raise ValueError("batch one is broken")
+        return real(self, n, w, k=k)
+
+    monkeypatch.setattr(sy.Simulator, "batch", batch)
+    with pytest.raises(ValueError, match="batch one is broken"):
+        sy.simulate_year(sy.Options(**OPTS, defer_indexes=True))
+    assert _indexes() == before and not DeferredIndex.objects.exists()
+    monkeypatch.undo()
+
+    # A load killed after the drop (no `finally` ran): the definitions wait in DeferredIndex.
+    dropped = sy.defer_indexes()
+    assert set(dropped) == set(DeferredIndex.objects.values_list("name", flat=True))
+    assert not set(dropped) & set(_indexes())
+    sy.simulate_year(sy.Options(**{**OPTS, "orders": 50}, defer_indexes=False))
+    assert _indexes() == before and not DeferredIndex.objects.exists()
