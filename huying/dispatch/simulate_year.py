@@ -114,8 +114,8 @@ class Options:
     # False: every order is lived through as usual, but only its facts are kept (the `Facts` hook:
     # the dashboard's rollups), not its rows — to measure the dashboard on a year bigger than the disk.
     history: bool = True
-    # Build the history tables' secondary indexes after the load instead of row by row (PostgreSQL,
-    # tables empty at the start). None: when the year has at least DEFER_INDEXES_FROM orders.
+    # Build the history tables' secondary indexes after the load instead of row by row (PostgreSQL).
+    # None: when the year has at least DEFER_INDEXES_FROM orders and the database a tenth of that.
     defer_indexes: bool | None = None
 
 
@@ -833,25 +833,24 @@ DEFER_INDEXES_FROM = 100_000
 INDEX_BUILD_MEMORY = "512MB"
 
 
-def _history_empty() -> bool:
+def _history_small(limit: int) -> bool:
+    """Whether the order table holds at most `limit` orders (read no further than that)."""
     qn = connection.ops.quote_name
     with connection.cursor() as cur:
-        for model in HISTORY_TABLES:
-            cur.execute(f"SELECT EXISTS (SELECT 1 FROM {qn(model._meta.db_table)})")
-            if cur.fetchone()[0]:
-                return False
-    return True
+        cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {qn(WorkOrder._meta.db_table)} LIMIT %s) s", [limit + 1])
+        return cur.fetchone()[0] <= limit
 
 
 def _defer_wanted(opts: Options) -> bool:
     """Whether this year's load drops the secondary indexes first: on PostgreSQL, with the history,
-    asked for (or a year of DEFER_INDEXES_FROM orders or more), into empty history tables — where
-    nobody's queries lose an index meanwhile that had rows to find."""
+    asked for — or, by default, a year of DEFER_INDEXES_FROM orders or more into a database holding
+    at most a tenth of that (a new or demo database, not a city's history, whose readers would lose
+    the indexes for the load's duration)."""
     if connection.vendor != "postgresql" or not opts.history or opts.defer_indexes is False:
         return False
-    if opts.defer_indexes is None and opts.orders < DEFER_INDEXES_FROM:
-        return False
-    return _history_empty()
+    if opts.defer_indexes:
+        return True
+    return opts.orders >= DEFER_INDEXES_FROM and _history_small(opts.orders // 10)
 
 
 def defer_indexes() -> list[str]:
@@ -920,8 +919,8 @@ def simulate_year(opts: Options, *, progress=None, facts: Facts | None = None) -
     growing end of the year; in each, a writer thread COPYs one batch while the next is
     simulated. Ids come from the sequences, so nobody clashes. A failing process stops the
     others after their current batch; the batches already written stay (each is one transaction).
-    Into empty history tables a big year drops their secondary indexes first and builds them once
-    at the end, also when the load fails (`defer_indexes`; the rate counts that build).
+    A big year into a new or demo database drops the history's secondary indexes first and builds
+    them once at the end, also when the load fails (`defer_indexes`; the rate counts that build).
     """
     started = time.perf_counter()
     rebuild_deferred_indexes()  # what a stopped load left unbuilt comes back first

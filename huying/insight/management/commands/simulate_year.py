@@ -30,11 +30,14 @@ class Command(BaseCommand):
         parser.add_argument("--rollups-only", action="store_true",
                             help="live every order through but keep only its facts and the rollups (the dashboard's "
                                  "data), not the orders and their history: for a year bigger than the disk")
+        parser.add_argument("--keep-indexes", action="store_true",
+                            help="keep the history tables' secondary indexes up row by row (default: a year of "
+                                 "100,000 orders or more into a new or demo database builds them after the load)")
         parser.add_argument("--ignore-disk", action="store_true",
                             help="start even when the estimate says the orders will not fit on the disk")
 
     def handle(self, *args, scale, orders, days, end, seed, batch, workers, ignore_disk=False, rollups_only=False,
-               **options):
+               keep_indexes=False, **options):
         n = SCALES[scale] if orders is None else orders
         if n < 1 or days < 1 or batch < 1 or (workers is not None and workers < 1):
             raise CommandError("--orders, --days, --batch and --workers must be positive")
@@ -56,7 +59,8 @@ class Command(BaseCommand):
 
         try:
             result = simulate_year(Options(orders=n, end=end_at, days=days, seed=seed, batch=batch,
-                                           workers=workers, history=not rollups_only), progress=progress)
+                                           workers=workers, history=not rollups_only,
+                                           defer_indexes=False if keep_indexes else None), progress=progress)
         except RuntimeError as exc:
             raise CommandError(str(exc)) from None
         finally:
