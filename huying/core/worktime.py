@@ -87,6 +87,7 @@ class WorkCalendar:
         self._periods: tuple[tuple[int, int], ...] = tuple(periods)
         self._day_us = sum(end - start for start, end in periods)
         self._workday_cache: dict[date, bool] = {}
+        self._midnights: dict[int, datetime] = {}  # ordinal -> local midnight, for results
         self._year_cache: dict[int, bool] = {}
         # The working days of whole years, as ascending ordinals: counting or skipping n working
         # days is then a binary search, not a walk over each calendar day (`_cover`).
@@ -123,25 +124,25 @@ class WorkCalendar:
 
     # -- time -------------------------------------------------------------------------------
     def _local(self, moment: datetime) -> tuple[date, int]:
-        if moment.tzinfo is None or moment.utcoffset() is None:
+        if moment.tzinfo is self._tz:  # already local (the usual case): no conversion
+            local = moment
+        elif moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError("working-time arithmetic needs an aware datetime")
-        local = moment.astimezone(self._tz)
+        else:
+            local = moment.astimezone(self._tz)
         us = ((local.hour * 60 + local.minute) * 60 + local.second) * _US + local.microsecond
         return local.date(), us
 
     def _at(self, d: date, us: int) -> datetime:
-        return datetime(d.year, d.month, d.day, tzinfo=self._tz) + timedelta(microseconds=us)
+        return self._midnight(d.toordinal()) + timedelta(microseconds=us)
 
-    def _overlap(self, d: date, start_us: int, end_us: int) -> int:
-        """Working microseconds of day `d` between two times of that day."""
-        if not self.is_workday(d):
-            return 0
-        total = 0
-        for p_start, p_end in self._periods:
-            lo, hi = max(p_start, start_us), min(p_end, end_us)
-            if hi > lo:
-                total += hi - lo
-        return total
+    def _midnight(self, ordinal: int) -> datetime:
+        try:
+            return self._midnights[ordinal]
+        except KeyError:
+            d = date.fromordinal(ordinal)
+            midnight = self._midnights[ordinal] = datetime(d.year, d.month, d.day, tzinfo=self._tz)
+            return midnight
 
     def add(self, start: datetime, *, hours: float = 0, days: float = 0) -> datetime:
         """`start` plus working time: `hours`, plus `days` × the length of a working day."""
@@ -149,36 +150,62 @@ class WorkCalendar:
         if remaining < 0:
             raise ValueError("working time to add must not be negative")
         d, now_us = self._local(start)
+        if not remaining:
+            return self._next_opening(d, now_us)
+        self._cover(d.year, d.year + 1)
         while True:
-            if self.is_workday(d):
-                for p_start, p_end in self._periods:
-                    if now_us >= p_end:
-                        continue
-                    begin = max(now_us, p_start)
-                    available = p_end - begin
-                    if remaining <= available:
-                        return self._at(d, begin + remaining)
-                    remaining -= available
-                    now_us = p_end
-            # Whole days at a time: skip every working day the rest more than fills, so only the
-            # last, partial day walks its periods.
-            whole = max(0, (remaining - 1) // self._day_us)
-            d = self._nth_workday(d + _ONE_DAY, whole)
-            remaining -= whole * self._day_us
-            now_us = 0
+            workdays = self._workdays  # one list throughout: another thread may widen the index
+            found = self._at_position(workdays, self._position(workdays, d, now_us) + remaining)
+            if found is not None:
+                return found
+            if self._span[1] - d.year > _MAX_IDLE_DAYS // 366 + remaining // self._day_us // 200:
+                raise ValueError("the calendar has no working day for ten years")
+            self._cover(d.year, self._span[1] + 2)
 
     def working_seconds_between(self, start: datetime, end: datetime) -> float:
         """Working seconds from `start` to `end`; 0 if `end` is not after `start`."""
-        d, start_us = self._local(start)
-        end_d, end_us = self._local(end)
+        (d, us), (end_d, end_us) = self._local(start), self._local(end)  # refuses naive datetimes
         if end <= start:
             return 0.0
-        if d == end_d:
-            return self._overlap(d, start_us, end_us) / _US
-        total = self._overlap(d, start_us, _DAY_US)
-        total += self._workdays_between(d + _ONE_DAY, end_d) * self._day_us
-        total += self._overlap(end_d, 0, end_us)
-        return total / _US
+        self._cover(d.year, end_d.year)
+        workdays = self._workdays
+        return (self._position(workdays, end_d, end_us) - self._position(workdays, d, us)) / _US
+
+    # Working time as a position on a line: the working microseconds from the first day of a
+    # working-day index (`_workdays`, ascending ordinals of whole years) up to a moment. A sum is
+    # then one binary search each way — the deadlines of a year's 8 million orders are computed
+    # here — and the difference of two positions is the working time between them.
+    def _position(self, workdays: list[int], d: date, us: int) -> int:
+        """The working microseconds before local day `d`, time `us` (a day the index covers)."""
+        o = d.toordinal()
+        i = bisect_left(workdays, o)
+        worked = 0
+        if i < len(workdays) and workdays[i] == o:
+            for p_start, p_end in self._periods:
+                if us <= p_start:
+                    break
+                worked += min(us, p_end) - p_start
+        return i * self._day_us + worked
+
+    def _at_position(self, workdays: list[int], position: int) -> datetime | None:
+        """The earliest moment at `position` (> 0) — a sum that ends exactly at a closing time ends
+        there — or None when it lies beyond the index."""
+        i, rest = divmod(position - 1, self._day_us)
+        if i >= len(workdays):
+            return None
+        rest += 1  # 1 … a day's length: day i's working microseconds up to the moment
+        for p_start, p_end in self._periods:
+            if rest <= p_end - p_start:
+                return self._midnight(workdays[i]) + timedelta(microseconds=p_start + rest)
+            rest -= p_end - p_start
+        raise AssertionError("unreachable: rest is at most a working day")
+
+    def _next_opening(self, d: date, now_us: int) -> datetime:
+        if self.is_workday(d):
+            for p_start, p_end in self._periods:
+                if now_us < p_end:
+                    return self._at(d, max(now_us, p_start))
+        return self._at(self._nth_workday(d + _ONE_DAY, 0), self._periods[0][0])
 
     def _cover(self, first: int, last: int) -> None:
         """Make the working-day index cover the years `first` … `last` (and what it covered)."""
@@ -200,14 +227,6 @@ class WorkCalendar:
             if self._span[1] - d.year > _MAX_IDLE_DAYS // 366 + n // 200:
                 raise ValueError("the calendar has no working day for ten years")
             self._cover(d.year, self._span[1] + 2)
-
-    def _workdays_between(self, first: date, last: date) -> int:
-        """Working days from `first` up to, not including, `last`."""
-        if last <= first:
-            return 0
-        self._cover(first.year, last.year)
-        w = self._workdays
-        return bisect_left(w, last.toordinal()) - bisect_left(w, first.toordinal())
 
     def next_opening(self, moment: datetime) -> datetime:
         """`moment` if it is within office hours, else the next opening."""

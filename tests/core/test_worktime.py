@@ -189,6 +189,56 @@ def test_add_matches_the_minute_by_minute_walk_across_holidays_and_years(start, 
     assert HYP_CAL.add(start, hours=minutes / 60) == _walk_add(HYP_CAL, start, minutes / 60)
 
 
+def _walk_seconds(cal, start, end):
+    """Working seconds the slow way: each minute from `start` to `end` that is in office hours."""
+    periods = [(a // 60_000_000, b // 60_000_000) for a, b in cal._periods]
+    t, total = start.astimezone(SH), 0
+    while t < end:
+        minute = t.hour * 60 + t.minute
+        if cal.is_workday(t.date()) and any(a <= minute < b for a, b in periods):
+            total += 60
+        t += timedelta(minutes=1)
+    return float(total)
+
+
+minutes = st.datetimes(min_value=datetime(2026, 9, 1), max_value=datetime(2027, 2, 20),
+                       timezones=st.just(SH)).map(lambda d: d.replace(second=0, microsecond=0))
+# Three periods, a holiday and an adjusted working day: the positions walk every period.
+SPLIT_CAL = WorkCalendar(overrides={date(2026, 12, 30): False, date(2027, 1, 9): True},
+                         office_hours=(("08:30", "11:45"), ("14:00", "17:30"), ("19:00", "20:15")))
+
+
+@settings(max_examples=60, deadline=None)
+@given(minutes, st.integers(min_value=0, max_value=20 * 24 * 60), st.sampled_from([HYP_CAL, SPLIT_CAL]))
+@example(at(2026, 9, 30, 10, 0), 9 * 24 * 60, HYP_CAL)  # across the National Day holiday
+@example(at(2026, 12, 31, 12, 0), 3 * 24 * 60, HYP_CAL)  # across New Year into 2027
+@example(at(2026, 12, 29, 11, 45), 11 * 24 * 60, SPLIT_CAL)  # from a closing, over the entered days
+def test_working_seconds_match_the_minute_by_minute_count(start, span, cal):
+    end = start + timedelta(minutes=span)
+    assert cal.working_seconds_between(start, end) == _walk_seconds(cal, start, end)
+
+
+@settings(max_examples=60, deadline=None)
+@given(minutes, st.integers(min_value=0, max_value=12 * 12 * 60))
+@example(at(2026, 12, 29, 20, 15), 1)  # after the last period, over the holiday
+@example(at(2026, 12, 31, 8, 30), (195 + 210 + 75) * 2)  # two whole days end at the last closing
+def test_add_with_three_periods_matches_the_walk(start, mins):
+    assert SPLIT_CAL.add(start, hours=mins / 60) == _walk_add(SPLIT_CAL, start, mins / 60)
+
+
+def test_sums_stay_right_when_the_index_grows_backwards():
+    """The working-day index grows to earlier years when asked about them; a sum counts from the
+    index it started with, so one asked before and after gives the same moment."""
+    cal = WorkCalendar()
+    first = cal.add(at(2027, 3, 1, 10), days=30)
+    assert cal.working_seconds_between(at(2027, 3, 1, 10), first) == 30 * 7 * HOUR
+    cal.add(at(2024, 2, 1, 10), hours=1)  # widens the index to 2024
+    assert cal._span[0] == 2024
+    assert cal.add(at(2027, 3, 1, 10), days=30) == first
+    assert cal.working_seconds_between(at(2027, 3, 1, 10), first) == 30 * 7 * HOUR
+    assert cal.working_seconds_between(at(2023, 12, 29, 16), at(2024, 1, 2, 10)) == 2 * HOUR
+
+
 @settings(max_examples=200, deadline=None)
 @given(starts, st.integers(min_value=0, max_value=60))
 def test_days_are_day_length_hours(start, days):
