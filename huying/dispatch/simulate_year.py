@@ -716,10 +716,37 @@ class ForeignKeyViolation(RuntimeError):
     pass
 
 
-def _check_foreign_keys(batch: list[tuple[Table, list]]) -> int:
+class KnownKeys:
+    """Foreign-key values (by target "table.column") that committed rows of this run point at."""
+
+    def __init__(self):
+        self.committed: dict[str, set] = {}
+        self.pending: dict[str, set] = {}  # the batch being written
+
+    def new(self, key: str, values: set) -> set:
+        """Of a batch's `values` for `key`, those no committed batch pointed at; noted as pending."""
+        values = values - self.committed.get(key, set())
+        self.pending.setdefault(key, set()).update(values)
+        return values
+
+    def commit(self) -> None:
+        for key, values in self.pending.items():
+            self.committed.setdefault(key, set()).update(values)
+        self.pending.clear()
+
+    def rollback(self) -> None:
+        self.pending.clear()
+
+
+def _check_foreign_keys(batch: list[tuple[Table, list]], known: KnownKeys | None = None) -> int:
     """Check every foreign-key value of the batch against its target, set-wise (one query per key),
     instead of PostgreSQL's one trigger call per row; raises ForeignKeyViolation (the transaction
-    then rolls back). Returns the number of distinct values checked."""
+    then rolls back). Returns the number of distinct values looked up.
+
+    `known`, kept by the caller across its batches, skips the values an earlier committed batch
+    already points at: their rows cannot go while ours point at them (the foreign keys hold for the
+    other sessions' deletes), so each unit, grid or subject is looked up once a run, not once a
+    batch. The caller commits `known` after the batch's transaction commits (`_write`)."""
     checked = 0
     # Primary keys this batch writes itself (its orders, assignments, callbacks): a row of the
     # batch pointing at one needs no lookup — the transaction holds both or neither.
@@ -743,6 +770,8 @@ def _check_foreign_keys(batch: list[tuple[Table, list]]) -> int:
                 target = f.target_field
                 if target.primary_key and target.model in written:
                     values -= written[target.model]
+                if known is not None:
+                    values = known.new(f"{target.model._meta.db_table}.{target.column}", values)
                 values = sorted(values)
                 if not values:
                     continue
@@ -769,7 +798,8 @@ def _codes_write(orders: list[list], table: Table) -> None:
             cp.write_row((row[i_code], row[i_id]))
 
 
-def _write(batch: list[tuple[Table, list]], facts: list, *, thread: bool, hook: Facts | None = None) -> None:
+def _write(batch: list[tuple[Table, list]], facts: list, *, thread: bool, hook: Facts | None = None,
+           known: KnownKeys | None = None) -> None:
     """One batch's rows and facts in one transaction (on the writer thread's own connection).
 
     On PostgreSQL, when the role may, the per-row trigger work is replaced by set-based work on the
@@ -786,10 +816,14 @@ def _write(batch: list[tuple[Table, list]], facts: list, *, thread: bool, hook: 
             if deferred:
                 orders_table, order_rows = batch[0]
                 _codes_write(order_rows, orders_table)
-                _check_foreign_keys(batch)
+                _check_foreign_keys(batch, known)
             if hook is not None:
                 hook.write(facts)
+        if known is not None:
+            known.commit()
     finally:
+        if known is not None:
+            known.rollback()  # nothing of a batch that did not commit counts
         if thread:
             connection.close()
 
@@ -968,12 +1002,16 @@ def _batch_size(sim: Simulator, k: int) -> int:
     return min(sim.opts.batch, sim.opts.orders - k * sim.opts.batch)
 
 
+GC_EVERY = 8
+
+
 @contextlib.contextmanager
 def _batch_gc():
     """No automatic cycle collection while simulating: the batches hold a few hundred thousand
     rows, and every generation-2 pass walked them all (a third of the simulation's time). The
-    rows form no cycles, so reference counting frees them; `collect` is called between batches
-    (each process: its own), and whatever was on before is restored after."""
+    rows form no cycles, so reference counting frees them; `collect` is called every GC_EVERY
+    batches (each process: its own) for the few cycles of cursors and the like — each call walks
+    the live batch's rows, ~0.2 s — and whatever was on before is restored after."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -988,8 +1026,9 @@ def _run_batches(sim: Simulator, ks, *, progress=None, stop=None) -> int:
     w = Writer(sim.opts.batch, history=sim.opts.history)
     pg = connection.vendor == "postgresql"
     pool = ThreadPoolExecutor(max_workers=1) if pg else None
+    known = KnownKeys()  # one writer thread at a time uses it
     pending = None
-    done = 0
+    done = written = 0
     try:
         with _batch_gc() as collect:
             for k in ks:
@@ -1000,7 +1039,7 @@ def _run_batches(sim: Simulator, ks, *, progress=None, stop=None) -> int:
                     batch_facts = sim.batch(n, w, k=k)
                     if pending is not None:
                         pending.result()
-                    pending = pool.submit(_write, w.take(), batch_facts, thread=True, hook=sim.facts)
+                    pending = pool.submit(_write, w.take(), batch_facts, thread=True, hook=sim.facts, known=known)
                 else:
                     with transaction.atomic():
                         # SQLite hands out ids after the max: reserve them inside the write transaction.
@@ -1008,7 +1047,9 @@ def _run_batches(sim: Simulator, ks, *, progress=None, stop=None) -> int:
                         batch_facts = sim.batch(n, w, k=k)
                         _write(w.take(), batch_facts, thread=False, hook=sim.facts)
                 del batch_facts
-                collect(1)  # the batch's survivors move to the old generation, which is never walked again
+                written += 1
+                if written % GC_EVERY == 0:
+                    collect(1)  # what survives moves to the old generation, which is never walked again
                 done += n
                 if progress:
                     progress(n)

@@ -25,14 +25,13 @@ from huying.dispatch.simulate_year import (  # noqa: F401  re-exported
 )
 from huying.dispatch.simulate_year import simulate_year as simulate_dispatch_year
 
+from .facts import fact_of
+
 
 class RollupFacts:
     """The `Facts` hook of the simulator: insight's per-order facts and rollups."""
 
-    def of(self, order: dict, steps: list[dict]):
-        from .facts import fact_of
-
-        return fact_of(order, steps)
+    of = staticmethod(fact_of)  # one order's fact from its fields and timeline (called per order)
 
     def write(self, facts: list) -> None:
         from . import rollups

@@ -241,3 +241,39 @@ def test_the_bulk_path_refuses_a_batch_with_a_dangling_foreign_key(db):
     batch = [(orders, orders.take()), (t, t.take()), (callbacks, callbacks.take())]
     with pytest.raises(ForeignKeyViolation, match="dispatch_callback.order_id: no \\[999999998\\]"):
         _check_foreign_keys(batch)
+
+
+def test_the_bulk_path_looks_up_a_target_once_a_run_and_again_after_a_rollback(world):
+    """Values a committed batch pointed at are not looked up again; a batch that did not commit
+    leaves nothing known, and a value never seen is still refused."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from huying.dispatch.models import Assignment
+    from huying.dispatch.simulate_year import KnownKeys
+    from huying.insight.simulate import ForeignKeyViolation, Table, _check_foreign_keys
+    from huying.people.models import Unit
+
+    unit = Unit.objects.order_by("id").first()
+    now = at(2026, 3, 2, 9, 0)
+    orders = Table(WorkOrder, ("id", "code", "created_at", "updated_at"), with_pk=True)
+    t = Table(Assignment, ("id", "order_id", "unit_id", "dispatched_at", "response_due", "resolve_due", "warn_at"),
+              with_pk=True)
+
+    def batch(oid):
+        orders.add(oid, f"K{oid}", now, now)
+        t.add(oid, oid, unit.pk, now, now, now, now)
+        return [(orders, orders.take()), (t, t.take())]
+
+    known = KnownKeys()
+    assert _check_foreign_keys(batch(900_000_001), known) == 1  # the unit, looked up
+    known.rollback()  # that batch did not commit: the next one looks the unit up again
+    assert _check_foreign_keys(batch(900_000_002), known) == 1
+    known.commit()
+    with CaptureQueriesContext(connection) as queries:
+        assert _check_foreign_keys(batch(900_000_003), known) == 0
+    assert not queries.captured_queries
+    orders.add(900_000_004, "K900000004", now, now)
+    t.add(900_000_004, 900_000_004, 999_999_999, now, now, now, now)  # an unknown unit is still refused
+    with pytest.raises(ForeignKeyViolation, match="unit_id: no \\[999999999\\]"):
+        _check_foreign_keys([(orders, orders.take()), (t, t.take())], known)
