@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection as default_connection
 from django.db import transaction
+from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ WAS_UNIQUE = "huying: unique constraint before partitioning"
 
 
 def _tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
+    return timezone.get_default_timezone()  # cached; reset when the setting changes
 
 
 def month_of(when: datetime | date) -> int:

@@ -339,6 +339,9 @@ class Simulator:
         self.places = load_places()
         if not self.places:
             raise RuntimeError("no unified grids loaded: load the territory first (huying demo --no-serve)")
+        self.areas = [{"grid_id": p.grid_id, "community_id": p.community_id, "district_code": p.district_code,
+                       "street_code": p.street_code, "community_code": p.community_code, "area_code": p.code}
+                      for p in self.places]
         self.grid_w = self.np.lognormal(0.0, 0.8, len(self.places))
         self.grid_w /= self.grid_w.sum()
         subjects = list(Subject.objects.filter(active=True).order_by("code"))
@@ -456,8 +459,7 @@ class Simulator:
             channel = rng.choice(CHANNEL_OF_KIND[kind])
             subject_urgency = next((s.urgency for s in chain if s.urgency), "normal")
             urgency = "emergency" if rng.random() < P_EMERGENCY else (subject_urgency or "normal")
-            area = {"grid_id": p.grid_id, "community_id": p.community_id, "district_code": p.district_code,
-                    "street_code": p.street_code, "community_code": p.community_code, "area_code": p.code}
+            area = self.areas[grids[k]]  # routing only reads it
             route = route_for(subject=subject, subject_chain=chain, request_type=rt, urgency=urgency, area=area,
                               now=created)
             life = Life(w, oid, label=self.label, plan=functools.partial(self.plan, rt, chain, urgency == "emergency"))

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
+from django.utils import timezone
 
 from .metrics import COUNTERS
 
@@ -38,7 +37,7 @@ UNIT_EVENTS = {
 
 
 def local_day(at: datetime) -> date:
-    return at.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+    return at.astimezone(timezone.get_default_timezone()).date()  # cached; reset when the setting changes
 
 
 def subject_l1(code: str) -> str:

@@ -3,10 +3,9 @@
 Both come from the per-process caches in `reference`, so routing an order reads nothing.
 """
 
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 
 from huying.people.models import UnitKind
 from huying.territory.models import Division, Level
@@ -56,7 +55,7 @@ def route_for(*, subject, subject_chain, request_type, urgency: str, area: dict,
         request_type_code=request_type.code if request_type else None,
         area_code=area.get("area_code", ""),
         urgency=urgency,
-        local_time=now.astimezone(ZoneInfo(settings.TIME_ZONE)),
+        local_time=now.astimezone(timezone.get_default_timezone()),
     )
     territorial = territorial_units(grid_id=area.get("grid_id"), district_code=area.get("district_code", ""),
                                     street_code=area.get("street_code", ""),
