@@ -129,3 +129,44 @@ def test_a_failed_load_rebuilds_and_a_stopped_one_is_rebuilt_by_the_next(place, 
     assert not set(dropped) & set(_indexes())
     sy.simulate_year(sy.Options(**{**OPTS, "orders": 50}, defer_indexes=False))
     assert _indexes() == before and not DeferredIndex.objects.exists()
+
+
+def _rollups() -> dict:
+    from huying.insight.models import AreaDay, AreaDayTotal, AreaNow, UnitDay
+
+    return {m.__name__: sorted(tuple(r.values())[1:] for r in m.objects.values())  # without the row id
+            for m in (AreaDay, AreaDayTotal, AreaNow, UnitDay)}
+
+
+def test_the_rollups_beside_the_index_build_equal_them_after_it(place, monkeypatch):
+    """With indexes to build, the rollups are re-aggregated on a thread of their own beside the
+    build: the same rollups as aggregated alone afterwards, and the indexes back; a failing
+    rollup is reported after the build, which still completes."""
+    from huying.dispatch import simulate_year as sy
+    from huying.dispatch.models import DeferredIndex
+    from huying.insight import rollups
+    from huying.insight.simulate import simulate_year
+
+    before = _indexes()
+    threads = []
+    real_aggregate = rollups.aggregate_parallel
+    monkeypatch.setattr(rollups, "aggregate_parallel",
+                        lambda n: (threads.append(__import__("threading").current_thread().name),
+                                   real_aggregate(n))[-1])
+    result = simulate_year(sy.Options(**OPTS, defer_indexes=True))
+    assert result["indexes_deferred"] >= 30 and result["total_seconds"] >= result["seconds"]
+    assert threads and threads[0] != "MainThread"  # beside the build, not after it
+    beside = _rollups()
+    assert sum(len(v) for v in beside.values()) > 100
+    rollups.aggregate()  # alone, in this thread
+    assert _rollups() == beside
+    assert _indexes() == before and not DeferredIndex.objects.exists()
+
+    def broken(n):
+        raise RuntimeError("the rollups were only partly rebuilt (test); run `huying insight rebuild`")
+
+    _wipe()
+    monkeypatch.setattr(rollups, "aggregate_parallel", broken)
+    with pytest.raises(RuntimeError, match="partly rebuilt"):
+        simulate_year(sy.Options(**OPTS, defer_indexes=True))
+    assert _indexes() == before and not DeferredIndex.objects.exists()
