@@ -956,8 +956,7 @@ def simulate_year(opts: Options, *, progress=None, facts: Facts | None = None) -
     simulated. Ids come from the sequences, so nobody clashes. A failing process stops the
     others after their current batch; the batches already written stay (each is one transaction).
     A big year into a new or demo database drops the history's secondary indexes first and builds
-    them once at the end, also when the load fails (`defer_indexes`; the rate counts that build),
-    the rollups re-aggregated beside the build (`_after_load`).
+    them once at the end, also when the load fails (`defer_indexes`; the rate counts that build).
     """
     started = time.perf_counter()
     rebuild_deferred_indexes()  # what a stopped load left unbuilt comes back first
@@ -980,55 +979,25 @@ def simulate_year(opts: Options, *, progress=None, facts: Facts | None = None) -
             progress(written, opts.orders)
 
     deferred = defer_indexes() if _defer_wanted(opts) else []
+    index_s = 0.0
     try:
         if workers == 1:
             done = _run_batches(sim, range(batches), progress=advanced)
         else:
             done = _run_processes(sim, batches, workers, progress=advanced)
-    except BaseException:
-        if deferred:  # the batches written stay, with their indexes
+    finally:
+        if deferred:  # also when the load failed: the batches written stay, with their indexes
+            t0 = time.perf_counter()
             rebuild_deferred_indexes()
-        raise
-    loaded_s = time.perf_counter() - started
-    index_s, aggregate_s = _after_load(deferred, facts)
-    simulated_s = loaded_s + index_s
+            index_s = time.perf_counter() - t0
+    simulated_s = time.perf_counter() - started
+    t0 = time.perf_counter()
+    if facts is not None:
+        facts.finish()
+    aggregate_s = time.perf_counter() - t0
     return {"orders": done, "seconds": round(simulated_s, 2), "orders_per_s": round(done / simulated_s, 1),
             "aggregate_seconds": round(aggregate_s, 2), "workers": workers, "indexes_deferred": len(deferred),
-            "index_seconds": round(index_s, 2), "total_seconds": round(time.perf_counter() - started, 2)}
-
-
-def _after_load(deferred: list[str], facts: Facts | None) -> tuple[float, float]:
-    """Build the deferred indexes and finish the facts (re-aggregate the rollups); returns the
-    seconds of each. They touch different tables, and each alone leaves part of the 2 cores idle
-    (an index build ~83 % busy, the rollups ~87 %), so on PostgreSQL the rollups run on a thread
-    of their own (with their own connections) beside the index builds. If either fails, the other
-    still finishes, and the error is raised after both."""
-    def timed(fn) -> float:
-        t0 = time.perf_counter()
-        fn()
-        return time.perf_counter() - t0
-
-    def finish() -> float:
-        try:
-            return timed(facts.finish)
-        finally:
-            connection.close()  # this thread's own
-
-    if not deferred:
-        return 0.0, (timed(facts.finish) if facts is not None else 0.0)
-    if facts is None or connection.vendor != "postgresql" or connection.in_atomic_block:
-        index_s = timed(rebuild_deferred_indexes)
-        return index_s, (timed(facts.finish) if facts is not None else 0.0)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        rollups = pool.submit(finish)
-        try:
-            index_s = timed(rebuild_deferred_indexes)
-        except BaseException as exc:
-            failed = rollups.exception()  # waits for them
-            if failed is not None:
-                exc.add_note(f"the rollups failed too: {failed}")
-            raise
-        return index_s, rollups.result()  # raises the rollups' error, if any
+            "index_seconds": round(index_s, 2)}
 
 
 def _batch_size(sim: Simulator, k: int) -> int:

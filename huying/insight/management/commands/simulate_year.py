@@ -67,9 +67,7 @@ class Command(BaseCommand):
             bar.close()
         indexes = (f", {result['indexes_deferred']} secondary indexes built after the load in "
                    f"{result['index_seconds']} s" if result.get("indexes_deferred") else "")
-        beside = " beside the index build" if result.get("indexes_deferred") else ""
         self.stdout.write(f"orders: {result['orders']} in {result['seconds']} s "
                           f"({result['workers']} process{'es' if result['workers'] > 1 else ''}{indexes}); "
-                          f"rollups aggregated in {result['aggregate_seconds']} s{beside}; "
-                          f"{result['total_seconds']} s in all")
+                          f"rollups aggregated in {result['aggregate_seconds']} s")
         self.stdout.write(f"orders_per_s: {result['orders_per_s']}")
