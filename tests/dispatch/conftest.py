@@ -259,3 +259,39 @@ def report(world):
         return work_order_create(**args)
 
     return _report
+
+
+# -- the bulk year's tests (committed data: its writer thread and processes connect on their own) --
+
+def yuexiu_with_offices() -> None:
+    """越秀区's real divisions and grids, and a territorial office (块) for each division."""
+    from huying.people.models import Unit, UnitKind
+    from huying.territory.models import Division
+    from huying.territory.testing import load_territory
+
+    load_territory(districts=("440104",))
+    Unit.objects.bulk_create([Unit(code=f"gov-{d.code}", name=f"{d.name}办", kind=UnitKind.TERRITORIAL, division=d)
+                              for d in Division.objects.filter(code__startswith="440104")])
+
+
+def wipe_history() -> None:
+    """Empty the tables a simulated year writes (PostgreSQL)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE dispatch_workorder, dispatch_transition, dispatch_assignment, dispatch_callback, "
+                    "dispatch_workorder_cohandlers, core_auditentry CASCADE")
+
+
+def break_batch(monkeypatch, broken: int, message: str) -> None:
+    """Make the simulator's batch `broken` raise ValueError(message), whichever process takes it."""
+    from huying.dispatch import simulate_year as sy
+
+    real = sy.Simulator.batch
+
+    def batch(self, n, w, *, k):
+        if k == broken:
+            raise ValueError(message)
+        return real(self, n, w, k=k)
+
+    monkeypatch.setattr(sy.Simulator, "batch", batch)

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
+from .conftest import break_batch, wipe_history, yuexiu_with_offices
+
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql",
                                 reason="PostgreSQL's indexes (SQLite's bulk path is bulk_create)")
 
@@ -46,24 +48,13 @@ def _year() -> dict:
             "audit": AuditEntry.objects.filter(target_type="dispatch.workorder").count()}
 
 
-def _wipe():
-    with connection.cursor() as cur:
-        cur.execute("TRUNCATE dispatch_workorder, dispatch_transition, dispatch_assignment, dispatch_callback, "
-                    "dispatch_workorder_cohandlers, core_auditentry CASCADE")
-
-
 @pytest.fixture
 def place(transactional_db):
     """Committed data (the writer thread and the processes have connections of their own); every
     index is back afterwards even if a test stops between a drop and its rebuild."""
     from huying.dispatch.simulate_year import rebuild_deferred_indexes
-    from huying.people.models import Unit, UnitKind
-    from huying.territory.models import Division
-    from huying.territory.testing import load_territory
 
-    load_territory(districts=("440104",))
-    Unit.objects.bulk_create([Unit(code=f"gov-{d.code}", name=f"{d.name}办", kind=UnitKind.TERRITORIAL, division=d)
-                              for d in Division.objects.filter(code__startswith="440104")])
+    yuexiu_with_offices()
     yield
     rebuild_deferred_indexes()
 
@@ -76,7 +67,7 @@ def test_the_same_year_and_the_same_indexes_none_of_them_kept_while_loading(plac
     kept = simulate_year(Options(**OPTS, defer_indexes=False))
     assert kept["indexes_deferred"] == 0
     rows_kept = _year()
-    _wipe()
+    wipe_history()
     before = _indexes()
     assert len(before) > 30 and (len(before["partitions"]) > 30 or not partitions.is_partitioned())
     during = []
@@ -101,7 +92,7 @@ def test_by_default_only_a_big_year_into_a_small_history(place, monkeypatch):
     assert sy.simulate_year(sy.Options(**{**OPTS, "seed": 6}))["indexes_deferred"] == 0
     assert sy.simulate_year(sy.Options(**{**OPTS, "seed": 7}, defer_indexes=False))["indexes_deferred"] == 0
     assert sy.simulate_year(sy.Options(**{**OPTS, "seed": 8}, defer_indexes=True))["indexes_deferred"] > 0  # asked
-    _wipe()
+    wipe_history()
     assert sy.simulate_year(sy.Options(**OPTS))["indexes_deferred"] > 0  # default, big enough, nothing there
 
 
@@ -110,14 +101,7 @@ def test_a_failed_load_rebuilds_and_a_stopped_one_is_rebuilt_by_the_next(place, 
     from huying.dispatch.models import DeferredIndex
 
     before = _indexes()
-    real = sy.Simulator.batch
-
-    def batch(self, n, w, *, k=None):
-        if k == 1:
-            raise ValueError("batch one is broken")
-        return real(self, n, w, k=k)
-
-    monkeypatch.setattr(sy.Simulator, "batch", batch)
+    break_batch(monkeypatch, 1, "batch one is broken")
     with pytest.raises(ValueError, match="batch one is broken"):
         sy.simulate_year(sy.Options(**OPTS, defer_indexes=True))
     assert _indexes() == before and not DeferredIndex.objects.exists()

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
+from .conftest import break_batch, wipe_history, yuexiu_with_offices
+
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql",
                                 reason="several processes write at once on PostgreSQL only (SQLite: one writer)")
 
@@ -27,26 +29,15 @@ def _year():
             "ids_in_time_order": order_ids == sorted(order_ids)}
 
 
-def _wipe():
-    with connection.cursor() as cur:
-        cur.execute("TRUNCATE dispatch_workorder, dispatch_transition, dispatch_assignment, dispatch_callback, "
-                    "dispatch_workorder_cohandlers, core_auditentry CASCADE")
-
-
 def test_two_processes_write_the_year_one_process_writes(transactional_db):
     from huying.dispatch.simulate_year import Options, simulate_year
-    from huying.people.models import Unit, UnitKind
-    from huying.territory.models import Division
-    from huying.territory.testing import load_territory
 
-    load_territory(districts=("440104",))
-    Unit.objects.bulk_create([Unit(code=f"gov-{d.code}", name=f"{d.name}办", kind=UnitKind.TERRITORIAL, division=d)
-                              for d in Division.objects.filter(code__startswith="440104")])
+    yuexiu_with_offices()
     opts = dict(orders=900, days=120, end=datetime(2026, 6, 30, 20, 0, tzinfo=TZ), seed=11, batch=150)
     one = simulate_year(Options(**opts, workers=1))
     assert one["workers"] == 1
     alone = _year()
-    _wipe()
+    wipe_history()
     seen = []
     two = simulate_year(Options(**opts, workers=2), progress=lambda done, total: seen.append((done, total)))
     assert two["workers"] == 2 and two["orders"] == 900
@@ -59,21 +50,9 @@ def test_two_processes_write_the_year_one_process_writes(transactional_db):
 
 def test_a_failing_process_stops_the_run_with_its_error(transactional_db, monkeypatch):
     from huying.dispatch import simulate_year as sy
-    from huying.people.models import Unit, UnitKind
-    from huying.territory.models import Division
-    from huying.territory.testing import load_territory
 
-    load_territory(districts=("440104",))
-    Unit.objects.bulk_create([Unit(code=f"gov-{d.code}", name=f"{d.name}办", kind=UnitKind.TERRITORIAL, division=d)
-                              for d in Division.objects.filter(code__startswith="440104")])
-    real = sy.Simulator.batch
-
-    def batch(self, n, w, *, k=None):
-        if k == 3:
-            raise ValueError("batch three is broken")
-        return real(self, n, w, k=k)
-
-    monkeypatch.setattr(sy.Simulator, "batch", batch)
+    yuexiu_with_offices()
+    break_batch(monkeypatch, 3, "batch three is broken")
     with pytest.raises(RuntimeError, match="batch three is broken"):
         sy.simulate_year(sy.Options(orders=1200, days=60, end=datetime(2026, 6, 30, 20, 0, tzinfo=TZ), seed=2,
                                     batch=100, workers=2))
