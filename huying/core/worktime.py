@@ -33,7 +33,6 @@ DEFAULT_OFFICE_HOURS: tuple[tuple[str, str], ...] = (("09:00", "12:00"), ("13:00
 DEFAULT_TZ = "Asia/Shanghai"
 
 _US = 1_000_000  # microseconds per second
-_DAY_US = 86_400 * _US
 _ONE_DAY = timedelta(days=1)
 # A calendar can never go this long without a working day (Mon–Fri fallback); the guard turns a
 # misconfigured calendar (e.g. every day entered as a holiday) into an error instead of a hang.
@@ -133,16 +132,13 @@ class WorkCalendar:
         us = ((local.hour * 60 + local.minute) * 60 + local.second) * _US + local.microsecond
         return local.date(), us
 
-    def _at(self, d: date, us: int) -> datetime:
-        return self._midnight(d.toordinal()) + timedelta(microseconds=us)
-
-    def _midnight(self, ordinal: int) -> datetime:
-        try:
-            return self._midnights[ordinal]
-        except KeyError:
+    def _at(self, ordinal: int, us: int) -> datetime:
+        """The moment `us` after local midnight of the day with this ordinal (midnights are kept)."""
+        midnight = self._midnights.get(ordinal)
+        if midnight is None:
             d = date.fromordinal(ordinal)
             midnight = self._midnights[ordinal] = datetime(d.year, d.month, d.day, tzinfo=self._tz)
-            return midnight
+        return midnight + timedelta(microseconds=us)
 
     def add(self, start: datetime, *, hours: float = 0, days: float = 0) -> datetime:
         """`start` plus working time: `hours`, plus `days` × the length of a working day."""
@@ -196,7 +192,7 @@ class WorkCalendar:
         rest += 1  # 1 … a day's length: day i's working microseconds up to the moment
         for p_start, p_end in self._periods:
             if rest <= p_end - p_start:
-                return self._midnight(workdays[i]) + timedelta(microseconds=p_start + rest)
+                return self._at(workdays[i], p_start + rest)
             rest -= p_end - p_start
         raise AssertionError("unreachable: rest is at most a working day")
 
@@ -204,8 +200,8 @@ class WorkCalendar:
         if self.is_workday(d):
             for p_start, p_end in self._periods:
                 if now_us < p_end:
-                    return self._at(d, max(now_us, p_start))
-        return self._at(self._nth_workday(d + _ONE_DAY, 0), self._periods[0][0])
+                    return self._at(d.toordinal(), max(now_us, p_start))
+        return self._at(self._nth_workday(d + _ONE_DAY, 0).toordinal(), self._periods[0][0])
 
     def _cover(self, first: int, last: int) -> None:
         """Make the working-day index cover the years `first` … `last` (and what it covered)."""

@@ -1030,10 +1030,10 @@ def _run_batches(sim: Simulator, ks, *, progress=None, stop=None) -> int:
     pool = ThreadPoolExecutor(max_workers=1) if pg else None
     known = KnownKeys()  # one writer thread at a time uses it
     pending = None
-    done = written = 0
+    done = 0
     try:
         with _batch_gc() as collect:
-            for k in ks:
+            for taken, k in enumerate(ks, 1):
                 if stop is not None and stop.is_set():
                     break
                 n = _batch_size(sim, k)
@@ -1049,8 +1049,7 @@ def _run_batches(sim: Simulator, ks, *, progress=None, stop=None) -> int:
                         batch_facts = sim.batch(n, w, k=k)
                         _write(w.take(), batch_facts, thread=False, hook=sim.facts)
                 del batch_facts
-                written += 1
-                if written % GC_EVERY == 0:
+                if taken % GC_EVERY == 0:
                     collect(1)  # what survives moves to the old generation, which is never walked again
                 done += n
                 if progress:

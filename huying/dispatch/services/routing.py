@@ -3,7 +3,6 @@
 Both come from the per-process caches in `reference`, so routing an order reads nothing.
 """
 
-
 from django.db.models import Q
 from django.utils import timezone
 
