@@ -33,6 +33,7 @@ DEFAULT_OFFICE_HOURS: tuple[tuple[str, str], ...] = (("09:00", "12:00"), ("13:00
 DEFAULT_TZ = "Asia/Shanghai"
 
 _US = 1_000_000  # microseconds per second
+_DAY_US = 86_400 * _US  # a calendar day, for local wall-clock microseconds (`local_us`)
 _ONE_DAY = timedelta(days=1)
 # A calendar can never go this long without a working day (Mon–Fri fallback); the guard turns a
 # misconfigured calendar (e.g. every day entered as a holiday) into an error instead of a hang.
@@ -92,6 +93,7 @@ class WorkCalendar:
         # days is then a binary search, not a walk over each calendar day (`_cover`).
         self._span: tuple[int, int] | None = None
         self._workdays: list[int] = []
+        self._workdays_array = None  # (the list it was made from, that list as a numpy array)
 
     # -- days -------------------------------------------------------------------------------
     def is_workday(self, d: date) -> bool:
@@ -140,9 +142,13 @@ class WorkCalendar:
             midnight = self._midnights[ordinal] = datetime(d.year, d.month, d.day, tzinfo=self._tz)
         return midnight + timedelta(microseconds=us)
 
+    def amount(self, *, hours: float = 0, days: float = 0) -> int:
+        """Working microseconds in `hours` plus `days` × the length of a working day (as `add` counts)."""
+        return round(hours * 3600 * _US + days * self._day_us)
+
     def add(self, start: datetime, *, hours: float = 0, days: float = 0) -> datetime:
         """`start` plus working time: `hours`, plus `days` × the length of a working day."""
-        remaining = round(hours * 3600 * _US + days * self._day_us)
+        remaining = self.amount(hours=hours, days=days)
         if remaining < 0:
             raise ValueError("working time to add must not be negative")
         d, now_us = self._local(start)
@@ -227,6 +233,78 @@ class WorkCalendar:
     def next_opening(self, moment: datetime) -> datetime:
         """`moment` if it is within office hours, else the next opening."""
         return self.add(moment)
+
+    # -- many moments at once (a bulk load's deadlines) -------------------------------------------
+    # A moment as local wall-clock microseconds: its local day's ordinal × a day plus the time of
+    # day. Python adds a timedelta to an aware datetime on the wall clock too, so a start plus a
+    # duration is the sum of the two numbers, and `add` itself works on this clock.
+    def local_us(self, moment: datetime) -> int:
+        """`moment` as local wall-clock microseconds."""
+        d, us = self._local(moment)
+        return d.toordinal() * _DAY_US + us
+
+    def moment(self, local_us: int) -> datetime:
+        """The aware moment of local wall-clock microseconds (`local_us` undone)."""
+        ordinal, us = divmod(local_us, _DAY_US)
+        return self._at(ordinal, us)
+
+    def add_many(self, starts, remaining: int):
+        """`add` of the same `remaining` working microseconds (> 0, from `amount`) to many starts
+        given as a numpy array of local wall-clock microseconds; the results in the same form. The
+        same positions as `_position` and `_at_position`, on arrays."""
+        import numpy as np
+
+        if remaining <= 0:
+            raise ValueError("add_many adds a positive amount of working time")
+        starts = np.asarray(starts, dtype=np.int64)
+        if not len(starts):
+            return starts.copy()
+        days = starts // _DAY_US
+        first, last = date.fromordinal(int(days.min())).year, date.fromordinal(int(days.max())).year
+        self._cover(first, last + 1)
+        while True:
+            workdays = self._workdays  # one list throughout (see `add`)
+            wd = self._as_array(workdays)
+            result = self._at_positions(wd, self._positions(wd, days, starts - days * _DAY_US) + remaining)
+            if result is not None:
+                return result
+            if self._span[1] - last > _MAX_IDLE_DAYS // 366 + remaining // self._day_us // 200:
+                raise ValueError("the calendar has no working day for ten years")
+            self._cover(first, self._span[1] + 2)
+
+    def _as_array(self, workdays: list[int]):
+        import numpy as np
+
+        kept = self._workdays_array
+        if kept is None or kept[0] is not workdays:
+            kept = self._workdays_array = (workdays, np.asarray(workdays, dtype=np.int64))
+        return kept[1]
+
+    def _positions(self, wd, days, us):
+        """`_position` of many (day ordinal, time of day) pairs."""
+        import numpy as np
+
+        i = np.searchsorted(wd, days, side="left")
+        on_workday = wd[np.minimum(i, len(wd) - 1)] == days
+        worked = np.zeros_like(us)
+        for p_start, p_end in self._periods:
+            worked += np.clip(us - p_start, 0, p_end - p_start)
+        return i * self._day_us + np.where(on_workday & (i < len(wd)), worked, 0)
+
+    def _at_positions(self, wd, positions):
+        """`_at_position` of many positions (> 0), as local wall-clock microseconds; None if any lies
+        beyond the index."""
+        import numpy as np
+
+        i, rest = np.divmod(positions - 1, self._day_us)
+        if len(i) and int(i.max()) >= len(wd):
+            return None
+        rest += 1
+        lengths = np.array([p_end - p_start for p_start, p_end in self._periods], dtype=np.int64)
+        ends = np.cumsum(lengths)  # a day's working microseconds up to each period's end
+        k = np.searchsorted(ends, rest, side="left")  # the period the moment falls in
+        opens = np.array([p_start for p_start, _ in self._periods], dtype=np.int64)
+        return wd[i] * _DAY_US + opens[k] + rest - (ends[k] - lengths[k])
 
 
 # -- the process-wide calendar ------------------------------------------------------------------

@@ -61,6 +61,9 @@ class Plan:
     limits: Limits
 
 
+_ONE_US = timedelta(microseconds=1)
+
+
 def due(start: datetime, limit: Limit, cal) -> datetime:
     """When `limit` runs out for a clock started at `start`."""
     value = float(limit.value)
@@ -139,6 +142,48 @@ def plan_clocks(*, start: datetime, limits: Limits, cal) -> Plan:
         warn_at=warn_time(start, resolve_due, limits.resolve.unit, cal),
         limits=limits,
     )
+
+
+def _amount_many(limit: Limit, cal) -> tuple[bool, int]:
+    """(on the working calendar?, microseconds) of a limit, as `due` counts them."""
+    value = float(limit.value)
+    if limit.unit == TimeUnit.HOURS:
+        return False, timedelta(hours=value) // _ONE_US
+    if limit.unit == TimeUnit.WORK_HOURS:
+        return True, cal.amount(hours=value)
+    if limit.unit == TimeUnit.WORK_DAYS:
+        return True, cal.amount(days=value)
+    raise ValueError(f"unknown time unit {limit.unit!r}")
+
+
+def plan_many(starts, limits: Limits, cal):
+    """`plan_clocks` for many starts with the same limits (a bulk load's dispatches): the starts and
+    the (response_due, resolve_due, warn_at) returned are numpy arrays of local wall-clock
+    microseconds (`cal.local_us`). None when a clock would add no working time (`add` then moves
+    to the next opening: use `plan_clocks`)."""
+    import numpy as np
+
+    def due_many(limit: Limit):
+        working, amount = _amount_many(limit, cal)
+        if not working:
+            return starts + amount, amount
+        return (cal.add_many(starts, amount) if amount > 0 else None), amount
+
+    resolve_due, resolve_amount = due_many(limits.resolve)
+    response_due, _ = due_many(limits.response)
+    if resolve_due is None or response_due is None:
+        return None
+    ratio = setting("warn_ratio")
+    if limits.resolve.unit == TimeUnit.HOURS:  # as `warn_time`: the same share of the same span
+        warn_at = starts + (timedelta(microseconds=resolve_amount) * ratio) // _ONE_US
+    else:
+        # `warn_time` measures the working time from a start to its resolve_due: exactly the
+        # amount added, whatever the start (a start out of hours counts from the next opening).
+        amount = cal.amount(hours=resolve_amount / 1_000_000 * ratio / 3600)
+        if amount <= 0:
+            return None
+        warn_at = cal.add_many(starts, amount)
+    return np.minimum(response_due, resolve_due), resolve_due, warn_at
 
 
 def deadline_state(*, now: datetime, warn_at: datetime | None, resolve_due: datetime | None) -> str:

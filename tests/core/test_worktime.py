@@ -282,3 +282,30 @@ def test_get_calendar_uses_settings_office_hours(settings):
 
     reset_calendar_cache()
     assert get_calendar().day_length_hours() == 8
+
+
+# -- many at once (a bulk load's deadlines) -------------------------------------------------------
+EDGES = [at(2026, 9, 30, 17, 0), at(2026, 9, 30, 12, 0), at(2026, 9, 30, 9, 0), at(2026, 10, 1, 0, 0),
+         at(2026, 12, 31, 23, 59, 59), at(2026, 12, 29, 11, 45), at(2027, 1, 8, 13, 0), at(2026, 3, 6, 16, 59)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(minutes, starts), min_size=1, max_size=40), st.floats(min_value=0.01, max_value=30 * 8),
+       st.sampled_from([HYP_CAL, SPLIT_CAL]))
+@example(EDGES, 7.0, HYP_CAL)
+@example(EDGES, 0.25, SPLIT_CAL)
+@example(EDGES, 5 * 8.0, SPLIT_CAL)
+def test_add_many_is_add_for_each_start(starts, hours, cal):
+    amount = cal.amount(hours=hours)
+    got = cal.add_many([cal.local_us(s) for s in starts], amount)
+    assert [cal.moment(int(x)) for x in got] == [cal.add(s, hours=hours) for s in starts]
+    assert [cal.moment(cal.local_us(s)) for s in starts] == starts
+
+
+def test_add_many_widens_the_index_as_add_does():
+    cal = WorkCalendar()
+    start = at(2026, 12, 1, 10, 0)
+    got = cal.add_many([cal.local_us(start)], cal.amount(days=400))  # well into 2028
+    assert cal.moment(int(got[0])) == WorkCalendar().add(start, days=400)
+    with pytest.raises(ValueError):
+        cal.add_many([cal.local_us(start)], 0)

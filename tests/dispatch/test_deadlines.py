@@ -170,3 +170,35 @@ def test_extension_moves_the_deadline_not_the_state(world, report):
     assert WorkOrder.objects.get(pk=order.pk).resolve_due == new_due
     actions = list(got.transitions.values_list("action", flat=True))
     assert actions[-3:] == ["extension_approved", "extension_requested", "extension_refused"]
+
+
+# -- a bulk load's plans, many at once --------------------------------------------------------------
+MANY_LIMITS = [
+    (Limit(Decimal(1), TimeUnit.WORK_DAYS, "a"), Limit(Decimal(10), TimeUnit.WORK_DAYS, "b")),
+    (Limit(Decimal(5), TimeUnit.WORK_HOURS, "a"), Limit(Decimal("2.5"), TimeUnit.WORK_DAYS, "b")),
+    (Limit(Decimal("0.5"), TimeUnit.HOURS, "a"), Limit(Decimal(2), TimeUnit.HOURS, "b")),
+    (Limit(Decimal(3), TimeUnit.WORK_DAYS, "a"), Limit(Decimal(4), TimeUnit.WORK_HOURS, "b")),  # response capped
+    (Limit(Decimal(2), TimeUnit.HOURS, "a"), Limit(Decimal("7.3"), TimeUnit.WORK_HOURS, "b")),
+    (Limit(Decimal(30), TimeUnit.WORK_DAYS, "a"), Limit(Decimal(36), TimeUnit.HOURS, "b")),
+]
+
+
+@pytest.mark.parametrize("response, resolve", MANY_LIMITS)
+def test_plan_many_is_plan_clocks_for_each_start(response, resolve):
+    import random
+
+    import numpy as np
+
+    from huying.dispatch.deadlines import Limits, plan_many
+
+    rng = random.Random(f"{response}{resolve}")
+    starts = [at(2026, 9, 30, 17, 0), at(2026, 9, 30, 12, 0), at(2026, 10, 1, 0, 0), at(2026, 12, 31, 23, 59),
+              at(2026, 12, 25, 16, 0)]
+    base = at(2026, 1, 1, 0, 0)
+    starts += [base + timedelta(microseconds=rng.randrange(365 * 86_400_000_000)) for _ in range(400)]
+    starts += [base + timedelta(days=rng.randrange(365), minutes=rng.randrange(24 * 60)) for _ in range(400)]
+    limits = Limits(response, resolve)
+    got = plan_many(np.array([CAL.local_us(s) for s in starts]), limits, CAL)
+    for i, s in enumerate(starts):
+        want = plan_clocks(start=s, limits=limits, cal=CAL)
+        assert [CAL.moment(int(a[i])) for a in got] == [want.response_due, want.resolve_due, want.warn_at], s
