@@ -21,6 +21,7 @@ the hook finishes (re-aggregates) at the end — so dispatch imports nothing fro
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import gc
@@ -53,10 +54,10 @@ from huying.core.worktime import get_calendar
 from huying.territory.models import UNIFIED_LAYER, Division, Grid
 
 from . import partitions, reference, steps
-from .deadlines import applicable_limits, deadline_state, fixed_limits, plan_clocks
+from .deadlines import Plan, applicable_limits, deadline_state, fixed_limits, plan_clocks, plan_many
 from .models import Assignment, Callback, DeferredIndex, RequestType, Subject, Transition, WorkOrder
 from .seed import dispatch_seed
-from .services.routing import route_for
+from .services.routing import route_for, territorial_units
 
 GUANGZHOU_YEAR = 8_170_000
 TZ = ZoneInfo(settings.TIME_ZONE)
@@ -342,6 +343,9 @@ class Simulator:
         self.areas = [{"grid_id": p.grid_id, "community_id": p.community_id, "district_code": p.district_code,
                        "street_code": p.street_code, "community_code": p.community_code, "area_code": p.code}
                       for p in self.places]
+        self.territorial = [territorial_units(grid_id=a["grid_id"], district_code=a["district_code"],
+                                              street_code=a["street_code"], community_code=a["community_code"])
+                            for a in self.areas]
         self.grid_w = self.np.lognormal(0.0, 0.8, len(self.places))
         self.grid_w /= self.grid_w.sum()
         subjects = list(Subject.objects.filter(active=True).order_by("code"))
@@ -352,6 +356,8 @@ class Simulator:
             self.by_l1.setdefault(s.code[:3], []).append(s)
         self.l1_kind = {code: items[0].kind for code, items in self.by_l1.items()}
         self.chains = {s.code: reference.subject_chain(s) for s in leaves}
+        self.urgency = {code: next((s.urgency for s in chain if s.urgency), "normal") or "normal"
+                        for code, chain in self.chains.items()}
         self.request_types = {rt.code: rt for rt in RequestType.objects.filter(active=True)}
         self.label = actor_label
         self.facts = facts
@@ -402,13 +408,13 @@ class Simulator:
         self.rng = random.Random(self.opts.seed * 1_000_003 + k)
         self.np = np.random.default_rng([self.opts.seed, k])
 
-    def draw_subject(self, t: datetime):
-        r = self.rng.random()
+    def draw_subject(self, t: datetime, u: list[float]):
+        """(subject, kind) of a call at `t`, from the order's uniform draws `u`."""
+        r = u[U_KIND]
         kind = "request" if r < KIND_SHARE["request"] else ("event" if r < 1 - KIND_SHARE["component"] else "component")
-        doy = t.timetuple().tm_yday
-        l1s, cum = self._season(kind, doy)
-        l1 = self.rng.choices(l1s, cum_weights=cum)[0]
-        return self.rng.choice(self.by_l1[l1]), kind
+        l1s, cum = self._season(kind, t.timetuple().tm_yday)
+        leaves = self.by_l1[l1s[bisect.bisect(cum, u[U_L1] * cum[-1], 0, len(cum) - 1)]]
+        return leaves[int(u[U_LEAF] * len(leaves))], kind
 
     @functools.cache  # noqa: B019 - one simulator per run; (kind, day of year) has ~1,100 values
     def _season(self, kind: str, doy: int) -> tuple[list[str], list[float]]:
@@ -425,11 +431,7 @@ class Simulator:
         """(limits, plan) of a dispatch at `start`; the limits that do not depend on the start are
         looked up once per (request type, subject, emergency), with their dict form."""
         key = (order_rt.pk if order_rt is not None else None, chain[0].pk if chain else None, emergency)
-        hit = self._fixed.get(key)
-        if hit is None:
-            fixed = fixed_limits(request_type=order_rt, subject_chain=chain, emergency=emergency)
-            hit = self._fixed[key] = (fixed, fixed.as_dict() if fixed is not None else None)
-        limits, as_dict = hit
+        limits, as_dict = self._fixed_of(key, order_rt, chain)
         if limits is None:
             limits = applicable_limits(request_type=order_rt, subject_chain=chain, emergency=emergency, start=start,
                                        cal=self.cal)
@@ -438,34 +440,53 @@ class Simulator:
 
     def batch(self, n: int, w, *, k: int) -> list:
         """Simulate the schedule's batch `k` (its n instants from k × batch on, drawn from that batch's
-        own generators) into the writer's tables; returns their facts (empty without a `Facts` hook)."""
+        own generators) into the writer's tables; returns their facts (empty without a `Facts` hook).
+
+        The batch's random numbers are drawn at once (`Draws`), then three passes: each order's
+        subject, request type, channel and urgency; the first dispatch's clocks of every order at
+        once (`deadlines.plan_many` on the working calendar, for the limits that do not depend on the
+        start); and each order's life, step by step."""
         self.seed_batch(k)
         first = k * self.opts.batch
         times = sorted(self.times_at(first, n))
         numbers = self.order_numbers[first:first + n] if self.order_numbers is not None else None
-        rng = self.rng
         end = self.end
         grids = self.np.choice(len(self.places), size=n, p=self.grid_w).tolist()
         order_ids = reserve_order_ids(times, numbers)
-        facts = []
-        for k in range(n):
-            oid = order_ids[k]
-            created = times[k]
-            p = self.places[grids[k]]
-            subject, kind = self.draw_subject(created)
+        d = Draws(self.np, n)
+        # 1. what each call is about
+        calls = []
+        groups: dict[tuple, list[int]] = {}  # (request type, subject, emergency) -> the calls'
+        for i in range(n):
+            u = d.u[i]
+            created = times[i]
+            subject, kind = self.draw_subject(created, u)
             chain = self.chains[subject.code]
-            rt = self.request_types.get(rng.choices(_RT_CODES, cum_weights=_RT_CUM)[0]) \
+            rt = self.request_types.get(_RT_CODES[bisect.bisect(_RT_CUM, u[U_RT] * _RT_CUM[-1], 0, len(_RT_CUM) - 1)]) \
                 if kind == "request" else None
-            channel = rng.choice(CHANNEL_OF_KIND[kind])
-            subject_urgency = next((s.urgency for s in chain if s.urgency), "normal")
-            urgency = "emergency" if rng.random() < P_EMERGENCY else (subject_urgency or "normal")
-            area = self.areas[grids[k]]  # routing only reads it
+            channels = CHANNEL_OF_KIND[kind]
+            channel = channels[int(u[U_CHANNEL] * len(channels))]
+            urgency = "emergency" if u[U_EMERGENCY] < P_EMERGENCY else self.urgency[subject.code]
+            key = (rt.pk if rt is not None else None, chain[0].pk if chain else None, urgency == "emergency")
+            first_at = created + timedelta(microseconds=d.dispatch_us[i])
+            calls.append((subject, kind, chain, rt, channel, urgency, key, first_at))
+            groups.setdefault(key, []).append(i)
+        # 2. the first dispatch's clocks, many at once
+        planned = self.plans([(c[3], c[2], c[6][2], c[7]) for c in calls], groups)
+        # 3. each life
+        facts = []
+        for i in range(n):
+            oid = order_ids[i]
+            created = times[i]
+            subject, kind, chain, rt, channel, urgency, _key, first_at = calls[i]
+            p = self.places[grids[i]]
+            area = self.areas[grids[i]]  # routing only reads it
             route = route_for(subject=subject, subject_chain=chain, request_type=rt, urgency=urgency, area=area,
-                              now=created)
+                              now=created, territorial=self.territorial[grids[i]])
             life = Life(w, oid, label=self.label, plan=functools.partial(self.plan, rt, chain, urgency == "emergency"))
             life.create(created, channel=channel, routing=route.as_dict())
-            t = created + timedelta(minutes=rng.expovariate(1 / 20))
-            self._live(life, route, rng, t, end, area, subject, chain, rt, urgency, created)
+            self._live(life, route, d, i, first_at, planned[i], end, area, subject, chain, rt, urgency, created,
+                       grids[i])
             o = life.o
             # The clocks as the worker's sweep would have left them at `end`.
             if o["state"] in ("dispatched", "accepted"):
@@ -474,7 +495,7 @@ class Simulator:
                     o["response_overdue"] = True
             w.orders.add(oid, f"SIM{oid:012d}", channel, rt.pk if rt else None, subject.pk,
                          subject.name[:120], "由 huying simulate year 生成", urgency, "模拟市民",
-                         f"138{rng.randrange(10**8):08d}", p.lng, p.lat, p.label[:255], p.grid_id, p.community_id,
+                         f"138{d.phone[i]:08d}", p.lng, p.lat, p.label[:255], p.grid_id, p.community_id,
                          p.district_code, p.street_code, p.code, p.label, o["state"], o["version"],
                          route.unit_id, {**life.routing, **SIM}, o["lead_unit_id"], o["handling_level"],
                          o["dispatched_at"], o["accepted_at"], o["resolved_at"], o["closed_at"], o["response_due"],
@@ -491,53 +512,92 @@ class Simulator:
         self.count += n
         return facts
 
-    def _live(self, life, route, rng, t, end, area, subject, chain, rt, urgency, created):
+    def plans(self, dispatches: list[tuple], groups: dict[tuple, list[int]] | None = None) -> list:
+        """The (limits, their dict, plan) of each dispatch (request type, subject chain, emergency,
+        at) whose limits do not depend on the start, computed many at once (`deadlines.plan_many`);
+        None for the others (`plan` takes them at the dispatch). `groups`: the dispatches' indexes
+        by their limits' key, if the caller has them."""
+        if groups is None:
+            groups = {}
+            for i, (rt, chain, emergency, _at) in enumerate(dispatches):
+                key = (rt.pk if rt is not None else None, chain[0].pk if chain else None, emergency)
+                groups.setdefault(key, []).append(i)
+        cal = self.cal
+        moment = cal.moment
+        out: list = [None] * len(dispatches)
+        for key, members in groups.items():
+            rt, chain, _emergency, _at = dispatches[members[0]]
+            fixed, as_dict = self._fixed_of(key, rt, chain)
+            if fixed is None:
+                continue
+            dues = plan_many(np.array([cal.local_us(dispatches[i][3]) for i in members], dtype=np.int64), fixed, cal)
+            if dues is None:
+                continue
+            for i, response_due, resolve_due, warn_at in zip(members, *(a.tolist() for a in dues), strict=True):
+                out[i] = (fixed, as_dict, Plan(start=dispatches[i][3], response_due=moment(response_due),
+                                               resolve_due=moment(resolve_due), warn_at=moment(warn_at), limits=fixed))
+        return out
+
+    def _fixed_of(self, key, rt, chain):
+        """The limits of (request type, subject, emergency) when they do not depend on the start,
+        and their dict form; (None, None) when they do."""
+        hit = self._fixed.get(key)
+        if hit is None:
+            fixed = fixed_limits(request_type=rt, subject_chain=chain, emergency=key[2])
+            hit = self._fixed[key] = (fixed, fixed.as_dict() if fixed is not None else None)
+        return hit
+
+    def _live(self, life, route, d, i, first_at, planned, end, area, subject, chain, rt, urgency, created, grid):
         o = life.o
-        if rng.random() < P_REJECT:
-            t = created + timedelta(minutes=rng.uniform(5, 90))
+        u = d.u[i]
+        if u[U_REJECT] < P_REJECT:
+            t = created + timedelta(minutes=5 + 85 * u[U_REJECT_AFTER])
             if t <= end:
                 life.reject(t, "不属于政府职责范围")
             return
+        t = first_at
         if route.unit_id is None or t > end:
             return
-        life.dispatch(t, route.unit_id, route.level, route.cohandler_ids, note="自动派单")
-        if rng.random() < P_RETURN:
-            t = t + timedelta(hours=rng.uniform(0.5, 6))
+        life.dispatch(t, route.unit_id, route.level, route.cohandler_ids, note="自动派单", planned=planned)
+        if u[U_RETURN] < P_RETURN:
+            t = t + timedelta(hours=0.5 + 5.5 * u[U_RETURN_AFTER])
             if t > end:
                 return
             returning = o["lead_unit_id"]
             life.ret(t, "非本单位职责", "《广州市政务服务便民热线管理办法》")
-            t = t + timedelta(hours=rng.uniform(0.2, 2))
+            t = t + timedelta(hours=0.2 + 1.8 * u[U_REDISPATCH_AFTER])
             if t > end:
                 return
             again = route_for(subject=subject, subject_chain=chain, request_type=rt, urgency=urgency, area=area,
-                              now=t, exclude={returning})
+                              now=t, exclude={returning}, territorial=self.territorial[grid])
             if again.unit_id is None:
                 return
             life.routing = again.as_dict()
             life.dispatch(t, again.unit_id, again.level)
-        t = t + timedelta(hours=rng.lognormvariate(math.log(2.5), 1.0))
+        t = t + timedelta(hours=d.accept_hours[i])
         if t > end:
             return
         life.accept(t)
-        if rng.random() < P_SUSPEND:
-            t = t + timedelta(days=rng.uniform(0.5, 3))
+        if u[U_SUSPEND] < P_SUSPEND:
+            t = t + timedelta(days=0.5 + 2.5 * u[U_SUSPEND_AFTER])
             if t <= end:
                 life.suspend(t, "需纳入工程计划")
             return
         for attempt in range(2):
             window = max((o["resolve_due"] - t).total_seconds(), 3600.0)
-            frac = rng.uniform(1.0, 1.8) if rng.random() < P_LATE_RESOLVE else rng.betavariate(1.3, 3.0)
+            frac = 1 + 0.8 * u[U_LATE_BY + attempt] if u[U_LATE + attempt] < P_LATE_RESOLVE \
+                else d.resolve_share[i][attempt]
             t = t + timedelta(seconds=window * frac)
             if t > end:
                 return
             life.resolve(t, "已办理")
-            t = t + timedelta(hours=rng.uniform(4, 48))
+            t = t + timedelta(hours=4 + 44 * u[U_CALLBACK_AFTER + attempt])
             if t > end:
                 return
-            reached = rng.random() < P_REACHED
+            reached = u[U_REACHED + attempt] < P_REACHED
             if reached:
-                sat = rng.choices(_SAT_CODES, cum_weights=_SAT_CUM)[0]
+                sat = _SAT_CODES[bisect.bisect(_SAT_CUM, u[U_SATISFACTION + attempt] * _SAT_CUM[-1], 0,
+                                                  len(_SAT_CUM) - 1)]
                 if attempt == 1 and sat == "unsatisfied":
                     sat = "basically"
             else:
@@ -546,6 +606,26 @@ class Simulator:
             life.callback(t, reached=reached, solved=solved, satisfaction=sat, note="" if reached else "联系不上")
             if o["state"] == "closed":
                 return
+
+
+# The uniform draws of one order (`Draws.u[i]`), by what each decides.
+(U_KIND, U_L1, U_LEAF, U_RT, U_CHANNEL, U_EMERGENCY, U_REJECT, U_REJECT_AFTER, U_RETURN, U_RETURN_AFTER,
+ U_REDISPATCH_AFTER, U_SUSPEND, U_SUSPEND_AFTER) = range(13)
+U_LATE, U_LATE_BY, U_CALLBACK_AFTER, U_REACHED, U_SATISFACTION = 13, 15, 17, 19, 21  # two each: resolve attempts
+U_COUNT = 23
+
+
+class Draws:
+    """A batch's random numbers, drawn at once from its numpy generator (a call each, not a few
+    dozen per order): per order `U_COUNT` uniforms, the first dispatch's delay in microseconds, the
+    hours to signing, the share of the resolve window used by each attempt, a phone number."""
+
+    def __init__(self, g: np.random.Generator, n: int):
+        self.u = g.random((n, U_COUNT)).tolist()
+        self.dispatch_us = np.rint(g.exponential(20 * 60 * 1_000_000, n)).astype(np.int64).tolist()
+        self.accept_hours = g.lognormal(math.log(2.5), 1.0, n).tolist()
+        self.resolve_share = g.beta(1.3, 3.0, (n, 2)).tolist()
+        self.phone = g.integers(0, 10**8, n).tolist()
 
 
 class Life:
@@ -598,8 +678,9 @@ class Life:
         self.routing = routing
         return self.apply(steps.created(at=at, channel=channel, routing=routing, photos=photos))
 
-    def dispatch(self, at, unit_id: int, level: str, cohandler_ids=(), *, note: str = "") -> dict:
-        _limits, as_dict, plan = self.plan(at)
+    def dispatch(self, at, unit_id: int, level: str, cohandler_ids=(), *, note: str = "", planned=None) -> dict:
+        """`planned`: the (limits, their dict, plan) of a dispatch at `at` if already computed."""
+        _limits, as_dict, plan = planned if planned is not None else self.plan(at)
         return self.apply(steps.dispatched(**self._next(), at=at, unit_id=unit_id, level=level, plan=plan,
                                            limits=as_dict, cohandler_ids=cohandler_ids,
                                            assignment_id=self.w.next_assignment(), note=note))

@@ -46,8 +46,9 @@ def active_rules() -> list[RoutingRule]:
 
 
 def route_for(*, subject, subject_chain, request_type, urgency: str, area: dict, now,
-              exclude: set[int] = frozenset()) -> Route:
-    """Where an order with these facts goes now; `area` holds the located codes and grid id."""
+              exclude: set[int] = frozenset(), territorial: dict[str, int] | None = None) -> Route:
+    """Where an order with these facts goes now; `area` holds the located codes and grid id, and
+    `territorial` the units covering it if the caller keeps them (`territorial_units` of `area`)."""
     ctx = RouteContext(
         subject_code=subject.code,
         subject_kind=subject.kind,
@@ -56,9 +57,10 @@ def route_for(*, subject, subject_chain, request_type, urgency: str, area: dict,
         urgency=urgency,
         local_time=now.astimezone(timezone.get_default_timezone()),
     )
-    territorial = territorial_units(grid_id=area.get("grid_id"), district_code=area.get("district_code", ""),
-                                    street_code=area.get("street_code", ""),
-                                    community_code=area.get("community_code", ""))
+    if territorial is None:
+        territorial = territorial_units(grid_id=area.get("grid_id"), district_code=area.get("district_code", ""),
+                                        street_code=area.get("street_code", ""),
+                                        community_code=area.get("community_code", ""))
     return route(ctx=ctx, rules=reference.rule_index(), subject_chain=subject_chain, territorial=territorial,
                  exclude=set(exclude))
 
