@@ -524,16 +524,27 @@ class Simulator:
                 groups.setdefault(key, []).append(i)
         cal = self.cal
         moment = cal.moment
-        out: list = [None] * len(dispatches)
+        # The clocks depend only on the limits' amounts and units: one call per such set (a few),
+        # not per (request type, subject) key (hundreds a batch, each call a few dozen numpy steps).
+        same: dict[tuple, list[int]] = {}
+        fixed_of: dict[int, tuple] = {}
         for key, members in groups.items():
             rt, chain, _emergency, _at = dispatches[members[0]]
             fixed, as_dict = self._fixed_of(key, rt, chain)
             if fixed is None:
                 continue
-            dues = plan_many(np.array([cal.local_us(dispatches[i][3]) for i in members], dtype=np.int64), fixed, cal)
+            for i in members:
+                fixed_of[i] = (fixed, as_dict)
+            amounts = (fixed.response.value, fixed.response.unit, fixed.resolve.value, fixed.resolve.unit)
+            same.setdefault(amounts, []).extend(members)
+        out: list = [None] * len(dispatches)
+        for members in same.values():
+            limits = fixed_of[members[0]][0]
+            dues = plan_many(np.array([cal.local_us(dispatches[i][3]) for i in members], dtype=np.int64), limits, cal)
             if dues is None:
                 continue
             for i, response_due, resolve_due, warn_at in zip(members, *(a.tolist() for a in dues), strict=True):
+                fixed, as_dict = fixed_of[i]
                 out[i] = (fixed, as_dict, Plan(start=dispatches[i][3], response_due=moment(response_due),
                                                resolve_due=moment(resolve_due), warn_at=moment(warn_at), limits=fixed))
         return out

@@ -240,3 +240,31 @@ def test_the_report_step_names_where_it_goes(to_state, action):
     assert ("via" in built["transition"]["data"]) == (to_state == "resolved")
     assert built["audit"]["data"] is built["transition"]["data"]
     assert built["audit"]["new"] == {"state": to_state, "version": 4} and built["order"]["state"] == to_state
+
+
+def test_a_batch_plans_its_first_dispatches_as_plan_does_one_by_one(db):
+    """`Simulator.plans` (the clocks of many dispatches at once, grouped by their limits' amounts)
+    gives each dispatch what `Simulator.plan` gives it alone, limits' sources included."""
+    import random
+
+    from huying.core.worktime import get_calendar
+    from huying.dispatch import reference
+    from huying.dispatch.models import RequestType, Subject
+    from huying.dispatch.seed import dispatch_seed
+    from huying.dispatch.simulate_year import Simulator
+
+    dispatch_seed()
+    sim = Simulator.__new__(Simulator)
+    sim.cal, sim._fixed = get_calendar(), {}
+    rng = random.Random(3)
+    subjects = list(Subject.objects.filter(active=True))
+    types = [None, *RequestType.objects.filter(active=True)]
+    t0 = at(2026, 1, 1, 0, 0)
+    dispatches = [(rng.choice(types), reference.subject_chain(rng.choice(subjects)), rng.random() < 0.1,
+                   t0 + timedelta(seconds=rng.randrange(330 * 86_400), microseconds=rng.randrange(10**6)))
+                  for _ in range(600)]
+    got = sim.plans(dispatches)
+    assert sum(g is not None for g in got) > 500
+    for (rt, chain, emergency, t), planned in zip(dispatches, got, strict=True):
+        if planned is not None:
+            assert planned == sim.plan(rt, chain, emergency, t)
