@@ -120,13 +120,19 @@ def first_match(rules, ctx: RouteContext):
     return None
 
 
+# Each level and the levels above it, by name (every order is routed through here).
+_CLIMB = {str(lvl): tuple(str(above) for above in LEVEL_ORDER[i:]) for i, lvl in enumerate(LEVEL_ORDER)}
+
+
 def territorial_unit(territorial: dict[str, int], level: str, exclude: set[int]) -> tuple[int | None, str]:
     """The unit at `level` covering the point, climbing to the next level up when there is none."""
-    start = LEVEL_ORDER.index(HandlingLevel(level))
-    for lvl in LEVEL_ORDER[start:]:
+    climb = _CLIMB.get(level)
+    if climb is None:
+        climb = _CLIMB[str(HandlingLevel(level))]  # refuses an unknown level, as the enum does
+    for lvl in climb:
         unit_id = territorial.get(lvl)
         if unit_id is not None and unit_id not in exclude:
-            return unit_id, str(lvl)
+            return unit_id, lvl
     return None, ""
 
 
