@@ -279,9 +279,9 @@ class WorkOrder(models.Model):
     accepted_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
-    response_due = models.DateTimeField(_("签收期限"), null=True, blank=True, db_index=True)
-    resolve_due = models.DateTimeField(_("办结期限"), null=True, blank=True, db_index=True)
-    warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True, db_index=True)
+    response_due = models.DateTimeField(_("签收期限"), null=True, blank=True)
+    resolve_due = models.DateTimeField(_("办结期限"), null=True, blank=True)
+    warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True)
     deadline_state = models.CharField(_("时限状态"), max_length=10, choices=DeadlineState.choices,
                                       default=DeadlineState.NONE)
     response_overdue = models.BooleanField(_("签收超时"), default=False)
@@ -315,6 +315,10 @@ class WorkOrder(models.Model):
         indexes = [
             models.Index(fields=["lead_unit", "state", "resolve_due"]),
             models.Index(fields=["state", "deadline_state", "warn_at"]),
+            # The running clocks by deadline: the sweep and the overdue/warning lists. On a year's
+            # orders a single resolve_due index led the sweep through 8 M orders (9.2 s; D83).
+            models.Index(fields=["resolve_due", "id"], name="dispatch_wo_clock_running",
+                         condition=models.Q(state__in=["dispatched", "accepted"])),
             models.Index(fields=["channel"], name="dispatch_wo_channel"),
             # Prefix scopes (area_code LIKE 'x%') and equality both use the pattern_ops index.
             models.Index(fields=["area_code"], name="dispatch_wo_area_code",
