@@ -456,7 +456,7 @@ class Simulator:
         d = Draws(self.np, n)
         # 1. what each call is about
         calls = []
-        groups: dict[tuple, list[int]] = {}  # (request type, subject, emergency) -> the calls'
+        groups: dict[tuple, list[int]] = {}  # (request type, subject, emergency) -> the calls' indexes
         for i in range(n):
             u = d.u[i]
             created = times[i]
