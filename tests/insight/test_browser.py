@@ -54,17 +54,16 @@ STILL_PIXEL = """async (code) => {
 def click_area(page, code):
     """Click the area on the map as a person would; a click the map did not take (it landed while
     the chart was still moving: seen in full suite runs, never alone) is clicked again."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
     for _ in range(3):
         point = page.evaluate(STILL_PIXEL, code)
         assert point, f"{code} is drawn on the map"
         page.mouse.click(point["x"], point["y"])
-        try:
-            page.wait_for_function(f"huyingDash.state.code === '{code}'", timeout=5000)
-            return
-        except PlaywrightTimeout:
-            continue
+        # Polled from here: wait_for_function compiles its predicate in the page, which the
+        # page's CSP (no 'unsafe-eval') refuses whenever the first check is false.
+        for _poll in range(50):
+            if page.evaluate("() => huyingDash.state.code") == code:
+                return
+            page.wait_for_timeout(100)
     state = page.evaluate("({code: huyingDash.state.code, children: Object.keys(huyingDash.state.children), "
                           "map: document.getElementById('dash-map').dataset.state})")
     raise AssertionError(f"three clicks on {code} were not taken: {state}")
