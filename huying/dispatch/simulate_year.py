@@ -430,8 +430,7 @@ class Simulator:
     def plan(self, order_rt, chain, emergency, start):
         """(limits, plan) of a dispatch at `start`; the limits that do not depend on the start are
         looked up once per (request type, subject, emergency), with their dict form."""
-        key = (order_rt.pk if order_rt is not None else None, chain[0].pk if chain else None, emergency)
-        limits, as_dict = self._fixed_of(key, order_rt, chain)
+        limits, as_dict = self._fixed_of(order_rt, chain, emergency)
         if limits is None:
             limits = applicable_limits(request_type=order_rt, subject_chain=chain, emergency=emergency, start=start,
                                        cal=self.cal)
@@ -456,7 +455,6 @@ class Simulator:
         d = Draws(self.np, n)
         # 1. what each call is about
         calls = []
-        groups: dict[tuple, list[int]] = {}  # (request type, subject, emergency) -> the calls' indexes
         for i in range(n):
             u = d.u[i]
             created = times[i]
@@ -467,18 +465,16 @@ class Simulator:
             channels = CHANNEL_OF_KIND[kind]
             channel = channels[int(u[U_CHANNEL] * len(channels))]
             urgency = "emergency" if u[U_EMERGENCY] < P_EMERGENCY else self.urgency[subject.code]
-            key = (rt.pk if rt is not None else None, chain[0].pk if chain else None, urgency == "emergency")
             first_at = created + timedelta(microseconds=d.dispatch_us[i])
-            calls.append((subject, kind, chain, rt, channel, urgency, key, first_at))
-            groups.setdefault(key, []).append(i)
+            calls.append((subject, kind, chain, rt, channel, urgency, first_at))
         # 2. the first dispatch's clocks, many at once
-        planned = self.plans([(c[3], c[2], c[6][2], c[7]) for c in calls], groups)
+        planned = self.plans([(c[3], c[2], c[5] == "emergency", c[6]) for c in calls])
         # 3. each life
         facts = []
         for i in range(n):
             oid = order_ids[i]
             created = times[i]
-            subject, kind, chain, rt, channel, urgency, _key, first_at = calls[i]
+            subject, kind, chain, rt, channel, urgency, first_at = calls[i]
             p = self.places[grids[i]]
             area = self.areas[grids[i]]  # routing only reads it
             route = route_for(subject=subject, subject_chain=chain, request_type=rt, urgency=urgency, area=area,
@@ -512,31 +508,23 @@ class Simulator:
         self.count += n
         return facts
 
-    def plans(self, dispatches: list[tuple], groups: dict[tuple, list[int]] | None = None) -> list:
+    def plans(self, dispatches: list[tuple]) -> list:
         """The (limits, their dict, plan) of each dispatch (request type, subject chain, emergency,
         at) whose limits do not depend on the start, computed many at once (`deadlines.plan_many`);
-        None for the others (`plan` takes them at the dispatch). `groups`: the dispatches' indexes
-        by their limits' key, if the caller has them."""
-        if groups is None:
-            groups = {}
-            for i, (rt, chain, emergency, _at) in enumerate(dispatches):
-                key = (rt.pk if rt is not None else None, chain[0].pk if chain else None, emergency)
-                groups.setdefault(key, []).append(i)
+        None for the others (`plan` takes them at the dispatch)."""
         cal = self.cal
         moment = cal.moment
         # The clocks depend only on the limits' amounts and units: one call per such set (a few),
         # not per (request type, subject) key (hundreds a batch, each call a few dozen numpy steps).
         same: dict[tuple, list[int]] = {}
         fixed_of: dict[int, tuple] = {}
-        for key, members in groups.items():
-            rt, chain, _emergency, _at = dispatches[members[0]]
-            fixed, as_dict = self._fixed_of(key, rt, chain)
+        for i, (rt, chain, emergency, _at) in enumerate(dispatches):
+            fixed, as_dict = self._fixed_of(rt, chain, emergency)
             if fixed is None:
                 continue
-            for i in members:
-                fixed_of[i] = (fixed, as_dict)
-            amounts = (fixed.response.value, fixed.response.unit, fixed.resolve.value, fixed.resolve.unit)
-            same.setdefault(amounts, []).extend(members)
+            fixed_of[i] = (fixed, as_dict)
+            same.setdefault((fixed.response.value, fixed.response.unit, fixed.resolve.value, fixed.resolve.unit),
+                            []).append(i)
         out: list = [None] * len(dispatches)
         for members in same.values():
             limits = fixed_of[members[0]][0]
@@ -549,12 +537,13 @@ class Simulator:
                                                resolve_due=moment(resolve_due), warn_at=moment(warn_at), limits=fixed))
         return out
 
-    def _fixed_of(self, key, rt, chain):
+    def _fixed_of(self, rt, chain, emergency: bool):
         """The limits of (request type, subject, emergency) when they do not depend on the start,
-        and their dict form; (None, None) when they do."""
+        and their dict form; (None, None) when they do. Looked up once per such key."""
+        key = (rt.pk if rt is not None else None, chain[0].pk if chain else None, emergency)
         hit = self._fixed.get(key)
         if hit is None:
-            fixed = fixed_limits(request_type=rt, subject_chain=chain, emergency=key[2])
+            fixed = fixed_limits(request_type=rt, subject_chain=chain, emergency=emergency)
             hit = self._fixed[key] = (fixed, fixed.as_dict() if fixed is not None else None)
         return hit
 
