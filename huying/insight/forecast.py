@@ -1,7 +1,8 @@
 """Call-volume forecasts (来电量预测): expected calls per day for the next 14 days, with an interval.
 
 One series per territory (the city, each district; a street or below on demand) and level-1
-subject ("" = all subjects), read from the daily rollup `AreaDay.created`, never the order table.
+subject ("" = all subjects), read from the daily rollup `AreaDay.created` (below the streets from the
+orders' facts, D84), never the order table.
 
 The model, per series, is a seasonal Poisson regression fitted by iteratively reweighted least
 squares (numpy only): log E[calls] = intercept + day of week + a weekday holiday (休息日 on
@@ -242,16 +243,18 @@ ALL = ""  # the subject key of a territory's total
 
 def history(codes: Iterable[str], *, end: date, days: int = HISTORY_DAYS) -> dict[tuple[str, str], Series]:
     """Daily calls taken in per (territory code, level-1 subject) and per code in total (subject ""),
-    for the `days` days before `end`, from `AreaDay`. Each code's series start on its first day with
+    for the `days` days before `end`, from `AreaDay` (below the streets from the facts:
+    `selectors.by_subject`). Each code's series start on its first day with
     any call (a district loaded last month has a month of history, not two years of zeros)."""
     from django.db.models import Sum
 
-    from .models import AreaDay
+    from .selectors import by_subject
 
     codes = sorted(set(codes))
     start = end - timedelta(days=days)
-    rows = (AreaDay.objects.filter(code__in=codes, day__gte=start, day__lt=end)
-            .values_list("code", "subject", "day").annotate(n=Sum("created")).order_by())
+    rows = [(code, subject, day, n) for code in codes
+            for subject, day, n in by_subject(code, start, end - timedelta(days=1))
+            .values_list("subject", "day").annotate(n=Sum("created")).order_by()]
     first: dict[str, date] = {}
     cells: dict[tuple[str, str], dict[date, int]] = {}
     for code, subject, day, n in rows:

@@ -30,6 +30,7 @@ from .facts import IDX, Fact, N, fact_of, signature
 from .metrics import COUNTERS
 from .models import (
     CODE_LENGTH,
+    SUBJECT_LEVELS,
     AreaDay,
     AreaDayTotal,
     AreaNow,
@@ -150,7 +151,8 @@ class Deltas:
             return
         if any(f.area):
             for code, level, parent in ancestors(f.leaf):
-                _add(self.area_day, (code, f.day, f.subject, int(level), parent), f.area, sign)
+                if level in SUBJECT_LEVELS:
+                    _add(self.area_day, (code, f.day, f.subject, int(level), parent), f.area, sign)
                 _add(self.area_total, (code, f.day, int(level), parent), f.area, sign)
                 _add(self.area_now, (code, int(level), parent), f.area, sign)
         for uid, vec in f.units.items():
@@ -325,9 +327,10 @@ def _aggregate_statements() -> list[tuple[str, list]]:
         keys = ", ".join(k for k in (code if n else "", parent if prev else "") if k)
         where = "FROM insight_orderfact WHERE " + (f"length(leaf) >= {n} AND " if n else "") + "day > %s"
         head = [*cparams, int(level), *pparams]
-        out.append((f"INSERT INTO insight_areaday (day, code, subject, level, parent, {cols}) "
-                    f"SELECT day, {code}, subject, %s, {parent}, {sums} {where} "
-                    f"GROUP BY day, subject{', ' + keys if keys else ''}", [*head, *live]))
+        if level in SUBJECT_LEVELS:
+            out.append((f"INSERT INTO insight_areaday (day, code, subject, level, parent, {cols}) "
+                        f"SELECT day, {code}, subject, %s, {parent}, {sums} {where} "
+                        f"GROUP BY day, subject{', ' + keys if keys else ''}", [*head, *live]))
         out.append((f"INSERT INTO insight_areadaytotal (day, code, level, parent, {cols}) "
                     f"SELECT day, {code}, %s, {parent}, {sums} {where} GROUP BY day{', ' + keys if keys else ''}",
                     [*head, *live]))
@@ -342,7 +345,8 @@ def _aggregate_statements() -> list[tuple[str, list]]:
 def _grouping_sets_statement(level: int, n: int | None, prev: int | None, city: str) -> tuple[str, list]:
     """One level's AreaDay, AreaDayTotal and AreaNow rows from one read of the facts (PostgreSQL):
     GROUP BY GROUPING SETS ((day, code, subject), (day, code), (code)), each set inserted into its
-    table by a data-modifying WITH. Three scans of the facts per level became one (D80)."""
+    table by a data-modifying WITH. Three scans of the facts per level became one (D80). Below
+    the streets there is no AreaDay (`SUBJECT_LEVELS`): the first set and its insert are left out."""
     qn = connection.ops.quote_name
     cols = ", ".join(qn(c) for c in COUNTERS)
     sums = ", ".join(f"SUM({qn(c)}) AS {qn(c)}" for c in COUNTERS)
@@ -353,17 +357,24 @@ def _grouping_sets_statement(level: int, n: int | None, prev: int | None, city: 
     where = (f"length(leaf) >= {n} AND " if n else "") + "day > %s"
     code_out, code_p = ("code", []) if n else ("%s", [city])
     parent_out, parent_p = ("parent", []) if prev else ("%s", [city if n else ""])
-    sets = f"(day, subject{k}), (day{k}), ({k[2:]})"
-    sql = (f"WITH g AS MATERIALIZED (SELECT day, subject, {code_sel}, {parent_sel}, GROUPING(day, subject) AS g, "
+    per_insert = [*code_p, int(level), *parent_p]
+    # g numbers the sets as GROUPING(day, subject) does: 0 per subject, 1 per day, 3 in all.
+    if level in SUBJECT_LEVELS:
+        sets, g, subject = f"(day, subject{k}), (day{k}), ({k[2:]})", "GROUPING(day, subject)", "subject, "
+        per_subject = (f"a AS (INSERT INTO insight_areaday (day, code, subject, level, parent, {cols}) "
+                       f"SELECT day, {code_out}, subject, %s, {parent_out}, {cols} FROM g WHERE g = 0), ")
+        params = [PLACEHOLDER_DAY, *per_insert, *per_insert, *per_insert]
+    else:
+        sets, g, subject, per_subject = f"(day{k}), ({k[2:]})", "2 * GROUPING(day) + 1", "", ""
+        params = [PLACEHOLDER_DAY, *per_insert, *per_insert]
+    sql = (f"WITH g AS MATERIALIZED (SELECT day, {subject}{code_sel}, {parent_sel}, {g} AS g, "
            f"{sums} FROM insight_orderfact WHERE {where} GROUP BY GROUPING SETS ({sets}) HAVING COUNT(*) > 0), "
-           f"a AS (INSERT INTO insight_areaday (day, code, subject, level, parent, {cols}) "
-           f"SELECT day, {code_out}, subject, %s, {parent_out}, {cols} FROM g WHERE g = 0), "
+           f"{per_subject}"
            f"t AS (INSERT INTO insight_areadaytotal (day, code, level, parent, {cols}) "
            f"SELECT day, {code_out}, %s, {parent_out}, {cols} FROM g WHERE g = 1) "
            f"INSERT INTO insight_areanow (code, level, parent, {cols}) "
            f"SELECT {code_out}, %s, {parent_out}, {cols} FROM g WHERE g = 3")
-    per_insert = [*code_p, int(level), *parent_p]
-    return sql, [PLACEHOLDER_DAY, *per_insert, *per_insert, *per_insert]
+    return sql, params
 
 
 def _clear_rollups(cur) -> None:

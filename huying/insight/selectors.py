@@ -20,7 +20,7 @@ from huying.territory.models import UNIFIED_LAYER, Division, Grid
 
 from . import metrics
 from .facts import local_day
-from .models import CODE_LENGTH, AreaDay, AreaDayTotal, AreaNow, Level, UnitDay
+from .models import CODE_LENGTH, SUBJECT_LEVELS, AreaDay, AreaDayTotal, AreaNow, Level, OrderFact, UnitDay
 from .rollups import city_code
 
 SUMS = {c: Sum(c) for c in metrics.COUNTERS}
@@ -183,7 +183,7 @@ def subject_names(codes) -> dict[str, str]:
 def mix(code: str, *, today: date, days: int = 30) -> dict:
     """Orders taken in by level-1 subject over the last `days` days, largest first."""
     start, end = _window(today, days)
-    rows = list(AreaDay.objects.filter(code=code, day__gte=start, day__lte=end).values("subject")
+    rows = list(by_subject(code, start, end).values("subject")
                 .annotate(created=Sum("created"), open=Sum("open")).order_by("-created", "subject"))
     labels = subject_names(r["subject"] for r in rows)
     return {"code": code, "subjects": [{"subject": r["subject"], "name": labels.get(r["subject"], r["subject"]),
@@ -191,14 +191,23 @@ def mix(code: str, *, today: date, days: int = 30) -> dict:
                                        for r in rows if r["created"]]}
 
 
-def below(qs, code: str):
-    """Rows whose `code` starts with `code`. For digit codes also as a range (code ≤ x < code + 1),
+def below(qs, code: str, *, field: str = "code"):
+    """Rows whose `field` starts with `code`. For digit codes also as a range (code ≤ x < code + 1),
     which the (level, day, code) index can use as a condition: without it, PostgreSQL fetches every
     grid row of the window from the table to test the LIKE (a district's hot spots read the city's)."""
-    qs = qs.filter(code__startswith=code)
+    qs = qs.filter(**{f"{field}__startswith": code})
     if code.isdigit() and code.strip("9"):
-        qs = qs.filter(code__gte=code, code__lt=str(int(code) + 1).zfill(len(code)))
+        qs = qs.filter(**{f"{field}__gte": code, f"{field}__lt": str(int(code) + 1).zfill(len(code))})
     return qs
+
+
+def by_subject(code: str, start: date, end: date):
+    """The rows to sum for `code`'s orders per day taken in (start..end) and level-1 subject: its
+    AreaDay rows for the city, a district or a street; below them (`SUBJECT_LEVELS`) the facts of its
+    orders, by leaf range and day (D84). Either has day, subject and the counters."""
+    if level_of(code) in SUBJECT_LEVELS:
+        return AreaDay.objects.filter(code=code, day__gte=start, day__lte=end)
+    return below(OrderFact.objects.filter(day__gte=start, day__lte=end), code, field="leaf")
 
 
 def hotspots(code: str, *, today: date, days: int = 7, limit: int = 10, now=None) -> dict:

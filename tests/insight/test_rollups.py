@@ -28,7 +28,7 @@ from huying.dispatch.services import (
 from huying.insight import rollups, selectors
 from huying.insight.facts import local_day
 from huying.insight.metrics import COUNTERS
-from huying.insight.models import AreaDay, AreaDayTotal, AreaNow, OrderFact, UnitDay
+from huying.insight.models import SUBJECT_LEVELS, AreaDay, AreaDayTotal, AreaNow, OrderFact, UnitDay
 from tests.threads import at_once
 
 from .conftest import at
@@ -197,7 +197,10 @@ def test_rebuild_gives_the_same_rollups_and_refresh_is_idempotent(world, report,
     orders = push_everything(world, report, live)
     before = snapshot()
     assert before[0]
-    totals = {(day, code): v for (day, code, _level, _parent), v in before[3].items()}
+    # AreaDay down to the streets (SUBJECT_LEVELS, D84); totals at every level.
+    assert {level for (_day, code, _subject) in before[0] for level in [selectors.level_of(code)]} == {0, 1, 2}
+    assert {level for (_day, _code, level, _parent) in before[3]} == {0, 1, 2, 3, 4}
+    totals = {(day, code): v for (day, code, level, _parent), v in before[3].items() if level in SUBJECT_LEVELS}
     assert totals == subjects_added(before[0])
     levels = {code: (level, parent) for (_day, code, level, parent) in before[3]}
     assert levels[world.streets[0].code] == (2, world.district.code)
@@ -209,6 +212,33 @@ def test_rebuild_gives_the_same_rollups_and_refresh_is_idempotent(world, report,
         assert rollups.order_refresh(o.pk) is False
     rollups.on_order_signal(order_id=orders[0].pk)
     assert snapshot() == before
+
+
+def test_the_subject_mix_at_every_level_counts_the_orders_taken_in(world, report, live):
+    """From AreaDay down to the streets, from the orders' facts below them (D84): the same sums
+    either way, live and after a rebuild."""
+    orders = push_everything(world, report, live)
+    day1 = local_day(T0 + timedelta(days=1))
+    codes = [rollups.city_code(), world.district.code, world.streets[0].code, *{o.area_code[:12] for o in orders},
+             *{o.area_code for o in orders}]
+    assert {selectors.level_of(c) for c in codes} == {0, 1, 2, 3, 4}
+
+    def direct(code):
+        prefix = "" if code == rollups.city_code() else code
+        mine = [o for o in orders if o.area_code.startswith(prefix)]
+        by = {}
+        for o in WorkOrder.objects.filter(pk__in=[o.pk for o in mine]).select_related("subject"):
+            by[o.subject.code[:3]] = by.get(o.subject.code[:3], 0) + 1
+        return sorted(by.items())
+
+    def mixed():
+        return {c: sorted((s["subject"], s["created"]) for s in selectors.mix(c, today=day1, days=2)["subjects"])
+                for c in codes}
+
+    live_mix = mixed()
+    assert live_mix == {c: direct(c) for c in codes} and all(live_mix.values())
+    rollups.rebuild()
+    assert mixed() == live_mix
 
 
 def test_a_lost_signal_is_repaired_by_the_next_refresh(world, report, live):
@@ -372,7 +402,8 @@ def test_two_workers_drain_every_queued_change_exactly_once(world, settings):
 
 
 def test_the_upgrade_fills_the_totals_from_the_subject_rows(world, report, live):
-    """Migration 0006 fills AreaDayTotal from an installation's AreaDay: the same rows the refresh keeps."""
+    """Migration 0006 fills AreaDayTotal from an installation's AreaDay: the same rows the refresh keeps
+    (for the levels AreaDay has; when 0006 runs, before 0007, that is every level)."""
     import importlib
     from types import SimpleNamespace
 
@@ -381,7 +412,8 @@ def test_the_upgrade_fills_the_totals_from_the_subject_rows(world, report, live)
     AreaDayTotal.objects.all().delete()
     migration = importlib.import_module("huying.insight.migrations.0006_area_day_total_hotspots")
     migration.fill_totals(None, SimpleNamespace(connection=connection))
-    assert snapshot()[3] == before[3] and before[3]
+    kept = {k: v for k, v in before[3].items() if k[2] in SUBJECT_LEVELS}
+    assert snapshot()[3] == kept and kept
 
 
 def test_a_rebuild_of_no_orders_leaves_empty_rollups(world):

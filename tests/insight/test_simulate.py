@@ -4,6 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -82,3 +83,61 @@ def test_rollups_only_keeps_the_rollups_the_whole_history_gives(transactional_db
     assert not WorkOrder.objects.exists() and not Transition.objects.exists()
     assert not AuditEntry.objects.filter(target_type="dispatch.workorder").exists()
     assert _rollups() == whole
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's deferred indexes and parallel rollups")
+def test_the_rollups_are_aggregated_while_the_deferred_indexes_are_built(transactional_db, monkeypatch):
+    """After a big load the rollups are aggregated while the history's deferred indexes are built,
+    each thread on a connection of its own (D84): both really at once (each waits for the other to
+    have started), the same rollups as a load that does one after the other, every index back."""
+    import threading
+
+    from django.core.management import call_command
+
+    from huying.dispatch import simulate_year as sy
+    from huying.dispatch.models import DeferredIndex
+    from huying.insight import rollups
+    from huying.insight.simulate import Options, simulate_year
+
+    opts = dict(orders=600, days=60, end=datetime(2026, 6, 30, 20, 0, tzinfo=TZ), seed=4, batch=200)
+    _yuexiu()
+    first = simulate_year(Options(**opts, workers=1))
+    assert first["indexes_deferred"] == 0  # small: nothing deferred, nothing overlapped
+    whole = _rollups()
+    call_command("flush", interactive=False, verbosity=0)
+    _yuexiu()
+
+    index_started, rollups_started = threading.Event(), threading.Event()
+    where = {"indexes": set()}
+    real_build, real_aggregate = sy._build_deferred, rollups.aggregate_parallel
+
+    def build(d):
+        where["indexes"].add(threading.get_ident())
+        index_started.set()
+        assert rollups_started.wait(60), "the rollups did not start while an index was being built"
+        return real_build(d)
+
+    def aggregate(workers):
+        where["rollups"] = threading.get_ident()
+        rollups_started.set()
+        assert index_started.wait(60), "no index was built while the rollups were aggregated"
+        return real_aggregate(workers)
+
+    monkeypatch.setattr(sy, "_build_deferred", build)
+    monkeypatch.setattr(rollups, "aggregate_parallel", aggregate)
+    result = simulate_year(Options(**opts, workers=2, defer_indexes=True))
+    assert result["indexes_deferred"] >= 20 and not DeferredIndex.objects.exists()
+    assert threading.get_ident() not in where["indexes"] | {where["rollups"]}  # on the pool's own threads
+    assert where["indexes"] - {where["rollups"]}  # at least one index built beside the rollups
+    assert result["total_seconds"] >= result["seconds"] >= result["index_seconds"]
+    assert _rollups() == whole
+
+
+def _yuexiu():
+    from huying.people.models import Unit, UnitKind
+    from huying.territory.models import Division
+    from huying.territory.testing import load_territory
+
+    load_territory(districts=("440104",))
+    Unit.objects.bulk_create([Unit(code=f"gov-{d.code}", name=f"{d.name}办", kind=UnitKind.TERRITORIAL, division=d)
+                              for d in Division.objects.filter(code__startswith="440104")])

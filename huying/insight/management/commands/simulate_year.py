@@ -71,3 +71,4 @@ class Command(BaseCommand):
                           f"({result['workers']} process{'es' if result['workers'] > 1 else ''}{indexes}); "
                           f"rollups aggregated in {result['aggregate_seconds']} s")
         self.stdout.write(f"orders_per_s: {result['orders_per_s']}")
+        self.stdout.write(f"total: {result['total_seconds']} s")
