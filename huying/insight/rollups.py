@@ -275,19 +275,26 @@ def facts_write(facts: list[Fact], *, simulated: bool = False) -> None:
 
 def _copy_facts(facts: list[Fact], simulated: bool) -> None:
     sim = "t" if simulated else "f"
+    # A batch's counter vectors are a few hundred distinct ones: each is written out once.
+    text: dict[tuple, str] = {}
+
+    def counters(vec: list[int]) -> str:
+        key = tuple(vec)
+        out = text.get(key)
+        if out is None:
+            out = text[key] = "\t".join(map(str, vec))
+        return out
+
     buf = io.StringIO()
     for f in facts:
         buf.write(f"{f.order_id}\t{f.day.isoformat()}\t{f.leaf}\t{f.subject}\t"
-                  f"{f.lead_unit_id if f.lead_unit_id is not None else chr(92) + 'N'}\t{f.signature}\t{sim}\t")
-        buf.write("\t".join(map(str, f.area)))
-        buf.write("\n")
+                  f"{f.lead_unit_id if f.lead_unit_id is not None else chr(92) + 'N'}\t{f.signature}\t{sim}\t"
+                  f"{counters(f.area)}\n")
     ubuf = io.StringIO()
     for f in facts:
         for uid, vec in f.units.items():
             if any(vec):
-                ubuf.write(f"{f.order_id}\t{uid}\t{f.day.isoformat()}\t")
-                ubuf.write("\t".join(map(str, vec)))
-                ubuf.write("\n")
+                ubuf.write(f"{f.order_id}\t{uid}\t{f.day.isoformat()}\t{counters(vec)}\n")
     counters = ", ".join(COUNTERS)
     with connection.cursor() as cur:
         raw = cur.cursor
