@@ -32,6 +32,7 @@ import multiprocessing
 import os
 import queue
 import random
+import re
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -1119,12 +1120,27 @@ def _after_load(deferred: bool, facts: Facts | None, *, overlap: bool) -> tuple[
         finally:
             connection.close()  # this thread's
 
+    def build_all(ds: list[DeferredIndex]) -> None:
+        for d in ds:
+            _build_deferred(d)
+
     with ThreadPoolExecutor(max_workers=2) as pool:
         jobs = [pool.submit(on_own_connection, finish)]
-        # In the order recorded (by name): the audit's and the timeline's, the largest, come early.
-        builds = [pool.submit(on_own_connection, _build_deferred, d) for d in DeferredIndex.objects.order_by("id")]
+        # A table at a time, in the order recorded (by name): the audit's and the timeline's, the largest, come early.
+        builds = [pool.submit(on_own_connection, build_all, ds) for ds in _deferred_by_table()]
         ends = [f.result() for f in [*jobs, *builds]]  # the first error is raised, after the others finish
     return max(ends[1:], default=0.0), took["facts"]
+
+
+def _deferred_by_table() -> list[list[DeferredIndex]]:
+    """The recorded indexes grouped by their table, each group in the order recorded. One table's
+    are built one after another: two CREATE INDEX on one partitioned table at once may choose the
+    same name for a partition's index (PostgreSQL names those itself) and one of them fails."""
+    groups: dict[str, list[DeferredIndex]] = {}
+    for d in DeferredIndex.objects.order_by("id"):
+        table = re.search(r" ON (?:ONLY )?(\S+) ", d.definition)
+        groups.setdefault(table.group(1) if table else d.name, []).append(d)
+    return list(groups.values())
 
 
 def _batch_size(sim: Simulator, k: int) -> int:

@@ -116,3 +116,18 @@ def test_a_failed_load_rebuilds_and_a_stopped_one_is_rebuilt_by_the_next(place, 
     assert not set(dropped) & set(_indexes())
     sy.simulate_year(sy.Options(**{**OPTS, "orders": 50}, defer_indexes=False))
     assert _indexes() == before and not DeferredIndex.objects.exists()
+
+
+def test_a_tables_deferred_indexes_are_built_one_after_another(place):
+    """Grouped by table for the builds beside the rollups (D84): two CREATE INDEX on the partitioned
+    order table at once can pick the same name for a partition's index, and one fails."""
+    from huying.dispatch import simulate_year as sy
+
+    dropped = sy.defer_indexes()
+    groups = sy._deferred_by_table()
+    assert sorted(d.name for g in groups for d in g) == sorted(dropped)
+    tables = [{d.definition.split(" ON ", 1)[1].split(" ")[0] for d in g} for g in groups]
+    assert all(len(t) == 1 for t in tables) and len({next(iter(t)) for t in tables}) == len(groups)
+    orders = next(g for g in groups if any(d.name == "dispatch_wo_area_code" for d in g))
+    assert {"dispatch_workorder_code_key", "dispatch_workorder_code_ca0e89d2_like"} <= {d.name for d in orders}
+    assert sy.rebuild_deferred_indexes() == len(dropped)
