@@ -278,7 +278,7 @@ def _copy_facts(facts: list[Fact], simulated: bool) -> None:
     # A batch's counter vectors are a few hundred distinct ones: each is written out once.
     text: dict[tuple, str] = {}
 
-    def counters(vec: list[int]) -> str:
+    def text_of(vec: list[int]) -> str:
         key = tuple(vec)
         out = text.get(key)
         if out is None:
@@ -289,12 +289,12 @@ def _copy_facts(facts: list[Fact], simulated: bool) -> None:
     for f in facts:
         buf.write(f"{f.order_id}\t{f.day.isoformat()}\t{f.leaf}\t{f.subject}\t"
                   f"{f.lead_unit_id if f.lead_unit_id is not None else chr(92) + 'N'}\t{f.signature}\t{sim}\t"
-                  f"{counters(f.area)}\n")
+                  f"{text_of(f.area)}\n")
     ubuf = io.StringIO()
     for f in facts:
         for uid, vec in f.units.items():
             if any(vec):
-                ubuf.write(f"{f.order_id}\t{uid}\t{f.day.isoformat()}\t{counters(vec)}\n")
+                ubuf.write(f"{f.order_id}\t{uid}\t{f.day.isoformat()}\t{text_of(vec)}\n")
     counters = ", ".join(COUNTERS)
     with connection.cursor() as cur:
         raw = cur.cursor
