@@ -629,6 +629,23 @@ class Draws:
         self.phone = g.integers(0, 10**8, n).tolist()
 
 
+class _JsonbMemo(dict):
+    """jsonb's binary form of a small dict built from the key (`{"state": s}` or `{"state": s,
+    "version": n}`), encoded on first use."""
+
+    def __init__(self, build):
+        super().__init__()
+        self.build = build
+
+    def __missing__(self, key):
+        self[key] = value = jsonb(self.build(key))
+        return value
+
+
+_STATE_JSON = _JsonbMemo(lambda state: {"state": state})
+_STATE_VERSION_JSON = _JsonbMemo(lambda key: {"state": key[0], "version": key[1]})
+
+
 class Life:
     """One simulated order's rows, each step built by `huying.dispatch.steps` (as the services build
     theirs) and added to the writer's tables; `o` is the order's fields as they stand, `steps` its
@@ -644,6 +661,7 @@ class Life:
 
     def __init__(self, w, oid: int, *, label: str, plan):
         self.w, self.oid, self.label, self.plan = w, oid, label, plan
+        self.target_id = str(oid)  # the audit rows' target
         self.o = dict(self.ORDER)
         self.steps: list[dict] = []
         self.assignments: list[dict] = []
@@ -653,7 +671,11 @@ class Life:
     def apply(self, built: dict) -> dict:
         """Take one step: the order's changes, the assignment rows, the timeline and audit rows."""
         t, a = built["transition"], built["audit"]
-        t["data"] = a["data"] = {**t["data"], **SIM}
+        data = t["data"]
+        if a["data"] is data:  # `steps.step` gave both rows one fresh dict: mark it in place
+            data["simulated"] = True
+        else:
+            t["data"] = a["data"] = data = {**data, **SIM}
         self.o.update(built["order"])
         if "assignment_changes" in built and self.assignments:
             self.assignments[-1].update(built["assignment_changes"])
@@ -661,14 +683,17 @@ class Life:
             self.assignments.append({"id": t["data"]["assignment_id"], "order_id": self.oid, **built["assignment"]})
         if "cohandlers" in built:
             self.cohandlers = built["cohandlers"]
-        data = t["data"]
         self.steps.append({"action": t["action"], "unit_id": t["unit_id"], "data": data})
         old, new = a["old"], a["new"]
         if self.w.binary:  # the step's JSON encoded once, here, for both rows (`Table.encoded`)
-            data, old, new = jsonb(data), jsonb(old), jsonb(new)
+            data = jsonb(data)
+            # The audit's old and new are {"state": …} and {"state": …, "version": n}: a few dozen
+            # distinct values in a whole year, each encoded once.
+            old = _STATE_JSON[old["state"]] if old is not None and len(old) == 1 else jsonb(old)
+            new = _STATE_VERSION_JSON[new["state"], new["version"]] if len(new) == 2 else jsonb(new)
         self.w.transitions.add(self.oid, t["action"], t["from_state"], t["to_state"], self.label, t["unit_id"],
                                t["at"], t["note"], data)
-        self.w.audits.add(a["created_at"], self.label, a["action"], "dispatch.workorder", str(self.oid), "",
+        self.w.audits.add(a["created_at"], self.label, a["action"], "dispatch.workorder", self.target_id, "",
                           old, new, data, a["reason"])
         return built
 

@@ -66,6 +66,16 @@ def signature(order: dict) -> str:
             f"|{order['subject_code']}|{order.get('lead_unit_id') or ''}")
 
 
+# Counter positions, looked up once (fact_of runs for every order of a simulated year).
+_UNIT_EVENT_AT = {action: IDX[name] for action, name in UNIT_EVENTS.items()}
+_SATISFACTION_AT = {"satisfied": IDX["cb_satisfied"], "basically": IDX["cb_basic"],
+                    "unsatisfied": IDX["cb_unsatisfied"]}
+(_CREATED, _REJECTED, _MERGED, _ACCEPTS_ON_TIME, _RESOLUTIONS_ON_TIME, _CALLBACKS, _CB_SOLVED, _OPEN, _OVERDUE,
+ _SUSPENDED_OVERDUE, _UNSIGNED_LATE) = (IDX[n] for n in (
+    "created", "rejected", "merged", "accepts_on_time", "resolutions_on_time", "callbacks", "cb_solved", "open",
+    "overdue", "suspended_overdue", "unsigned_late"))
+
+
 def fact_of(order: dict, steps: list[dict]) -> Fact:
     """The contribution of one order.
 
@@ -76,50 +86,51 @@ def fact_of(order: dict, steps: list[dict]) -> Fact:
              subject=subject_l1(order["subject_code"]), lead_unit_id=order.get("lead_unit_id"),
              signature=signature(order))
     a = f.area
+    units = f.units
 
-    def unit(uid) -> list[int] | None:
-        if uid is None:
-            return None
-        return f.units.setdefault(uid, [0] * N)
+    def bump(counters: tuple[int, ...] | list[int], uid) -> None:
+        """Add one to each of `counters` for the territory, and for unit `uid` if there is one."""
+        for i in counters:
+            a[i] += 1
+        if uid is not None:
+            u = units.get(uid)
+            if u is None:
+                u = units[uid] = [0] * N
+            for i in counters:
+                u[i] += 1
 
-    def bump(name: str, uid=None, n: int = 1):
-        a[IDX[name]] += n
-        u = unit(uid)
-        if u is not None:
-            u[IDX[name]] += n
-
-    a[IDX["created"]] = 1
+    a[_CREATED] = 1
     state = order["state"]
     if state == "rejected":
-        a[IDX["rejected"]] = 1
+        a[_REJECTED] = 1
     elif state == "merged":
-        a[IDX["merged"]] = 1
+        a[_MERGED] = 1
     for s in steps:
-        action, uid, data = s["action"], s.get("unit_id"), s.get("data") or {}
-        counter = UNIT_EVENTS.get(action)
+        action = s["action"]
+        counter = _UNIT_EVENT_AT.get(action)
         if counter is None:
             continue
-        bump(counter, uid)
+        data = s.get("data") or {}
+        counters = [counter]
         if action == "accepted" and not data.get("late"):
-            bump("accepts_on_time", uid)
+            counters.append(_ACCEPTS_ON_TIME)
         elif action == "resolved" and data.get("on_time", True):
-            bump("resolutions_on_time", uid)
+            counters.append(_RESOLUTIONS_ON_TIME)
         if action in ("closed", "reworked") and data.get("reached", True) and "callback_id" in data:
-            bump("callbacks", uid)
+            counters.append(_CALLBACKS)
             sat = data.get("satisfaction") or ""
-            if sat in ("satisfied", "basically", "unsatisfied"):
-                bump({"satisfied": "cb_satisfied", "basically": "cb_basic", "unsatisfied": "cb_unsatisfied"}[sat], uid)
+            if sat in _SATISFACTION_AT:
+                counters.append(_SATISFACTION_AT[sat])
             solved = data.get("solved")
             if solved is True or (solved is None and sat in SOLVED_SATISFACTION):
-                bump("cb_solved", uid)
+                counters.append(_CB_SOLVED)
+        bump(counters, s.get("unit_id"))
     # Stocks: the order as it is now, counted for its current lead unit.
     lead = order.get("lead_unit_id")
     if state in OPEN_STATES:
-        bump("open", lead)
+        bump((_OPEN,), lead)
     if state in UNRESOLVED_WITH_UNIT and order["deadline_state"] == "overdue":
-        bump("overdue", lead)
-        if state == "suspended":
-            bump("suspended_overdue", lead)
+        bump((_OVERDUE, _SUSPENDED_OVERDUE) if state == "suspended" else (_OVERDUE,), lead)
     if state == "dispatched" and order["response_overdue"]:
-        bump("unsigned_late", lead)
+        bump((_UNSIGNED_LATE,), lead)
     return f

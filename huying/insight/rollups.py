@@ -389,7 +389,7 @@ def _clear_rollups(cur) -> None:
         cur.execute("TRUNCATE " + ", ".join(ROLLUP_TABLES))
         # Building an index once over sorted rows beats maintaining it row by row.
         with connection.schema_editor() as editor:
-            for model in (AreaDay, AreaDayTotal):
+            for model in (AreaDay, AreaDayTotal, UnitDay):
                 for idx in model._meta.indexes:
                     editor.remove_index(model, idx)
     else:
@@ -400,7 +400,7 @@ def _clear_rollups(cur) -> None:
 def _index_rollups(cur) -> None:
     if connection.vendor == "postgresql":
         with connection.schema_editor() as editor:
-            for model in (AreaDay, AreaDayTotal):
+            for model in (AreaDay, AreaDayTotal, UnitDay):
                 for idx in model._meta.indexes:
                     editor.add_index(model, idx)
         cur.execute("ANALYZE " + ", ".join(ROLLUP_TABLES))
