@@ -100,6 +100,10 @@ SIM = {"simulated": True}
 class Facts(Protocol):
     """Per-order facts kept beside the simulated rows (insight's rollups)."""
 
+    # The hook's own tables whose secondary indexes a big load builds afterwards, as the history's
+    # (`defer_indexes`); `finish` must not need them (they are built beside it).
+    deferrable: tuple = ()
+
     def of(self, order: dict, steps: list[dict]): ...  # one order's fact from its fields and timeline
     def write(self, facts: list) -> None: ...  # a batch's facts, inside the batch's transaction
     def finish(self) -> None: ...  # after the last batch, outside any transaction
@@ -141,19 +145,20 @@ class Table:
         self.template = [self._default(f) for f in fields]
         self.given = attnames
         self.json = {i for i, f in enumerate(fields) if f.get_internal_type() == "JSONField"}
-        self.rows: list[list] = []
+        self.rows: list[list] = []  # one list for the Table's life (`add` appends to it)
         self.encoded = False  # True: the rows' JSON values are already jsonb's binary form (`jsonb`)
-        self._row = self._row_builder(attnames)
+        self.add = self._adder(attnames)
         self._oids: list[int] | None = None
 
-    def _row_builder(self, attnames):
-        """A function of the given values (in `attnames` order) returning a row in column order,
-        the defaults filled in: one list display instead of a copy and a loop per row."""
+    def _adder(self, attnames):
+        """`add(*values)`: append a row of the given values (in `attnames` order) in column order,
+        the defaults filled in — one generated function (a list display, then append) instead of a
+        copy and a loop per row; the simulator calls it for every row it writes."""
         arg = {a: f"v{i}" for i, a in enumerate(attnames)}
         items = ", ".join(arg.get(a, f"d[{i}]") for i, a in enumerate(self.attnames))
-        namespace = {"d": self.template}
-        exec(f"def row({', '.join(arg.values())}):\n    return [{items}]", namespace)  # noqa: S102 - our own names
-        return namespace["row"]
+        namespace = {"d": self.template, "append": self.rows.append}
+        exec(f"def add({', '.join(arg.values())}):\n    append([{items}])", namespace)  # noqa: S102 - our own names
+        return namespace["add"]
 
     @staticmethod
     def _default(f):
@@ -164,11 +169,9 @@ class Table:
             return ""
         return v
 
-    def add(self, *values) -> None:
-        self.rows.append(self._row(*values))
-
     def take(self) -> list[list]:
-        rows, self.rows = self.rows, []
+        rows = self.rows.copy()  # `add` keeps appending to self.rows
+        self.rows.clear()
         return rows
 
     def flush(self, rows: list[list] | None = None, *, memo: dict | None = None) -> None:
@@ -683,7 +686,7 @@ class Life:
             self.assignments.append({"id": t["data"]["assignment_id"], "order_id": self.oid, **built["assignment"]})
         if "cohandlers" in built:
             self.cohandlers = built["cohandlers"]
-        self.steps.append({"action": t["action"], "unit_id": t["unit_id"], "data": data})
+        self.steps.append(t)  # its action, unit_id and data are what `insight.facts.fact_of` reads
         old, new = a["old"], a["new"]
         if self.w.binary:  # the step's JSON encoded once, here, for both rows (`Table.encoded`)
             data = jsonb(data)
@@ -743,8 +746,9 @@ class Life:
 
     def finish(self) -> None:
         """Add the order's assignments and co-handlers, as they stand at the end."""
+        w = self.w
         for a in self.assignments:
-            self.w.assignments.add(*(a[k] for k in self.w.assignments.given))
+            w.assignments.add(*w.assignment_values(a))
         for c in self.cohandlers:
             self.w.cohandlers.add(self.oid, c)
 
@@ -775,6 +779,7 @@ class Writer:
                                          "target_label", "old", "new", "data", "reason"), with_pk=False)
         self.callbacks = Table(Callback, ("id", "order_id", "at", "reached", "solved", "satisfaction", "note"),
                                with_pk=True)
+        self.assignment_values = itemgetter(*self.assignments.given)  # an assignment dict's values, in order
         through = WorkOrder.cohandlers.through
         self.cohandlers = Table(through, ("workorder_id", "unit_id"), with_pk=False)
         self.transitions.encoded = self.audits.encoded = self.binary
@@ -996,8 +1001,9 @@ def _defer_wanted(opts: Options) -> bool:
     return opts.orders >= DEFER_INDEXES_FROM and _history_small(opts.orders // 10)
 
 
-def defer_indexes() -> list[str]:
-    """Drop the secondary indexes of the history tables — not primary keys, unique indexes or any
+def defer_indexes(also=()) -> list[str]:
+    """Drop the secondary indexes of the history tables (and of the models `also`: a `Facts` hook's
+    `deferrable`) — not primary keys, unique indexes or any
     index a constraint uses, nor partial ones — recording each definition (and comment) in
     `DeferredIndex` in the same transaction; returns their names. A partial index holds only the
     rows its condition takes (the few with an actor: D77), so keeping it costs the load a test per
@@ -1005,7 +1011,7 @@ def defer_indexes() -> list[str]:
     a Guangzhou year). PostgreSQL then writes each row into the heap and the
     primary key only; `rebuild_deferred_indexes` sorts each index once at the end. On the
     partitioned order table the parent's index is dropped with its partitions' and rebuilt on all."""
-    tables = [m._meta.db_table for m in HISTORY_TABLES]
+    tables = [m._meta.db_table for m in (*HISTORY_TABLES, *also)]
     qn = connection.ops.quote_name
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("""SELECT ic.relname, pg_get_indexdef(i.indexrelid),
@@ -1094,7 +1100,7 @@ def simulate_year(opts: Options, *, progress=None, facts: Facts | None = None) -
         if progress:
             progress(written, opts.orders)
 
-    deferred = defer_indexes() if _defer_wanted(opts) else []
+    deferred = defer_indexes(getattr(facts, "deferrable", ())) if _defer_wanted(opts) else []
     loaded = False
     try:
         if workers == 1:
@@ -1151,21 +1157,32 @@ def _after_load(deferred: bool, facts: Facts | None, *, overlap: bool) -> tuple[
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         jobs = [pool.submit(on_own_connection, finish)]
-        # A table at a time, in the order recorded (by name): the audit's and the timeline's, the largest, come early.
+        # A table at a time, the longest builds first (LONGEST_BUILDS_FIRST).
         builds = [pool.submit(on_own_connection, build_all, ds) for ds in _deferred_by_table()]
         ends = [f.result() for f in [*jobs, *builds]]  # the first error is raised, after the others finish
     return max(ends[1:], default=0.0), took["facts"]
 
 
+# The tables whose deferred indexes take longest to build, longest first (a Guangzhou year, beside
+# the rollups' 157 s: the audit's three 171 s, the orders' twelve 115 s, the timeline's two 51 s, the
+# rest under 20 s). Handed out in this order, the thread that finishes the rollups takes the orders'
+# while the other goes from the audit's to the rest, instead of one thread doing the audit's and
+# then the orders' alone at the end (D85).
+LONGEST_BUILDS_FIRST = ("core_auditentry", "dispatch_workorder", "dispatch_transition")
+
+
 def _deferred_by_table() -> list[list[DeferredIndex]]:
-    """The recorded indexes grouped by their table, each group in the order recorded. One table's
-    are built one after another: two CREATE INDEX on one partitioned table at once may choose the
-    same name for a partition's index (PostgreSQL names those itself) and one of them fails."""
+    """The recorded indexes grouped by their table, each group in the order recorded, the groups
+    of LONGEST_BUILDS_FIRST first. One table's are built one after another: two CREATE INDEX on one
+    partitioned table at once may choose the same name for a partition's index (PostgreSQL names
+    those itself) and one of them fails."""
     groups: dict[str, list[DeferredIndex]] = {}
     for d in DeferredIndex.objects.order_by("id"):
         table = re.search(r" ON (?:ONLY )?(\S+) ", d.definition)
         groups.setdefault(table.group(1) if table else d.name, []).append(d)
-    return list(groups.values())
+    first = {t: i for i, t in enumerate(LONGEST_BUILDS_FIRST)}
+    order = sorted(groups, key=lambda t: first.get(t.removeprefix("public."), len(first)))  # a stable sort
+    return [groups[t] for t in order]
 
 
 def _batch_size(sim: Simulator, k: int) -> int:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import orjson
+
 from .deadlines import deadline_state
 from .models import State
 
@@ -46,6 +48,19 @@ def step(action: str, *, from_state: str, to_state: str, version: int, at: datet
 
 # -- the data payloads (what the timeline and audit rows carry) ----------------------------------
 
+def isoformat(at: datetime) -> str:
+    """`at.isoformat()`, in about a third of its time for an aware datetime (orjson's RFC 3339 text
+    is the same for every offset of whole minutes; it rounds the seconds of the local mean time
+    some zones kept before 1901–1972, which go through `isoformat` itself). Every dispatch writes two."""
+    offset = at.utcoffset()
+    if offset is not None and (offset.seconds % 60 or offset.microseconds):
+        return at.isoformat()
+    try:
+        return orjson.dumps(at)[1:-1].decode()
+    except orjson.JSONEncodeError:  # a time zone orjson does not know
+        return at.isoformat()
+
+
 def created_data(*, channel: str, routing: dict, photos: int = 0) -> dict:
     return {"channel": channel, "routing": routing, "photos": photos}
 
@@ -54,7 +69,7 @@ def dispatched_data(*, assignment_id: int | None, unit_id: int, cohandler_ids: l
                     binding: bool, override: bool, plan, limits: dict) -> dict:
     return {"assignment_id": assignment_id, "unit_id": unit_id, "cohandler_ids": list(cohandler_ids),
             "level": level, "binding": binding, "override": override,
-            "response_due": plan.response_due.isoformat(), "resolve_due": plan.resolve_due.isoformat(),
+            "response_due": isoformat(plan.response_due), "resolve_due": isoformat(plan.resolve_due),
             "limits": limits}
 
 

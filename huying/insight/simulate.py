@@ -26,12 +26,16 @@ from huying.dispatch.simulate_year import (  # noqa: F401  re-exported
 from huying.dispatch.simulate_year import simulate_year as simulate_dispatch_year
 
 from .facts import fact_of
+from .models import OrderFact
 
 
 class RollupFacts:
     """The `Facts` hook of the simulator: insight's per-order facts and rollups."""
 
     of = staticmethod(fact_of)  # one order's fact from its fields and timeline (called per order)
+    # The facts' (leaf, day) index (a community's or grid's subject mix) is sorted once after a big
+    # load rather than kept row by row; the rollups scan the facts and do not need it.
+    deferrable = (OrderFact,)
 
     def write(self, facts: list) -> None:
         from . import rollups

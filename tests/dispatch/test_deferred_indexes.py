@@ -130,4 +130,7 @@ def test_a_tables_deferred_indexes_are_built_one_after_another(place):
     assert all(len(t) == 1 for t in tables) and len({next(iter(t)) for t in tables}) == len(groups)
     orders = next(g for g in groups if any(d.name == "dispatch_wo_area_code" for d in g))
     assert {"dispatch_workorder_code_key", "dispatch_workorder_code_ca0e89d2_like"} <= {d.name for d in orders}
+    # The longest builds handed out first: the audit's, the orders', the timeline's, then the rest (D85).
+    assert [next(iter(t)).removeprefix("public.") for t in tables[:3]] == list(sy.LONGEST_BUILDS_FIRST)
+    assert len(tables) > 3
     assert sy.rebuild_deferred_indexes() == len(dropped)

@@ -3,10 +3,14 @@ simulator's `Life` (which builds its rows with `huying.dispatch.steps`) give the
 audit, assignment and order rows, and the same per-order fact for the rollups."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from .conftest import at
 
@@ -268,3 +272,26 @@ def test_a_batch_plans_its_first_dispatches_as_plan_does_one_by_one(db):
     for (rt, chain, emergency, t), planned in zip(dispatches, got, strict=True):
         if planned is not None:
             assert planned == sim.plan(rt, chain, emergency, t)
+
+
+_ZONES = ("Asia/Shanghai", "UTC", "Africa/Monrovia", "Asia/Kathmandu", "America/St_Johns", "Europe/Amsterdam")
+
+
+@settings(max_examples=400, deadline=None)
+@given(moment=st.datetimes(min_value=datetime(1800, 1, 1), max_value=datetime(2100, 12, 31)),
+       zone=st.sampled_from([*_ZONES, None, "+05:45", "-00:44:30"]))
+def test_a_steps_moments_are_written_as_isoformat_writes_them(moment, zone):
+    """`steps.isoformat` (every dispatch's two deadlines in its data) is `datetime.isoformat`, for any
+    moment and zone: local mean times with seconds in their offset (Monrovia until 1972, Shanghai
+    before 1901), fixed offsets, naive moments."""
+    from huying.dispatch.steps import isoformat
+
+    if zone is None:
+        at_ = moment
+    elif zone[0] in "+-":
+        sign = -1 if zone[0] == "-" else 1
+        h, m, *s = (int(x) for x in zone[1:].split(":"))
+        at_ = moment.replace(tzinfo=dt_timezone(sign * timedelta(hours=h, minutes=m, seconds=s[0] if s else 0)))
+    else:
+        at_ = moment.replace(tzinfo=ZoneInfo(zone))
+    assert isoformat(at_) == at_.isoformat()
