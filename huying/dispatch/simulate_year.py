@@ -632,21 +632,16 @@ class Draws:
         self.phone = g.integers(0, 10**8, n).tolist()
 
 
-class _JsonbMemo(dict):
-    """jsonb's binary form of a small dict built from the key (`{"state": s}` or `{"state": s,
-    "version": n}`), encoded on first use."""
-
-    def __init__(self, build):
-        super().__init__()
-        self.build = build
-
-    def __missing__(self, key):
-        self[key] = value = jsonb(self.build(key))
-        return value
+# The audit's old and new of a step, `{"state": s}` and `{"state": s, "version": n}`, as jsonb's
+# binary form: a few dozen distinct values in a whole year, each encoded once.
+@functools.cache
+def _state_jsonb(state: str) -> bytes:
+    return jsonb({"state": state})
 
 
-_STATE_JSON = _JsonbMemo(lambda state: {"state": state})
-_STATE_VERSION_JSON = _JsonbMemo(lambda key: {"state": key[0], "version": key[1]})
+@functools.cache
+def _state_version_jsonb(state: str, version: int) -> bytes:
+    return jsonb({"state": state, "version": version})
 
 
 class Life:
@@ -690,10 +685,8 @@ class Life:
         old, new = a["old"], a["new"]
         if self.w.binary:  # the step's JSON encoded once, here, for both rows (`Table.encoded`)
             data = jsonb(data)
-            # The audit's old and new are {"state": …} and {"state": …, "version": n}: a few dozen
-            # distinct values in a whole year, each encoded once.
-            old = _STATE_JSON[old["state"]] if old is not None and len(old) == 1 else jsonb(old)
-            new = _STATE_VERSION_JSON[new["state"], new["version"]] if len(new) == 2 else jsonb(new)
+            old = _state_jsonb(old["state"]) if old is not None and len(old) == 1 else jsonb(old)
+            new = _state_version_jsonb(new["state"], new["version"]) if len(new) == 2 else jsonb(new)
         self.w.transitions.add(self.oid, t["action"], t["from_state"], t["to_state"], self.label, t["unit_id"],
                                t["at"], t["note"], data)
         self.w.audits.add(a["created_at"], self.label, a["action"], "dispatch.workorder", self.target_id, "",
@@ -750,7 +743,7 @@ class Life:
         for a in self.assignments:
             w.assignments.add(*w.assignment_values(a))
         for c in self.cohandlers:
-            self.w.cohandlers.add(self.oid, c)
+            w.cohandlers.add(self.oid, c)
 
 
 class Writer:
@@ -1003,8 +996,8 @@ def _defer_wanted(opts: Options) -> bool:
 
 def defer_indexes(also=()) -> list[str]:
     """Drop the secondary indexes of the history tables (and of the models `also`: a `Facts` hook's
-    `deferrable`) — not primary keys, unique indexes or any
-    index a constraint uses, nor partial ones — recording each definition (and comment) in
+    `deferrable`) — not primary keys, unique indexes or any index a constraint uses, nor partial
+    ones — recording each definition (and comment) in
     `DeferredIndex` in the same transaction; returns their names. A partial index holds only the
     rows its condition takes (the few with an actor: D77), so keeping it costs the load a test per
     row, where building it afterwards costs a whole scan of its table (15 s for the timeline's on
